@@ -1,0 +1,194 @@
+/*
+ * store.h: a station's LMDB store. The only module that includes lmdb.h.
+ *
+ * What is kept (docs/architecture.md has the tables):
+ *   - every admitted op, as the exact bytes received, in arrival order;
+ *   - an index from op id to its place (dedupe; sync asks "have you X?");
+ *   - per case: the list of its ops, its materialised view (struct wh_case
+ *     encoded) and its (count, sum of op ids) for digests;
+ *   - per path prefix of every case's current path: (count, sum of op
+ *     ids), so the digest of any scope is one read;
+ *   - meta: schema version, highest hlc seen, per-code case sequence.
+ *
+ * Everything but the op log is derived from it and can be rebuilt
+ * (wh_store_rebuild), which is also how a schema upgrade will migrate.
+ *
+ * Every write is one LMDB write transaction: an op and all that derives
+ * from it land together or not at all, and a call reports success only
+ * after mdb_txn_commit returned 0. Durable by default. When the map fills,
+ * the store grows it and retries the transaction; when another process
+ * grew it, the store adopts the new size. The CLI and the agent may have
+ * the same store open at once; open clears stale reader slots. Never keep
+ * a store open across fork(): open it in the child.
+ *
+ * Borrowed data handed to callbacks points into the map and is valid only
+ * during the callback (the read transaction ends when it returns).
+ */
+#ifndef WH_STORE_H
+#define WH_STORE_H
+
+#include "case.h"
+#include "hlc.h"
+#include "key.h"
+#include "op.h"
+#include "wh.h"
+
+#define WH_STORE_SCHEMA 1
+
+struct wh_store;
+
+struct wh_store_opts {
+	uint64_t map_size;       /* initial map size, bytes; 0: 64 MiB */
+	int nosync;              /* skip fsync at commit: benchmarks only */
+	uint64_t fail_commit_at; /* tests: the k-th commit (1-based) of this
+				  * handle fails with WH_EFAULT, and nothing
+				  * of it is stored; 0: never */
+};
+
+/*
+ * Open (creating if empty) the store in directory 'dir', which must exist.
+ * opts may be NULL. Errors: WH_ESCHEMA (written by a newer whistle; the
+ * store is not touched), WH_EIO (cannot open or lock: errno is kept),
+ * WH_ECORRUPT. Allocates; release with wh_store_close.
+ */
+WH_MUST_CHECK int wh_store_open(const char *dir,
+				const struct wh_store_opts *opts,
+				struct wh_store **out);
+
+/* Close and free; accepts NULL. */
+void wh_store_close(struct wh_store *s);
+
+/* Who may author what: called for each op that decoded and verified,
+ * inside the write transaction, before it is stored. Return WH_OK to
+ * admit, or a refusal code (WH_EDENIED, WH_ESCOPE, ...) to refuse. */
+struct wh_store_policy {
+	int (*admit)(void *ctx, const struct wh_op *op);
+	void *ctx;
+};
+
+struct wh_ingest_opts {
+	uint64_t now_ms; /* wall clock for the future-timestamp rule */
+	const struct wh_store_policy *policy; /* NULL: admit any signed op */
+	int all_or_none; /* one refused op: store nothing, return its code */
+};
+
+struct wh_ingest_result {
+	size_t added;   /* new ops stored */
+	size_t known;   /* already held: skipped before any verify */
+	size_t refused; /* failed decode, clock, signature or policy */
+	size_t first_refused;    /* index of the first refused op */
+	int first_refused_error; /* and why; WH_OK if none */
+};
+
+/*
+ * Ingest n ops (raw bytes, as received) in one write transaction. Per op:
+ * hash; already known -> skip; decode; clock rule (WH_ECLOCK if its hlc is
+ * more than WH_HLC_MAX_DRIFT_MS past now_ms); signature; policy; then
+ * store the bytes, index, fold the case and update digests.
+ *
+ * results, if not NULL, has n entries: WH_OK (added), WH_EEXIST (known) or
+ * the refusal code. res may be NULL.
+ *
+ * Returns WH_OK once the transaction committed, refused ops or not. With
+ * all_or_none, the first refused op makes it return that op's code with
+ * nothing stored. Store failures (WH_EFULL, WH_EIO, WH_EFAULT) return
+ * with nothing stored.
+ */
+WH_MUST_CHECK int wh_store_ingest(struct wh_store *s,
+				  const struct wh_slice *ops, size_t n,
+				  const struct wh_ingest_opts *o, int *results,
+				  struct wh_ingest_result *res);
+
+/*
+ * Author n local ops in one write transaction: each draft gets the next
+ * hlc of this store's clock (above every stamp stored and above the wall
+ * clock read through 'clock'), a create draft with seq 0 gets the next
+ * sequence number for its code (written back into the draft), then it is
+ * built, signed with 'key' and stored like an ingested op (policy not
+ * applied: the caller decides before). ids, if not NULL, receives each
+ * new op's id; ops_out, if not NULL, receives each op's bytes appended
+ * (for the caller to push to peers).
+ *
+ * Errors: a build error (WH_EFIELD, WH_ETOOBIG, WH_EUTF8, WH_EPATH,
+ * WH_EID, ...) of the first bad draft, or a store failure; either way
+ * nothing is stored.
+ */
+WH_MUST_CHECK int wh_store_author(struct wh_store *s, const struct wh_key *key,
+				  struct wh_op_draft *drafts, size_t n,
+				  wh_clock_fn clock, void *clock_ctx,
+				  uint8_t (*ids)[WH_ID_BYTES],
+				  struct wh_buf *ops_out);
+
+/* The view of case (code, seq). c is initialised by the call; release it
+ * with wh_case_fini. WH_ENOTFOUND if no op of it is held. */
+WH_MUST_CHECK int wh_store_case_get(struct wh_store *s, const char *code,
+				    uint32_t seq, struct wh_case *c);
+
+struct wh_case_filter {
+	const char *scope; /* NULL or "": all */
+	int status;        /* enum wh_status, or -1 for any */
+	uint32_t limit;    /* 0: no limit */
+};
+
+/* Called per case; c is valid during the call only. Non-zero stops the
+ * walk and is returned by the walker. */
+typedef int (*wh_case_cb)(void *ctx, const struct wh_case *c);
+
+/* Cases matching f, in case-id order (code, then sequence). */
+WH_MUST_CHECK int wh_store_case_list(struct wh_store *s,
+				     const struct wh_case_filter *f,
+				     wh_case_cb cb, void *ctx);
+
+/* Called per op of a case in fold order, with what the fold made of it.
+ * op borrows from the map: valid during the call only. */
+typedef int (*wh_op_cb)(void *ctx, const struct wh_op *op,
+			enum wh_apply how);
+
+/* The case's full signed history (its audit trail), in fold order.
+ * WH_ENOTFOUND if no op of it is held. */
+WH_MUST_CHECK int wh_store_case_history(struct wh_store *s, const char *code,
+					uint32_t seq, wh_op_cb cb, void *ctx);
+
+/* Called per raw op; bytes borrowed, valid during the call only. */
+typedef int (*wh_raw_cb)(void *ctx, const uint8_t *op, size_t n);
+
+/* Every stored op of the cases whose current path lies within scope
+ * (NULL or "": all), in arrival order. */
+WH_MUST_CHECK int wh_store_each_op(struct wh_store *s, const char *scope,
+				   wh_raw_cb cb, void *ctx);
+
+/* Whether op id is held: WH_OK or WH_ENOTFOUND. */
+WH_MUST_CHECK int wh_store_has_op(struct wh_store *s,
+				  const uint8_t id[WH_ID_BYTES]);
+
+/*
+ * Digest of the set of ops of the cases whose current path lies within
+ * scope (NULL or "": every op held): BLAKE2b-256 over "whistle-digest-v1",
+ * the count (u64 little-endian) and the sum of the op ids taken as 256-bit
+ * little-endian integers mod 2^256. Equal sets give equal digests on every
+ * station; the count comes back too.
+ */
+WH_MUST_CHECK int wh_store_digest(struct wh_store *s, const char *scope,
+				  uint8_t out[WH_ID_BYTES], uint64_t *count);
+
+/* BLAKE2b-256 over every stored view in case-id order: equal exactly when
+ * the materialised views are byte-identical. */
+WH_MUST_CHECK int wh_store_views_hash(struct wh_store *s,
+				      uint8_t out[WH_ID_BYTES]);
+
+/* Throw away every derived table and refold all cases from the op log, in
+ * one write transaction. */
+WH_MUST_CHECK int wh_store_rebuild(struct wh_store *s);
+
+struct wh_store_info {
+	uint32_t schema;
+	uint64_t ops, cases;
+	uint64_t op_bytes;  /* sum of raw op sizes */
+	uint64_t map_size;  /* current map size */
+	uint64_t file_size; /* bytes of data.mdb on disk in use (pages) */
+	wh_hlc_ts hlc_max;  /* highest stamp stored */
+};
+
+WH_MUST_CHECK int wh_store_info(struct wh_store *s, struct wh_store_info *i);
+
+#endif
