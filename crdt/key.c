@@ -62,6 +62,14 @@ int wh_key_from_secret(const uint8_t sk[WH_SK_BYTES], struct wh_key **out)
 	return WH_OK;
 }
 
+int wh_key_from_seed(const uint8_t seed[32], struct wh_key **out)
+{
+	struct wh_key *k = key_alloc();
+	crypto_sign_seed_keypair(k->pk, k->sk, seed);
+	*out = k;
+	return WH_OK;
+}
+
 void wh_key_free(struct wh_key *key)
 {
 	if (!key)

@@ -31,6 +31,10 @@ WH_MUST_CHECK int wh_key_generate(struct wh_key **out);
 WH_MUST_CHECK int wh_key_from_secret(const uint8_t sk[WH_SK_BYTES],
 				     struct wh_key **out);
 
+/* Derive the key pair of a 32-byte seed (golden vectors, key files of
+ * other tools). Allocates. */
+WH_MUST_CHECK int wh_key_from_seed(const uint8_t seed[32], struct wh_key **out);
+
 /* Wipe and free; accepts NULL. */
 void wh_key_free(struct wh_key *key);
 

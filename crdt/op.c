@@ -85,6 +85,13 @@ const char *wh_op_kind_name(uint8_t kind)
 	return kdefs[kind].name;
 }
 
+uint32_t wh_field_max(uint8_t key)
+{
+	if (key == 0 || key > WH_F_KEY_MAX)
+		return 0;
+	return fdefs[key].max;
+}
+
 const char *wh_field_name(uint8_t key)
 {
 	if (key == 0 || key > WH_F_KEY_MAX)

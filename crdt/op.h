@@ -186,6 +186,11 @@ WH_MUST_CHECK int wh_case_id_parse(const char *s, char *code_out,
 void wh_case_id_format(const char *code, uint32_t seq,
 		       char out[WH_CASE_ID_MAX]);
 
+/* The largest value a field takes: bytes for text and binary fields,
+ * the highest enum value for integer fields, elements for arrays; 0 for
+ * an unknown key. Lets callers name the limit in their messages. */
+uint32_t wh_field_max(uint8_t key);
+
 /* Name of a kind ("create", "set", ...) or "unknown". */
 const char *wh_op_kind_name(uint8_t kind);
 /* JSON/CLI name of a field key ("title", ...) or NULL. */

@@ -105,6 +105,8 @@ int wh_opfile_open(const uint8_t *p, size_t n, struct wh_opfile_hdr *hdr,
 		   struct wh_opfile_reader *rd, size_t *err_off)
 {
 	*err_off = 0;
+	if (n == 0 || !p)
+		return WH_ETRUNC;
 	if (n < WH_OPFILE_MAGIC_LEN ||
 	    memcmp(p, WH_OPFILE_MAGIC, WH_OPFILE_MAGIC_LEN) != 0)
 		return n < WH_OPFILE_MAGIC_LEN &&
