@@ -22,7 +22,10 @@
  * a store open across fork(): open it in the child.
  *
  * Borrowed data handed to callbacks points into the map and is valid only
- * during the callback (the read transaction ends when it returns).
+ * during the callback (the read transaction ends when it returns). While
+ * a callback runs, writes through the same handle (from the callback or
+ * from a policy hook) are refused with WH_EBUSY: they would wait on our
+ * own lock or remap the map under a live read.
  */
 #ifndef WH_STORE_H
 #define WH_STORE_H
@@ -67,7 +70,8 @@ struct wh_store_policy {
 };
 
 struct wh_ingest_opts {
-	uint64_t now_ms; /* wall clock for the future-timestamp rule */
+	uint64_t now_ms; /* wall clock for the future-timestamp rule;
+			  * 0 (or o NULL): read the real clock */
 	const struct wh_store_policy *policy; /* NULL: admit any signed op */
 	int all_or_none; /* one refused op: store nothing, return its code */
 };
@@ -103,7 +107,10 @@ WH_MUST_CHECK int wh_store_ingest(struct wh_store *s,
  * Author n local ops in one write transaction: each draft gets the next
  * hlc of this store's clock (above every stamp stored and above the wall
  * clock read through 'clock'), a create draft with seq 0 gets the next
- * sequence number for its code (written back into the draft), then it is
+ * sequence number for its code (written back into the draft), any other
+ * draft with seq 0 gets the seq of the latest create draft before it in
+ * this call (same code; WH_EID if there is none), so a new case and its
+ * first tags land in one transaction; then it is
  * built, signed with 'key' and stored like an ingested op (policy not
  * applied: the caller decides before). ids, if not NULL, receives each
  * new op's id; ops_out, if not NULL, receives each op's bytes appended

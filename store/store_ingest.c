@@ -1,0 +1,545 @@
+/*
+ * store_ingest.c: the write paths: ingest, author, rebuild, and the one
+ * routine all three use to add an op (st_add_op): log, id index, case
+ * op list, meta, the case fold and the digest aggregates.
+ *
+ * Invariants (per committed transaction):
+ *   - every op in log has exactly one ids row and one caseops dup;
+ *   - cases[k] is the fold of exactly the ops in caseops[k], in
+ *     (hlc, author, id) order, whatever order they arrived in;
+ *   - caseagg[k] = (count, sum of ids) of caseops[k] and the path its
+ *     contribution was added under, which is the view's current path;
+ *   - agg[p] = sum of caseagg over the cases whose path lies within p;
+ *     rows whose count drops to zero are deleted.
+ *
+ * Ingest checks a known id before anything else: refusing an op we hold
+ * costs one hash and one lookup, not a signature verification.
+ */
+#include "store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* 256-bit little-endian sums, mod 2^256. */
+static void sum_add(uint8_t *acc, const uint8_t *x)
+{
+	unsigned carry = 0;
+	for (int i = 0; i < WH_ID_BYTES; i++) {
+		unsigned t = (unsigned)acc[i] + x[i] + carry;
+		acc[i] = (uint8_t)t;
+		carry = t >> 8;
+	}
+}
+
+static void sum_sub(uint8_t *acc, const uint8_t *x)
+{
+	unsigned borrow = 0;
+	for (int i = 0; i < WH_ID_BYTES; i++) {
+		unsigned t = (unsigned)acc[i] - x[i] - borrow;
+		acc[i] = (uint8_t)t;
+		borrow = (t >> 8) & 1u;
+	}
+}
+
+/* An aggregate: count and sum. */
+struct agg {
+	uint64_t count;
+	uint8_t sum[WH_ID_BYTES];
+};
+
+/* Add (sign > 0) or subtract d to/from the agg row of path[0..len). */
+static int agg_apply(struct wh_store *s, MDB_txn *txn, const char *path,
+		     size_t len, const struct agg *d, int sign)
+{
+	uint8_t kb[AGG_KEY_MAX];
+	kb[0] = '/';
+	memcpy(kb + 1, path, len);
+	MDB_val k = {len + 1, kb}, v;
+	struct agg a = {0};
+	int rc = mdb_get(txn, s->dbi[DB_AGG], &k, &v);
+	if (rc == 0) {
+		if (v.mv_size != AGG_VAL_BYTES)
+			return WH_ECORRUPT;
+		a.count = st_get_le64(v.mv_data);
+		memcpy(a.sum, (uint8_t *)v.mv_data + 8, WH_ID_BYTES);
+	} else if (rc != MDB_NOTFOUND) {
+		return st_err(rc);
+	}
+	if (sign > 0) {
+		a.count += d->count;
+		sum_add(a.sum, d->sum);
+	} else {
+		if (a.count < d->count)
+			return WH_ECORRUPT;
+		a.count -= d->count;
+		sum_sub(a.sum, d->sum);
+	}
+	if (a.count == 0) {
+		rc = mdb_del(txn, s->dbi[DB_AGG], &k, NULL);
+		return rc == MDB_NOTFOUND ? WH_OK : st_err(rc);
+	}
+	uint8_t vb[AGG_VAL_BYTES];
+	st_le64(vb, a.count);
+	memcpy(vb + 8, a.sum, WH_ID_BYTES);
+	v.mv_size = sizeof vb;
+	v.mv_data = vb;
+	return st_err(mdb_put(txn, s->dbi[DB_AGG], &k, &v, 0));
+}
+
+/* Whether path[0..len) is also a prefix of other on a '/' boundary. */
+static int shared_prefix(const char *path, size_t len, const char *other,
+			 size_t on)
+{
+	return len <= on && !memcmp(path, other, len) &&
+	       (len == 0 || len == on || other[len] == '/');
+}
+
+static int is_boundary(const char *p, size_t n, size_t len)
+{
+	return len == 0 || len == n || p[len] == '/';
+}
+
+/*
+ * Add op id to the case's aggregates. If the case's path changed since
+ * its ops were last counted (a new case, a move, a create folded in
+ * before earlier provisional ops), its old contribution moves from the
+ * prefixes it no longer lies in to the new ones; shared prefixes only
+ * gain the new op.
+ */
+static int aggs_add(struct wh_store *s, MDB_txn *txn, const uint8_t *ck,
+		    size_t cn, const char *path, const uint8_t *id)
+{
+	size_t pn = strlen(path);
+	if (pn > WH_PATH_MAX)
+		return WH_ECORRUPT;
+	MDB_val k = {cn, (void *)ck}, v;
+	struct agg old = {0};
+	char oldpath[WH_PATH_MAX];
+	size_t on = 0;
+	int rc = mdb_get(txn, s->dbi[DB_CASEAGG], &k, &v);
+	if (rc == MDB_NOTFOUND) {
+		/* Nothing to move: treat as already under the new path. */
+		memcpy(oldpath, path, pn);
+		on = pn;
+		rc = WH_OK;
+	} else if (rc) {
+		return st_err(rc);
+	} else {
+		if (v.mv_size < AGG_VAL_BYTES ||
+		    v.mv_size > AGG_VAL_BYTES + WH_PATH_MAX)
+			return WH_ECORRUPT;
+		old.count = st_get_le64(v.mv_data);
+		memcpy(old.sum, (uint8_t *)v.mv_data + 8, WH_ID_BYTES);
+		on = v.mv_size - AGG_VAL_BYTES;
+		memcpy(oldpath, (uint8_t *)v.mv_data + AGG_VAL_BYTES, on);
+	}
+	for (size_t l = 0; !rc && l <= on; l++)
+		if (is_boundary(oldpath, on, l) &&
+		    !shared_prefix(oldpath, l, path, pn))
+			rc = agg_apply(s, txn, oldpath, l, &old, -1);
+	struct agg one = {1, {0}}, moved = old;
+	memcpy(one.sum, id, WH_ID_BYTES);
+	moved.count++;
+	sum_add(moved.sum, id);
+	for (size_t l = 0; !rc && l <= pn; l++)
+		if (is_boundary(path, pn, l))
+			rc = agg_apply(s, txn, path, l,
+				       shared_prefix(path, l, oldpath, on)
+					       ? &one
+					       : &moved,
+				       1);
+	if (rc)
+		return rc;
+	uint8_t vb[AGG_VAL_BYTES + WH_PATH_MAX];
+	st_le64(vb, moved.count);
+	memcpy(vb + 8, moved.sum, WH_ID_BYTES);
+	memcpy(vb + AGG_VAL_BYTES, path, pn);
+	v.mv_size = AGG_VAL_BYTES + pn;
+	v.mv_data = vb;
+	return st_err(mdb_put(txn, s->dbi[DB_CASEAGG], &k, &v, 0));
+}
+
+/* Fold the case again from all its ops (the new one is already listed):
+ * what an op that sorts before the fold position needs. */
+static int refold(struct wh_store *s, MDB_txn *txn, const uint8_t *ck,
+		  size_t cn, const char *code, uint32_t seq, struct wh_case *c)
+{
+	size_t n;
+	int rc = st_case_fold_keys(s, txn, ck, cn, &s->fk, &s->fk_cap, &n);
+	if (rc)
+		return rc == WH_ENOTFOUND ? WH_ECORRUPT : rc;
+	wh_case_init(c, code, seq);
+	for (size_t i = 0; i < n && !rc; i++) {
+		struct wh_op o;
+		rc = st_log_op(s, txn, s->fk[i].lseq, &o);
+		/* Listed under this case but not of it: our data is bad. */
+		if (!rc && wh_case_apply(c, &o, NULL))
+			rc = WH_ECORRUPT;
+	}
+	return rc;
+}
+
+static int fold(struct wh_store *s, MDB_txn *txn, const struct wh_op *op,
+		const uint8_t *ck, size_t cn)
+{
+	struct wh_case c;
+	MDB_val k = {cn, (void *)ck}, v;
+	int rc = mdb_get(txn, s->dbi[DB_CASES], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		wh_case_init(&c, op->code, op->seq);
+	else if (rc)
+		return st_err(rc);
+	else if (wh_case_decode(v.mv_data, v.mv_size, &c))
+		return WH_ECORRUPT;
+	if (wh_case_after(&c, op)) {
+		rc = wh_case_apply(&c, op, NULL) ? WH_ECORRUPT : WH_OK;
+	} else {
+		wh_case_fini(&c);
+		rc = refold(s, txn, ck, cn, op->code, op->seq, &c);
+	}
+	if (!rc && !c.path)
+		rc = WH_ECORRUPT; /* every applied op sets one */
+	if (!rc)
+		rc = aggs_add(s, txn, ck, cn, c.path, op->id);
+	if (!rc) {
+		wh_buf_reset(&s->view);
+		wh_case_encode(&c, &s->view);
+		v.mv_size = s->view.len;
+		v.mv_data = s->view.p;
+		rc = st_err(mdb_put(txn, s->dbi[DB_CASES], &k, &v, 0));
+	}
+	wh_case_fini(&c);
+	return rc;
+}
+
+/* Remember the highest case seq seen per code, so that a station
+ * restored from an export never hands out an id it already used. */
+static int seq_note(struct wh_store *s, MDB_txn *txn, const char *code,
+		    uint32_t seq)
+{
+	char key[4 + WH_CODE_MAX + 1] = "seq/";
+	strcpy(key + 4, code);
+	uint64_t cur;
+	int rc = st_meta_get_u64(s, txn, key, &cur);
+	if (rc == WH_ENOTFOUND)
+		cur = 0;
+	else if (rc)
+		return rc;
+	return seq > cur ? st_meta_put_u64(s, txn, key, seq) : WH_OK;
+}
+
+/*
+ * Store one validated op and everything derived from it. lseq 0 appends
+ * it to the log; rebuild passes the log seq it already has. WH_EEXIST if
+ * its id is indexed already.
+ */
+static int st_add_op(struct wh_store *s, struct wtx *w, const struct wh_op *op,
+		     uint64_t lseq)
+{
+	uint8_t lk[8], ck[CASE_KEY_MAX];
+	MDB_val k = {8, lk}, v = {op->raw.n, (void *)op->raw.p};
+	int rc;
+	if (!lseq) {
+		lseq = w->next_lseq++;
+		st_be64(lk, lseq);
+		/* Monotonic keys: MDB_APPEND fills log pages completely. */
+		if ((rc = mdb_put(w->txn, s->dbi[DB_LOG], &k, &v,
+				  MDB_APPEND)))
+			return st_err(rc);
+	} else {
+		st_be64(lk, lseq);
+	}
+	k.mv_size = WH_ID_BYTES;
+	k.mv_data = (void *)op->id;
+	v.mv_size = 8;
+	v.mv_data = lk;
+	if ((rc = mdb_put(w->txn, s->dbi[DB_IDS], &k, &v, MDB_NOOVERWRITE)))
+		return st_err(rc);
+	size_t cn = st_case_key(ck, op->code, op->seq);
+	if (!cn)
+		return WH_ECORRUPT; /* decode checked the code */
+	k.mv_size = cn;
+	k.mv_data = ck;
+	if ((rc = mdb_put(w->txn, s->dbi[DB_CASEOPS], &k, &v, 0)))
+		return st_err(rc);
+	w->nops++;
+	w->opbytes += op->raw.n;
+	if (op->hlc > w->hlc_max)
+		w->hlc_max = op->hlc;
+	if ((rc = seq_note(s, w->txn, op->code, op->seq)))
+		return rc;
+	return fold(s, w->txn, op, ck, cn);
+}
+
+/* ------------------------------------------------------------------ */
+/* ingest */
+
+struct ingest {
+	const struct wh_slice *ops;
+	size_t n;
+	uint64_t now_ms;
+	const struct wh_store_policy *policy;
+	int all_or_none;
+	int *results;
+	struct wh_ingest_result res;
+	int refused_out; /* all_or_none stopped at a refused op */
+};
+
+/* Decode, clock, signature, policy: WH_OK to admit or the refusal. */
+static int check_op(const struct ingest *in, const struct wh_slice *raw,
+		    struct wh_op *op)
+{
+	int rc = wh_op_decode(raw->p, raw->n, op);
+	if (!rc)
+		rc = wh_hlc_check(op->hlc, in->now_ms);
+	if (!rc)
+		rc = wh_op_verify(op);
+	if (!rc && in->policy && in->policy->admit) {
+		rc = in->policy->admit(in->policy->ctx, op);
+		if (rc > 0) /* not a WH_* code: still a refusal */
+			rc = WH_EDENIED;
+	}
+	return rc;
+}
+
+static int ingest_fn(struct wh_store *s, struct wtx *w, void *ctx)
+{
+	struct ingest *in = ctx;
+	memset(&in->res, 0, sizeof in->res);
+	in->refused_out = 0;
+	for (size_t i = 0; i < in->n; i++) {
+		const struct wh_slice *raw = &in->ops[i];
+		struct wh_op op;
+		int rc;
+		if (!raw->p) {
+			rc = WH_ETRUNC;
+		} else if (raw->n > WH_OP_MAX_BYTES) {
+			rc = WH_ETOOBIG; /* never held: skip the hash */
+		} else {
+			uint8_t id[WH_ID_BYTES];
+			wh_op_id(raw->p, raw->n, id);
+			MDB_val k = {WH_ID_BYTES, id}, v;
+			rc = mdb_get(w->txn, s->dbi[DB_IDS], &k, &v);
+			if (rc == 0) {
+				in->res.known++;
+				if (in->results)
+					in->results[i] = WH_EEXIST;
+				continue;
+			}
+			if (rc != MDB_NOTFOUND)
+				return st_err(rc);
+			rc = check_op(in, raw, &op);
+		}
+		if (rc) {
+			if (!in->res.refused++) {
+				in->res.first_refused = i;
+				in->res.first_refused_error = rc;
+			}
+			if (in->results)
+				in->results[i] = rc;
+			if (in->all_or_none) {
+				in->refused_out = 1;
+				return rc;
+			}
+			continue;
+		}
+		if ((rc = st_add_op(s, w, &op, 0)))
+			return rc;
+		in->res.added++;
+		if (in->results)
+			in->results[i] = WH_OK;
+	}
+	return WH_OK;
+}
+
+int wh_store_ingest(struct wh_store *s, const struct wh_slice *ops, size_t n,
+		    const struct wh_ingest_opts *o, int *results,
+		    struct wh_ingest_result *res)
+{
+	if (!s || (n && !ops))
+		return WH_EINVAL;
+	struct ingest in = {
+		.ops = ops,
+		.n = n,
+		.now_ms = o ? o->now_ms : 0,
+		.policy = o ? o->policy : NULL,
+		.all_or_none = o ? o->all_or_none : 0,
+		.results = results,
+	};
+	/* No clock given: the real one, not 1970 (which refuses all). */
+	if (!in.now_ms)
+		in.now_ms = wh_clock_realtime(NULL);
+	int rc = st_write(s, ingest_fn, &in);
+	if (rc && in.refused_out) {
+		in.res.added = 0; /* nothing stored; where and why is kept */
+	} else if (rc) {
+		/* A store failure: nothing was stored, whatever was counted. */
+		memset(&in.res, 0, sizeof in.res);
+	}
+	if (res)
+		*res = in.res;
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* author */
+
+struct author {
+	const struct wh_key *key;
+	struct wh_op_draft *d;
+	size_t n;
+	wh_clock_fn clock;
+	void *clock_ctx;
+	uint8_t (*ids)[WH_ID_BYTES];
+	struct wh_buf *out;
+	size_t out_len;
+	uint8_t *seq0; /* which drafts asked for a fresh seq */
+};
+
+static int next_seq(struct wh_store *s, MDB_txn *txn, const char *code,
+		    uint32_t *seq)
+{
+	char key[4 + WH_CODE_MAX + 1] = "seq/";
+	if (!code || !wh_code_valid(code, strnlen(code, WH_CODE_MAX + 1)))
+		return WH_EID;
+	strcpy(key + 4, code);
+	uint64_t cur;
+	int rc = st_meta_get_u64(s, txn, key, &cur);
+	if (rc == WH_ENOTFOUND)
+		cur = 0;
+	else if (rc)
+		return rc;
+	if (cur >= UINT32_MAX)
+		return WH_EID;
+	*seq = (uint32_t)cur + 1;
+	return WH_OK;
+}
+
+static int author_fn(struct wh_store *s, struct wtx *w, void *ctx)
+{
+	struct author *a = ctx;
+	struct wh_hlc clk;
+	/* Runs again after a map growth: start from the caller's input. */
+	if (a->out)
+		a->out->len = a->out_len;
+	for (size_t i = 0; i < a->n; i++)
+		if (a->seq0[i])
+			a->d[i].seq = 0;
+	wh_hlc_init(&clk, a->clock, a->clock_ctx, w->hlc_max);
+	const struct wh_op_draft *last_create = NULL;
+	for (size_t i = 0; i < a->n; i++) {
+		struct wh_op_draft *d = &a->d[i];
+		struct wh_op op;
+		int rc = WH_OK;
+		if (d->kind == WH_OP_CASE_CREATE && d->seq == 0) {
+			rc = next_seq(s, w->txn, d->code, &d->seq);
+			last_create = d;
+		} else if (d->seq == 0) {
+			/* Follows a create of this call: same case. */
+			if (!last_create || strcmp(last_create->code, d->code))
+				return WH_EID;
+			d->seq = last_create->seq;
+		}
+		if (rc)
+			return rc;
+		d->hlc = wh_hlc_tick(&clk);
+		wh_buf_reset(&s->opbuf);
+		if ((rc = wh_op_build(d, a->key, &s->opbuf)))
+			return rc;
+		if ((rc = wh_op_decode(s->opbuf.p, s->opbuf.len, &op)))
+			return rc;
+		if ((rc = st_add_op(s, w, &op, 0)))
+			return rc;
+		if (a->ids)
+			memcpy(a->ids[i], op.id, WH_ID_BYTES);
+		if (a->out)
+			wh_buf_append(a->out, s->opbuf.p, s->opbuf.len);
+	}
+	return WH_OK;
+}
+
+int wh_store_author(struct wh_store *s, const struct wh_key *key,
+		    struct wh_op_draft *drafts, size_t n, wh_clock_fn clock,
+		    void *clock_ctx, uint8_t (*ids)[WH_ID_BYTES],
+		    struct wh_buf *ops_out)
+{
+	if (!s || !key || (n && !drafts))
+		return WH_EINVAL;
+	struct author a = {key, drafts, n, clock, clock_ctx, ids, ops_out,
+			   ops_out ? ops_out->len : 0, wh_xcalloc(n, 1)};
+	for (size_t i = 0; i < n; i++)
+		a.seq0[i] = drafts[i].seq == 0;
+	int rc = st_write(s, author_fn, &a);
+	if (rc) {
+		/* Nothing was stored: leave the caller's input as it was. */
+		if (ops_out)
+			ops_out->len = a.out_len;
+		for (size_t i = 0; i < n; i++)
+			if (a.seq0[i])
+				drafts[i].seq = 0;
+	}
+	free(a.seq0);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* rebuild */
+
+static int drop_seq_keys(struct wh_store *s, MDB_txn *txn)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(txn, s->dbi[DB_META], &cur);
+	if (rc)
+		return st_err(rc);
+	MDB_val k = {4, "seq/"}, v;
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	while (!rc && k.mv_size >= 4 && !memcmp(k.mv_data, "seq/", 4)) {
+		rc = mdb_cursor_del(cur, 0);
+		if (!rc)
+			rc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? WH_OK : st_err(rc);
+}
+
+static int rebuild_fn(struct wh_store *s, struct wtx *w, void *ctx)
+{
+	(void)ctx;
+	static const int derived[] = {DB_IDS, DB_CASEOPS, DB_CASES,
+				      DB_CASEAGG, DB_AGG};
+	int rc;
+	for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++)
+		if ((rc = mdb_drop(w->txn, s->dbi[derived[i]], 0)))
+			return st_err(rc);
+	if ((rc = drop_seq_keys(s, w->txn)))
+		return rc;
+	w->nops = w->opbytes = w->hlc_max = 0;
+	MDB_cursor *cur;
+	if ((rc = mdb_cursor_open(w->txn, s->dbi[DB_LOG], &cur)))
+		return st_err(rc);
+	MDB_val k, v;
+	/* Only other tables are written below, so the log cursor and the
+	 * bytes it returns stay valid. */
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (; !mrc && !rc; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct wh_op op;
+		if (k.mv_size != 8 || wh_op_decode(v.mv_data, v.mv_size, &op)) {
+			rc = WH_ECORRUPT;
+			break;
+		}
+		rc = st_add_op(s, w, &op, st_get_be64(k.mv_data));
+		if (rc == WH_EEXIST)
+			rc = WH_ECORRUPT; /* the log holds an op twice */
+	}
+	mdb_cursor_close(cur);
+	if (!rc && mrc != MDB_NOTFOUND)
+		rc = st_err(mrc);
+	return rc;
+}
+
+int wh_store_rebuild(struct wh_store *s)
+{
+	if (!s)
+		return WH_EINVAL;
+	return st_write(s, rebuild_fn, NULL);
+}

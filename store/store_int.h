@@ -1,0 +1,127 @@
+/*
+ * store_int.h: what the store's files share and nothing outside store/
+ * sees: the handle, the table layout, the write-transaction runner and
+ * the small encoders.
+ *
+ * Tables (named LMDB databases; all integers big-endian where they are
+ * keys, so that byte order is numeric order):
+ *
+ *   log      u64 arrival seq -> exact op bytes (append-only, MDB_APPEND)
+ *   ids      op id (32)      -> u64 arrival seq
+ *   caseops  case key        -> u64 arrival seqs (DUPSORT|DUPFIXED)
+ *   cases    case key        -> view (wh_case_encode)
+ *   caseagg  case key        -> u64le count, 32-byte sum, current path
+ *   agg      '/' + prefix    -> u64le count, 32-byte sum
+ *   meta     "schema" u32, "hlc_max", "nops", "opbytes" and
+ *            "seq/<code>" (highest case seq seen for the code) u64;
+ *            meta integers are little-endian
+ *
+ * case key = code bytes, NUL, u32 seq: key order is case-id order.
+ * agg keys carry a leading '/' because LMDB refuses empty keys: the root
+ * is "/", "xicheng/xinjiekou" is "/xicheng/xinjiekou".
+ * caseagg keeps the path under which the case's ops were added to agg,
+ * so moving them is exact even if the view and agg ever disagreed.
+ *
+ * Only log (and the ids index beside it) is primary. Everything else is a
+ * function of the log and wh_store_rebuild recomputes it.
+ */
+#ifndef WH_STORE_INT_H
+#define WH_STORE_INT_H
+
+#include "store.h"
+
+#include <lmdb.h>
+
+/* Internal only, never returned: "the map is full, grow and retry". */
+#define ST_GROW 1
+
+enum { DB_LOG, DB_IDS, DB_CASEOPS, DB_CASES, DB_CASEAGG, DB_AGG, DB_META,
+       DB_COUNT };
+
+#define CASE_KEY_MAX (WH_CODE_MAX + 1 + 4)
+#define AGG_KEY_MAX (1 + WH_PATH_MAX)
+#define AGG_VAL_BYTES (8 + WH_ID_BYTES)
+
+/* One row of a case's fold order, and where its bytes are. */
+struct fold_key {
+	wh_hlc_ts hlc;
+	uint8_t author[WH_PK_BYTES];
+	uint8_t id[WH_ID_BYTES];
+	uint64_t lseq;
+};
+
+struct wh_store {
+	MDB_env *env;
+	MDB_dbi dbi[DB_COUNT];
+	uint64_t commits, fail_commit_at;
+	/* A write while one runs would wait on our own lock; a write or a
+	 * map resize while a walker's callback is out would remap the map
+	 * under its live read transaction (mdb_env_set_mapsize needs no
+	 * transaction open in the process). Both are refused: WH_EBUSY. */
+	int writing, walkers;
+	/* Write-path scratch, reused across calls so ingest stays flat. */
+	struct wh_buf view, opbuf;
+	struct fold_key *fk;
+	size_t fk_cap;
+};
+
+/* The state of one write transaction; meta counters are written once, at
+ * the end, rather than per op. */
+struct wtx {
+	MDB_txn *txn;
+	uint64_t next_lseq; /* the log key the next op gets */
+	wh_hlc_ts hlc_max;
+	uint64_t nops, opbytes;
+};
+
+/* MDB_* / errno -> WH_*; MDB_MAP_FULL -> ST_GROW. */
+int st_err(int mdb_rc);
+
+/* A read-only transaction; adopts a map grown by another process. */
+WH_MUST_CHECK int st_read_begin(struct wh_store *s, MDB_txn **txn);
+
+/*
+ * Run fn in a write transaction and commit it. fn returns WH_OK to
+ * commit, anything else to abort; ST_GROW from fn or commit grows the map
+ * and runs fn again from the start, so fn must derive everything from the
+ * transaction and its ctx inputs. Counts the commit for fault injection.
+ */
+typedef int (*st_write_fn)(struct wh_store *s, struct wtx *w, void *ctx);
+WH_MUST_CHECK int st_write(struct wh_store *s, st_write_fn fn, void *ctx);
+
+/* Write the wtx counters back to meta. */
+WH_MUST_CHECK int st_meta_flush(struct wh_store *s, struct wtx *w);
+WH_MUST_CHECK int st_meta_get_u64(struct wh_store *s, MDB_txn *txn,
+				  const char *key, uint64_t *v);
+WH_MUST_CHECK int st_meta_put_u64(struct wh_store *s, MDB_txn *txn,
+				  const char *key, uint64_t v);
+
+/* Case key of (code, seq) into k (CASE_KEY_MAX bytes); its length, or 0
+ * if code is not a valid code. */
+size_t st_case_key(uint8_t *k, const char *code, uint32_t seq);
+/* And back; WH_ECORRUPT if k is not one. */
+WH_MUST_CHECK int st_case_key_parse(const uint8_t *k, size_t n,
+				    char code[WH_CODE_MAX + 1],
+				    uint32_t *seq);
+
+void st_be64(uint8_t *p, uint64_t v);
+uint64_t st_get_be64(const uint8_t *p);
+void st_le64(uint8_t *p, uint64_t v);
+uint64_t st_get_le64(const uint8_t *p);
+
+/* Digest of an aggregate value (NULL: the empty set). */
+void st_digest(const uint8_t *agg_val, uint8_t out[WH_ID_BYTES],
+	       uint64_t *count);
+
+/* Load the (hlc, author, id, lseq) of every op of a case into *fk
+ * (growing *fk / *cap), sorted in fold order. WH_ENOTFOUND if none. */
+WH_MUST_CHECK int st_case_fold_keys(struct wh_store *s, MDB_txn *txn,
+				    const uint8_t *ckey, size_t cn,
+				    struct fold_key **fk, size_t *cap,
+				    size_t *n);
+/* Fetch and decode the op at log seq lseq; WH_ECORRUPT if it is missing
+ * or does not decode. op borrows from the map. */
+WH_MUST_CHECK int st_log_op(struct wh_store *s, MDB_txn *txn, uint64_t lseq,
+			    struct wh_op *op);
+
+#endif

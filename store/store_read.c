@@ -1,0 +1,293 @@
+/*
+ * store_read.c: the read calls: case views, lists and histories, the op
+ * walk, digests and the views hash.
+ *
+ * Each call runs in its own short read-only transaction, ended before it
+ * returns, so a reader never pins old pages for long. Walkers keep their
+ * scratch on their own stack or heap (never the handle's write scratch):
+ * a callback may call any read function, and a write on the same handle
+ * is refused with WH_EBUSY while a callback is out (store.c explains).
+ */
+#include "store_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static int scope_check(const char *scope, size_t *sn)
+{
+	*sn = scope ? strlen(scope) : 0;
+	if (*sn && !wh_path_valid(scope, *sn))
+		return WH_EPATH;
+	return WH_OK;
+}
+
+int wh_store_case_get(struct wh_store *s, const char *code, uint32_t seq,
+		      struct wh_case *c)
+{
+	if (!s || !c)
+		return WH_EINVAL;
+	memset(c, 0, sizeof *c); /* safe to fini on every path */
+	uint8_t ck[CASE_KEY_MAX];
+	size_t cn = st_case_key(ck, code, seq);
+	if (!cn || seq == 0)
+		return WH_EID;
+	MDB_txn *txn;
+	int rc = st_read_begin(s, &txn);
+	if (rc)
+		return rc;
+	MDB_val k = {cn, ck}, v;
+	rc = st_err(mdb_get(txn, s->dbi[DB_CASES], &k, &v));
+	if (!rc && wh_case_decode(v.mv_data, v.mv_size, c))
+		rc = WH_ECORRUPT;
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int wh_store_case_list(struct wh_store *s, const struct wh_case_filter *f,
+		       wh_case_cb cb, void *ctx)
+{
+	if (!s || !cb)
+		return WH_EINVAL;
+	size_t sn;
+	const char *scope = f ? f->scope : NULL;
+	int rc = scope_check(scope, &sn);
+	if (rc)
+		return rc;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	if ((rc = st_read_begin(s, &txn)))
+		return rc;
+	if ((rc = st_err(mdb_cursor_open(txn, s->dbi[DB_CASES], &cur)))) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	s->walkers++;
+	uint32_t shown = 0;
+	MDB_val k, v;
+	int mrc;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		struct wh_case c;
+		if (wh_case_decode(v.mv_data, v.mv_size, &c)) {
+			rc = WH_ECORRUPT;
+			break;
+		}
+		int match = (!f || f->status < 0 || c.status == f->status) &&
+			    (c.path ? wh_path_within(c.path, strlen(c.path),
+						     scope, sn)
+				    : sn == 0);
+		if (match)
+			rc = cb(ctx, &c);
+		wh_case_fini(&c);
+		if (rc)
+			break;
+		if (match && f && f->limit && ++shown == f->limit)
+			break;
+	}
+	s->walkers--;
+	if (!rc && mrc && mrc != MDB_NOTFOUND)
+		rc = st_err(mrc);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int wh_store_case_history(struct wh_store *s, const char *code, uint32_t seq,
+			  wh_op_cb cb, void *ctx)
+{
+	if (!s || !cb)
+		return WH_EINVAL;
+	uint8_t ck[CASE_KEY_MAX];
+	size_t cn = st_case_key(ck, code, seq);
+	if (!cn || seq == 0)
+		return WH_EID;
+	MDB_txn *txn;
+	int rc = st_read_begin(s, &txn);
+	if (rc)
+		return rc;
+	struct fold_key *fk = NULL;
+	size_t cap = 0, n = 0;
+	rc = st_case_fold_keys(s, txn, ck, cn, &fk, &cap, &n);
+	struct wh_case c;
+	wh_case_init(&c, code, seq);
+	s->walkers++;
+	/* Replay from empty: how each op fared is what the fold decides at
+	 * its place in the order, not what it looked like on arrival. */
+	for (size_t i = 0; !rc && i < n; i++) {
+		struct wh_op op;
+		enum wh_apply how;
+		rc = st_log_op(s, txn, fk[i].lseq, &op);
+		if (!rc && wh_case_apply(&c, &op, &how))
+			rc = WH_ECORRUPT;
+		if (!rc)
+			rc = cb(ctx, &op, how);
+	}
+	s->walkers--;
+	wh_case_fini(&c);
+	free(fk);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+/* Whether the case of op lies within scope. The previous answer is kept
+ * in *last: a case's ops often arrive together. */
+struct scope_memo {
+	uint8_t ck[CASE_KEY_MAX];
+	size_t cn;
+	int within;
+};
+
+static int op_within(struct wh_store *s, MDB_txn *txn, const uint8_t *p,
+		     size_t n, const char *scope, size_t sn,
+		     struct scope_memo *m)
+{
+	struct wh_op op;
+	uint8_t ck[CASE_KEY_MAX];
+	if (wh_op_decode(p, n, &op))
+		return WH_ECORRUPT;
+	size_t cn = st_case_key(ck, op.code, op.seq);
+	if (!cn)
+		return WH_ECORRUPT;
+	if (cn == m->cn && !memcmp(ck, m->ck, cn))
+		return m->within;
+	MDB_val k = {cn, ck}, v;
+	int rc = mdb_get(txn, s->dbi[DB_CASEAGG], &k, &v);
+	if (rc)
+		return rc == MDB_NOTFOUND ? WH_ECORRUPT : st_err(rc);
+	if (v.mv_size < AGG_VAL_BYTES)
+		return WH_ECORRUPT;
+	memcpy(m->ck, ck, cn);
+	m->cn = cn;
+	m->within = wh_path_within((const char *)v.mv_data + AGG_VAL_BYTES,
+				   v.mv_size - AGG_VAL_BYTES, scope, sn);
+	return m->within;
+}
+
+int wh_store_each_op(struct wh_store *s, const char *scope, wh_raw_cb cb,
+		     void *ctx)
+{
+	if (!s || !cb)
+		return WH_EINVAL;
+	size_t sn;
+	int rc = scope_check(scope, &sn);
+	if (rc)
+		return rc;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	if ((rc = st_read_begin(s, &txn)))
+		return rc;
+	if ((rc = st_err(mdb_cursor_open(txn, s->dbi[DB_LOG], &cur)))) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	struct scope_memo memo = {.cn = 0};
+	s->walkers++;
+	MDB_val k, v;
+	int mrc;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (sn) {
+			int in = op_within(s, txn, v.mv_data, v.mv_size,
+					   scope, sn, &memo);
+			if (in < 0) {
+				rc = in;
+				break;
+			}
+			if (!in)
+				continue;
+		}
+		if ((rc = cb(ctx, v.mv_data, v.mv_size)))
+			break;
+	}
+	s->walkers--;
+	if (!rc && mrc && mrc != MDB_NOTFOUND)
+		rc = st_err(mrc);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int wh_store_has_op(struct wh_store *s, const uint8_t id[WH_ID_BYTES])
+{
+	if (!s || !id)
+		return WH_EINVAL;
+	MDB_txn *txn;
+	int rc = st_read_begin(s, &txn);
+	if (rc)
+		return rc;
+	MDB_val k = {WH_ID_BYTES, (void *)id}, v;
+	rc = st_err(mdb_get(txn, s->dbi[DB_IDS], &k, &v));
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+int wh_store_digest(struct wh_store *s, const char *scope,
+		    uint8_t out[WH_ID_BYTES], uint64_t *count)
+{
+	if (!s || !out)
+		return WH_EINVAL;
+	size_t sn;
+	int rc = scope_check(scope, &sn);
+	if (rc)
+		return rc;
+	uint8_t kb[AGG_KEY_MAX];
+	kb[0] = '/';
+	if (sn)
+		memcpy(kb + 1, scope, sn);
+	MDB_txn *txn;
+	if ((rc = st_read_begin(s, &txn)))
+		return rc;
+	MDB_val k = {sn + 1, kb}, v;
+	int mrc = mdb_get(txn, s->dbi[DB_AGG], &k, &v);
+	if (mrc == MDB_NOTFOUND) {
+		st_digest(NULL, out, count); /* nothing held there */
+	} else if (mrc) {
+		rc = st_err(mrc);
+	} else if (v.mv_size != AGG_VAL_BYTES) {
+		rc = WH_ECORRUPT;
+	} else {
+		st_digest(v.mv_data, out, count);
+	}
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+static void hash_len(struct wh_hasher *h, size_t n)
+{
+	uint8_t b[4] = {(uint8_t)n, (uint8_t)(n >> 8), (uint8_t)(n >> 16),
+			(uint8_t)(n >> 24)};
+	wh_hasher_update(h, b, 4);
+}
+
+int wh_store_views_hash(struct wh_store *s, uint8_t out[WH_ID_BYTES])
+{
+	if (!s || !out)
+		return WH_EINVAL;
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	int rc = st_read_begin(s, &txn);
+	if (rc)
+		return rc;
+	if ((rc = st_err(mdb_cursor_open(txn, s->dbi[DB_CASES], &cur)))) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	struct wh_hasher h;
+	wh_hasher_init(&h);
+	MDB_val k, v;
+	int mrc;
+	/* Lengths first, so that no two tables hash alike. */
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		hash_len(&h, k.mv_size);
+		wh_hasher_update(&h, k.mv_data, k.mv_size);
+		hash_len(&h, v.mv_size);
+		wh_hasher_update(&h, v.mv_data, v.mv_size);
+	}
+	if (mrc != MDB_NOTFOUND)
+		rc = st_err(mrc);
+	wh_hasher_final(&h, out);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc;
+}
