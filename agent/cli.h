@@ -1,0 +1,197 @@
+/*
+ * cli.h: what the `whistle` command files share: the run context, the
+ * command table type, the option parser, the home (config, key, store)
+ * and the text helpers.
+ *
+ * Conventions every command follows:
+ *   - exit codes: CLI_OK 0, CLI_FAIL 1 (runtime failure: missing home,
+ *     not found, I/O, refused import), CLI_USAGE 2 (bad arguments);
+ *   - all arguments are checked before the store is opened for writing,
+ *     so a usage error never leaves anything behind;
+ *   - messages go to stderr as "whistle: <what>: <why>"; with --json,
+ *     stdout carries one JSON value and nothing else.
+ *
+ * agent/ is the only module that prints or exits. Its internal names carry
+ * a short prefix (cli_, json_, pinyin_) rather than wh_agent_: nothing
+ * links against the binary, and the short names keep command code legible.
+ */
+#ifndef WH_CLI_H
+#define WH_CLI_H
+
+#include "store.h"
+
+#include <stdio.h>
+
+#define CLI_OK 0
+#define CLI_FAIL 1
+#define CLI_USAGE 2
+
+#ifndef WH_VERSION
+#define WH_VERSION "0.0.0"
+#endif
+
+#define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
+
+/* whistle.conf, parsed. Every field is NUL-terminated UTF-8. */
+struct cli_conf {
+	char station[WH_PART_MAX + 1];
+	char code[WH_CODE_MAX + 1];
+	char path[WH_PATH_MAX + 1];
+	char name[256];
+	char role[32];
+};
+
+struct cli {
+	const char *home; /* --home; else $WHISTLE_HOME at cli_open time */
+	int json;
+	const char *cmd;  /* "case new": the prefix of our messages */
+	struct cli_conf conf;
+	struct wh_key *key;      /* loaded by cli_open(CLI_NEED_KEY) */
+	struct wh_store *store;  /* opened by cli_open(CLI_NEED_STORE) */
+};
+
+/* One row of a command table. fn gets the arguments after its name and
+ * returns the exit code. */
+struct cli_cmd {
+	const char *name;
+	int (*fn)(struct cli *c, int argc, char **argv);
+	const char *help;
+};
+
+/* Run the command named by argv[0] from a NULL-terminated table, or
+ * print the table as a usage error. 'group' is "" or "case ". */
+int cli_dispatch(struct cli *c, const struct cli_cmd *tab, const char *group,
+		 int argc, char **argv);
+void cli_table_print(FILE *f, const struct cli_cmd *tab, const char *group);
+
+/* The command groups (one file each). */
+int cmd_init(struct cli *c, int argc, char **argv);
+int cmd_key(struct cli *c, int argc, char **argv);
+int cmd_case(struct cli *c, int argc, char **argv);
+int cmd_digest(struct cli *c, int argc, char **argv);
+int cmd_export(struct cli *c, int argc, char **argv);
+int cmd_import(struct cli *c, int argc, char **argv);
+int cmd_status(struct cli *c, int argc, char **argv);
+int cmd_version(struct cli *c, int argc, char **argv);
+/* case subcommands that read (cmd_case_view.c) */
+int cmd_case_list(struct cli *c, int argc, char **argv);
+int cmd_case_show(struct cli *c, int argc, char **argv);
+
+struct json;
+/* The JSON object of a case (docs: the case object). */
+void cli_case_json(const struct cli *c, struct json *j,
+		   const struct wh_case *v);
+/* Read a case's view; "no case ID" (CLI_FAIL) if none of its ops is
+ * held. out is initialised on success only. */
+int cli_case_load(const struct cli *c, const char *code, uint32_t seq,
+		  struct wh_case *out);
+
+/* ---- messages (main.c) ---- */
+
+/* "whistle: <cmd>: <fmt>" on stderr; return CLI_FAIL / CLI_USAGE. */
+int cli_fail(const struct cli *c, const char *fmt, ...) CLI_PRINTF(2, 3);
+int cli_usage(const struct cli *c, const char *fmt, ...) CLI_PRINTF(2, 3);
+/* Print a command's help text to stdout; returns CLI_OK. */
+int cli_help(const char *text);
+
+/* ---- options (args.c) ---- */
+
+struct cli_opt {
+	const char *name; /* long name without "--" */
+	char shortname;   /* 0: none */
+	int has_arg;
+};
+
+struct cli_args {
+	int argc;
+	char **argv;
+	int i;
+	int only_pos; /* after "--" */
+};
+
+enum { ARG_END = 0, ARG_OPT, ARG_POS, ARG_HELP, ARG_ERR };
+
+void cli_args_init(struct cli_args *a, int argc, char **argv);
+/*
+ * Next item: ARG_OPT (*which indexes opts, *val its value or NULL),
+ * ARG_POS (*val the word), ARG_HELP (--help or -h), ARG_END, or ARG_ERR
+ * after printing a usage message. Accepts "--opt value", "--opt=value",
+ * "-o value". The global options --home and --json are taken anywhere and
+ * applied to c. opts ends with a NULL name.
+ */
+int cli_args_next(struct cli *c, struct cli_args *a,
+		  const struct cli_opt *opts, int *which, const char **val);
+
+/* Strict number parsing for option values; usage message on failure. */
+int cli_parse_u32(const struct cli *c, const char *opt, const char *s,
+		  uint32_t *out);
+int cli_parse_degrees(const struct cli *c, const char *opt, const char *s,
+		      double limit, int64_t *e7);
+
+/* Parse a case id argument; usage message on failure. */
+int cli_parse_case_id(const struct cli *c, const char *s,
+		      char code[WH_CODE_MAX + 1], uint32_t *seq);
+
+/* ---- the home (home.c) ---- */
+
+#define CLI_NEED_CONF 1u
+#define CLI_NEED_KEY 2u
+#define CLI_NEED_STORE 4u
+
+/* Resolve the home and load what 'need' asks for. Prints the reason and
+ * returns CLI_USAGE (no home given at all) or CLI_FAIL. */
+int cli_open(struct cli *c, unsigned need);
+/* Close the store and wipe the key; safe to call twice. */
+void cli_close(struct cli *c);
+
+/* Resolve c->home from --home / WHISTLE_HOME; CLI_USAGE if neither. */
+int cli_home_resolve(struct cli *c);
+/* Write whistle.conf atomically (tmp + fsync + rename). */
+int cli_conf_write(const struct cli *c, const char *home,
+		   const struct cli_conf *conf);
+/* Write key.secret (O_EXCL, 0600, fsync) and key.public. */
+int cli_key_write(const struct cli *c, const char *home,
+		  const struct wh_key *key);
+/* fsync a directory so a create or rename inside it is durable. */
+int cli_fsync_dir(const char *dir);
+/* "home/name" into out (PATH_MAX bytes); CLI_FAIL if too long. */
+int cli_join(const struct cli *c, char *out, size_t outn, const char *home,
+	     const char *name);
+
+/* Map a store error to an exit code and message: build errors are our
+ * argument checks failing late (usage), the rest runtime failures. */
+int cli_store_err(const struct cli *c, const char *what, int rc);
+
+/*
+ * Check drafts with a throwaway key before the real store is touched, so
+ * an over-long or malformed value is a usage error and nothing is written.
+ * Returns WH_OK or the first build error.
+ */
+int cli_probe_drafts(const struct wh_op_draft *d, size_t n);
+
+/* ---- text (fmt.c) ---- */
+
+#define CLI_TIME_MAX 40
+
+/* Local time with ms, "2026-11-23 16:00:00.123". */
+void cli_time_local(uint64_t ms, char out[CLI_TIME_MAX]);
+/* ISO-8601 UTC with ms, "2026-11-23T08:00:00.123Z". */
+void cli_time_iso(uint64_t ms, char out[CLI_TIME_MAX]);
+/* "39.9390000" from 1e-7 degrees, exactly (no floating point). */
+void cli_e7_format(int64_t v, char out[24]);
+/* Terminal columns of UTF-8 text: CJK and full-width count 2. */
+size_t cli_text_width(const char *s);
+/* Print s in exactly 'width' columns: truncated at a character boundary
+ * with "…" if wider, padded with spaces otherwise (unless last). */
+void cli_print_cell(FILE *f, const char *s, size_t width, int last);
+/* Who wrote an op: "本站" for our key, else the first 8 hex digits. */
+void cli_author(const struct cli *c, const uint8_t pk[WH_PK_BYTES],
+		char out[16]);
+
+/* ---- pinyin.c ---- */
+
+/* Default station code from a path ("xicheng/xinjiekou/zhaodengyu" ->
+ * "XJK-ZDY"). WH_OK, or WH_EID if no valid code comes out. */
+int pinyin_code(const char *path, char out[WH_CODE_MAX + 1]);
+
+#endif

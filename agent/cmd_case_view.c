@@ -1,0 +1,245 @@
+/*
+ * cmd_case_view.c: reading cases: `case list`, `case show [--history]`,
+ * and the JSON shape of a case shared with the writing commands.
+ *
+ * Text is Chinese-first (标题 Title) because the people at the keyboard
+ * read Chinese; JSON uses the English codes plus *_label fields so that
+ * scripts never parse Chinese. A case's history is streamed from the
+ * store callback as it is read: ops borrowed from the map are printed and
+ * forgotten, never kept past the callback.
+ */
+#include "cli.h"
+#include "json.h"
+#include "mp.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_case_load(const struct cli *c, const char *code, uint32_t seq,
+		  struct wh_case *out)
+{
+	int rc = wh_store_case_get(c->store, code, seq, out);
+	if (rc == WH_OK)
+		return CLI_OK;
+	char id[WH_CASE_ID_MAX];
+	wh_case_id_format(code, seq, id);
+	if (rc == WH_ENOTFOUND)
+		return cli_fail(c, "no case %s", id);
+	return cli_fail(c, "%s: %s", id, wh_strerror(rc));
+}
+
+static void json_time(struct json *j, const char *k, wh_hlc_ts ts)
+{
+	json_key(j, k);
+	if (!ts) {
+		json_null(j);
+		return;
+	}
+	char iso[CLI_TIME_MAX];
+	cli_time_iso(WH_HLC_MS(ts), iso);
+	json_str(j, iso);
+}
+
+static void json_location(struct json *j, int64_t lat, int64_t lon)
+{
+	char a[24], b[24];
+	cli_e7_format(lat, a);
+	cli_e7_format(lon, b);
+	json_obj(j);
+	json_key(j, "lat");
+	json_num_raw(j, a);
+	json_key(j, "lon");
+	json_num_raw(j, b);
+	json_obj_end(j);
+}
+
+void cli_case_json(const struct cli *c, struct json *j,
+		   const struct wh_case *v)
+{
+	(void)c;
+	char id[WH_CASE_ID_MAX];
+	wh_case_id_format(v->code, v->seq, id);
+	json_obj(j);
+	json_kstr(j, "id", id);
+	json_kstr(j, "path", v->path);
+	json_kstr(j, "title", v->title);
+	json_kstr(j, "description", v->description);
+	json_kstr(j, "category", v->category);
+	json_kstr(j, "status", wh_status_name(v->status));
+	json_kstr(j, "status_label", wh_status_label(v->status));
+	json_kstr(j, "priority", wh_priority_name(v->priority));
+	json_kstr(j, "priority_label", wh_priority_label(v->priority));
+	json_kstr(j, "source", wh_source_name(v->source));
+	json_kstr(j, "source_label", wh_source_label(v->source));
+	json_kstr(j, "address", v->address);
+	json_kstr(j, "reporter", v->reporter);
+	json_kstr(j, "contact", v->contact);
+	json_kstr(j, "external_ref", v->extref);
+	json_key(j, "location");
+	if (v->has_location)
+		json_location(j, v->lat_e7, v->lon_e7);
+	else
+		json_null(j);
+	json_key(j, "tags");
+	json_arr(j);
+	for (uint32_t i = 0; i < v->nelems; i++)
+		if (v->elems[i].set == WH_SET_TAGS)
+			json_str(j, v->elems[i].value);
+	json_arr_end(j);
+	json_time(j, "created_at", v->has_create ? v->created_at : 0);
+	json_time(j, "updated_at", v->updated_at);
+	json_kuint(j, "created_at_hlc", v->has_create ? v->created_at : 0);
+	json_kuint(j, "updated_at_hlc", v->updated_at);
+	json_key(j, "creator");
+	if (v->has_create) {
+		char hex[2 * WH_PK_BYTES + 1];
+		wh_hex(v->creator, WH_PK_BYTES, hex);
+		json_str(j, hex);
+	} else {
+		json_null(j);
+	}
+	json_kuint(j, "ops", v->nops);
+	json_kuint(j, "notes", v->nnotes);
+	json_key(j, "conflict");
+	if (v->conflict) {
+		json_obj(j);
+		json_kstr(j, "other_status", wh_status_name(v->conflict_other));
+		json_kstr(j, "other_status_label",
+			  wh_status_label(v->conflict_other));
+		json_time(j, "at", v->conflict_at);
+		json_khex(j, "author", v->conflict_author, WH_PK_BYTES);
+		json_obj_end(j);
+	} else {
+		json_null(j);
+	}
+	json_kbool(j, "incomplete", !v->has_create);
+	/* the object stays open: show adds "history" before closing */
+}
+
+/* ---- case list ---- */
+
+static const char list_help[] =
+	"usage: whistle case list [--status S] [--scope PATH] [--limit N] "
+	"[--all]\n"
+	"\n"
+	"List cases in case id order: id, status, priority, category, title.\n"
+	"  --status S    only cases in status S (new, in_progress, 处理中, ...)\n"
+	"  --scope PATH  only cases whose path lies within PATH\n"
+	"  --limit N     at most N cases (default 200); --all: no limit\n"
+	"--json prints an array of case objects.\n";
+
+struct list_ctx {
+	const struct cli *c;
+	struct json j;
+	uint32_t shown, limit;
+	int more;
+};
+
+static int list_row(void *ctx, const struct wh_case *v)
+{
+	struct list_ctx *l = ctx;
+	if (l->limit && l->shown == l->limit) {
+		l->more = 1; /* we asked for one extra to know this */
+		return 1;
+	}
+	l->shown++;
+	if (l->c->json) {
+		cli_case_json(l->c, &l->j, v);
+		json_obj_end(&l->j);
+		return 0;
+	}
+	char id[WH_CASE_ID_MAX], st[64];
+	wh_case_id_format(v->code, v->seq, id);
+	snprintf(st, sizeof st, "%s%s", wh_status_label(v->status),
+		 v->conflict ? "!" : "");
+	cli_print_cell(stdout, id, 16, 0);
+	fputs("  ", stdout);
+	cli_print_cell(stdout, st, 8, 0);
+	fputs("  ", stdout);
+	cli_print_cell(stdout, wh_priority_label(v->priority), 6, 0);
+	fputs("  ", stdout);
+	cli_print_cell(stdout, v->category ? v->category : "-", 12, 0);
+	fputs("  ", stdout);
+	cli_print_cell(stdout,
+		       v->title ? v->title
+				: (v->has_create ? "" : "(未收到创建 incomplete)"),
+		       40, 1);
+	fputc('\n', stdout);
+	return 0;
+}
+
+int cmd_case_list(struct cli *c, int argc, char **argv)
+{
+	static const struct cli_opt opts[] = {
+		{"status", 0, 1}, {"scope", 0, 1}, {"limit", 0, 1},
+		{"all", 0, 0},    {NULL, 0, 0},
+	};
+	struct wh_case_filter f = {NULL, -1, 200};
+	int all = 0, rc;
+	struct cli_args a;
+	cli_args_init(&a, argc, argv);
+	int t, which;
+	const char *v;
+	while ((t = cli_args_next(c, &a, opts, &which, &v)) != ARG_END) {
+		if (t == ARG_ERR)
+			return CLI_USAGE;
+		if (t == ARG_HELP)
+			return cli_help(list_help);
+		if (t == ARG_POS)
+			return cli_usage(c, "unexpected argument '%s'", v);
+		if (which == 0 && (f.status = wh_status_parse(v)) < 0)
+			return cli_usage(c, "--status '%s': not a status "
+					    "(new, accepted, in_progress, "
+					    "resolved, closed, reopened, "
+					    "cancelled)",
+					 v);
+		if (which == 1) {
+			if (*v && !wh_path_valid(v, strlen(v)))
+				return cli_usage(c, "--scope '%s': not a "
+						    "jurisdiction path",
+						 v);
+			f.scope = v;
+		}
+		if (which == 2 && (rc = cli_parse_u32(c, "--limit", v, &f.limit)))
+			return rc;
+		if (which == 2 && f.limit == 0)
+			return cli_usage(c, "--limit 0: use --all for no limit");
+		if (which == 3)
+			all = 1;
+	}
+	if (all)
+		f.limit = 0;
+	if ((rc = cli_open(c, CLI_NEED_CONF | CLI_NEED_STORE)))
+		return rc;
+	struct list_ctx l = {.c = c, .limit = f.limit};
+	if (f.limit)
+		f.limit++; /* one more, to say there are more */
+	if (c->json) {
+		json_init(&l.j, stdout);
+		json_arr(&l.j);
+	} else {
+		cli_print_cell(stdout, "编号 ID", 16, 0);
+		fputs("  ", stdout);
+		cli_print_cell(stdout, "状态", 8, 0);
+		fputs("  ", stdout);
+		cli_print_cell(stdout, "优先级", 6, 0);
+		fputs("  ", stdout);
+		cli_print_cell(stdout, "类别", 12, 0);
+		fputs("  标题 Title\n", stdout);
+	}
+	rc = wh_store_case_list(c->store, &f, list_row, &l);
+	if (rc < 0)
+		return cli_fail(c, "store: %s", wh_strerror(rc));
+	if (c->json) {
+		json_arr_end(&l.j);
+		json_end(&l.j);
+	} else if (l.more) {
+		fprintf(stderr, "(showing the first %" PRIu32
+				" cases; --all for every case)\n",
+			l.shown);
+	} else if (l.shown == 0) {
+		printf("(no cases)\n");
+	}
+	return CLI_OK;
+}

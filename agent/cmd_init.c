@@ -1,0 +1,275 @@
+/*
+ * cmd_init.c: `whistle init`, creating a station home.
+ *
+ * Order matters for atomicity: the home directory, then key.secret
+ * (O_EXCL), key.public, store/ with an empty LMDB environment, and
+ * whistle.conf last (tmp + rename), since whistle.conf is what marks a
+ * home as initialised. Any failure removes what this run created, so a
+ * failed init can simply be run again.
+ */
+#include "cli.h"
+#include "json.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static const char help[] =
+	"usage: whistle [--home DIR] init --path PATH [--station NAME]\n"
+	"                             [--code CODE] [--name TEXT]\n"
+	"\n"
+	"Create a station home in DIR (made with mode 0700 if missing):\n"
+	"  key.secret    the station's Ed25519 secret key, mode 0600\n"
+	"  key.public    its public key in hex\n"
+	"  whistle.conf  'key = value' lines: station, code, path, name, role\n"
+	"  store/        the operation store\n"
+	"\n"
+	"  --path PATH     jurisdiction, e.g. xicheng/xinjiekou/zhaodengyu\n"
+	"                  (lower-case [a-z0-9_-] components joined by '/')\n"
+	"  --station NAME  station name; default: the last path component\n"
+	"  --code CODE     case id prefix, [A-Z0-9-], at most 16 characters;\n"
+	"                  default: pinyin initials of street and community\n"
+	"                  (xinjiekou/zhaodengyu -> XJK-ZDY)\n"
+	"  --name TEXT     display name, e.g. 赵登禹社区\n"
+	"\n"
+	"Refuses a DIR that already holds a station.\n";
+
+#define MAX_MADE 32
+
+struct made {
+	char dirs[MAX_MADE][PATH_MAX]; /* created by us, outermost first */
+	int ndirs;
+	int key, pub, store, conf;
+};
+
+/* mkdir -p, remembering what we created so a failure can undo it. */
+static int mkdirs(const struct cli *c, const char *home, struct made *m)
+{
+	char buf[PATH_MAX];
+	if (strlen(home) >= sizeof buf)
+		return cli_fail(c, "home %s: path too long", home);
+	strcpy(buf, home);
+	size_t n = strlen(buf);
+	while (n > 1 && buf[n - 1] == '/')
+		buf[--n] = '\0';
+	for (size_t i = 1; i <= n; i++) {
+		if (buf[i] != '/' && buf[i] != '\0')
+			continue;
+		char save = buf[i];
+		buf[i] = '\0';
+		int last = i == n;
+		if (mkdir(buf, last ? 0700 : 0755) == 0) {
+			if (m->ndirs < MAX_MADE)
+				strcpy(m->dirs[m->ndirs++], buf);
+		} else if (errno != EEXIST) {
+			int err = errno;
+			buf[i] = save;
+			return cli_fail(c, "home %s: cannot create: %s", home,
+					strerror(err));
+		}
+		buf[i] = save;
+	}
+	struct stat st;
+	if (stat(home, &st) != 0 || !S_ISDIR(st.st_mode))
+		return cli_fail(c, "home %s: not a directory", home);
+	return CLI_OK;
+}
+
+static void rm(const char *home, const char *name)
+{
+	char p[PATH_MAX];
+	if (snprintf(p, sizeof p, "%s/%s", home, name) < (int)sizeof p)
+		unlink(p);
+}
+
+static void undo(const char *home, struct made *m)
+{
+	if (m->conf)
+		rm(home, "whistle.conf");
+	rm(home, "whistle.conf.tmp");
+	if (m->store) {
+		rm(home, "store/data.mdb");
+		rm(home, "store/lock.mdb");
+		char p[PATH_MAX];
+		if (snprintf(p, sizeof p, "%s/store", home) < (int)sizeof p)
+			rmdir(p);
+	}
+	if (m->pub)
+		rm(home, "key.public");
+	if (m->key)
+		rm(home, "key.secret");
+	for (int i = m->ndirs - 1; i >= 0; i--)
+		rmdir(m->dirs[i]);
+}
+
+/* A home holding any part of a station is not ours to touch. */
+static int check_fresh(const struct cli *c, const char *home)
+{
+	static const char *const names[] = {"whistle.conf", "key.secret",
+					    "store"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char p[PATH_MAX];
+		struct stat st;
+		if (cli_join(c, p, sizeof p, home, names[i]))
+			return CLI_FAIL;
+		if (lstat(p, &st) != 0)
+			continue;
+		if (i == 0)
+			return cli_fail(c,
+					"home %s already holds a station "
+					"(whistle.conf exists)",
+					home);
+		return cli_fail(c,
+				"home %s: %s exists without whistle.conf "
+				"(an interrupted init?); move it away first",
+				home, names[i]);
+	}
+	return CLI_OK;
+}
+
+static int create(struct cli *c, const struct cli_conf *conf, struct made *m)
+{
+	const char *home = c->home;
+	int rc = check_fresh(c, home);
+	if (rc == CLI_OK)
+		rc = mkdirs(c, home, m);
+	if (rc)
+		return rc;
+	struct wh_key *key = NULL;
+	if (wh_key_generate(&key) != WH_OK)
+		return cli_fail(c, "cannot generate a key pair");
+	c->key = key; /* cli_close wipes it */
+	m->key = m->pub = 1;
+	if ((rc = cli_key_write(c, home, key)))
+		return rc;
+	char dir[PATH_MAX];
+	if ((rc = cli_join(c, dir, sizeof dir, home, "store")))
+		return rc;
+	if (mkdir(dir, 0700) != 0)
+		return cli_fail(c, "%s: %s", dir, strerror(errno));
+	m->store = 1;
+	struct wh_store *s = NULL;
+	int src = wh_store_open(dir, NULL, &s);
+	if (src != WH_OK)
+		return cli_fail(c, "store %s: %s", dir, wh_strerror(src));
+	wh_store_close(s);
+	m->conf = 1;
+	if ((rc = cli_conf_write(c, home, conf)))
+		return rc;
+	cli_fsync_dir(home);
+	return CLI_OK;
+}
+
+static int parse(struct cli *c, int argc, char **argv, struct cli_conf *conf)
+{
+	static const struct cli_opt opts[] = {
+		{"path", 0, 1}, {"station", 0, 1}, {"code", 0, 1},
+		{"name", 0, 1}, {NULL, 0, 0},
+	};
+	const char *path = NULL, *station = NULL, *code = NULL, *name = NULL;
+	struct cli_args a;
+	cli_args_init(&a, argc, argv);
+	int t, which;
+	const char *v;
+	while ((t = cli_args_next(c, &a, opts, &which, &v)) != ARG_END) {
+		if (t == ARG_ERR)
+			return CLI_USAGE;
+		if (t == ARG_HELP)
+			return -1;
+		if (t == ARG_POS)
+			return cli_usage(c, "unexpected argument '%s'", v);
+		const char **dst[] = {&path, &station, &code, &name};
+		*dst[which] = v;
+	}
+	if (!path)
+		return cli_usage(c, "--path is required (e.g. --path "
+				    "xicheng/xinjiekou/zhaodengyu)");
+	if (!wh_path_valid(path, strlen(path)) || strlen(path) >= sizeof conf->path)
+		return cli_usage(c,
+				 "--path '%s': not a jurisdiction path "
+				 "(lower-case [a-z0-9_-] components joined "
+				 "by '/', at most %u)",
+				 path, WH_PATH_MAX_PARTS);
+	if (!station) {
+		const char *slash = strrchr(path, '/');
+		station = slash ? slash + 1 : path;
+	}
+	if (strchr(station, '/') || !wh_path_valid(station, strlen(station)))
+		return cli_usage(c, "--station '%s': not a valid name "
+				    "(lower-case [a-z0-9_-], at most %u bytes)",
+				 station, WH_PART_MAX);
+	if (code) {
+		if (!wh_code_valid(code, strlen(code)) || code[0] == '~')
+			return cli_usage(c,
+					 "--code '%s': not a station code "
+					 "([A-Z0-9-], 1-%u characters, no "
+					 "leading or trailing '-')",
+					 code, WH_CODE_MAX);
+		strcpy(conf->code, code);
+	} else if (pinyin_code(path, conf->code) != WH_OK) {
+		return cli_usage(c, "cannot derive a code from --path '%s'; "
+				    "pass --code",
+				 path);
+	}
+	if (!name)
+		name = station;
+	if (strlen(name) >= sizeof conf->name)
+		return cli_usage(c, "--name: too long (at most %zu bytes)",
+				 sizeof conf->name - 1);
+	for (const char *p = name; *p; p++)
+		if ((unsigned char)*p < 0x20) /* the config is line-based */
+			return cli_usage(c, "--name: control characters are "
+					    "not allowed");
+	strcpy(conf->path, path);
+	strcpy(conf->station, station);
+	strcpy(conf->name, name);
+	strcpy(conf->role, "station");
+	return CLI_OK;
+}
+
+int cmd_init(struct cli *c, int argc, char **argv)
+{
+	struct cli_conf conf;
+	memset(&conf, 0, sizeof conf);
+	int rc = parse(c, argc, argv, &conf);
+	if (rc < 0)
+		return cli_help(help);
+	if (rc)
+		return rc;
+	if ((rc = cli_home_resolve(c)))
+		return rc;
+	struct made *m = wh_xcalloc(1, sizeof *m);
+	rc = create(c, &conf, m);
+	if (rc) {
+		undo(c->home, m);
+		free(m);
+		return rc;
+	}
+	free(m);
+	char pk[2 * WH_PK_BYTES + 1];
+	wh_hex(c->key->pk, WH_PK_BYTES, pk);
+	if (c->json) {
+		struct json j;
+		json_init(&j, stdout);
+		json_obj(&j);
+		json_kstr(&j, "home", c->home);
+		json_kstr(&j, "station", conf.station);
+		json_kstr(&j, "code", conf.code);
+		json_kstr(&j, "path", conf.path);
+		json_kstr(&j, "name", conf.name);
+		json_kstr(&j, "public_key", pk);
+		json_obj_end(&j);
+		json_end(&j);
+	} else {
+		printf("initialised station %s (%s) in %s\n", conf.station,
+		       conf.name, c->home);
+		printf("  code        %s  (case ids %s-000001, ...)\n",
+		       conf.code, conf.code);
+		printf("  path        %s\n", conf.path);
+		printf("  public key  %s\n", pk);
+	}
+	return CLI_OK;
+}

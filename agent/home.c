@@ -1,0 +1,370 @@
+/*
+ * home.c: a station's home directory and what it holds.
+ *
+ *     HOME/whistle.conf   "key = value" lines (station, code, path, name,
+ *                         role); '#' starts a comment line
+ *     HOME/key.secret     64 raw bytes, libsodium's Ed25519 secret key;
+ *                         mode 0600, refused if group/other can read it
+ *     HOME/key.public     the public key in hex, one line (for people)
+ *     HOME/store/         the LMDB environment (store/)
+ *
+ * whistle.conf is written last by init, so its presence is what marks a
+ * home as initialised. The secret key is read into a stack buffer only
+ * long enough to hand it to wh_key_from_secret (sodium memory), then
+ * wiped; it never reaches a message.
+ */
+#include "cli.h"
+
+#include <sodium.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+int cli_home_resolve(struct cli *c)
+{
+	if (c->home)
+		return CLI_OK;
+	const char *env = getenv("WHISTLE_HOME");
+	if (env && *env) {
+		c->home = env;
+		return CLI_OK;
+	}
+	return cli_usage(c, "no station home: pass --home DIR or set "
+			    "WHISTLE_HOME");
+}
+
+int cli_join(const struct cli *c, char *out, size_t outn, const char *home,
+	     const char *name)
+{
+	int n = snprintf(out, outn, "%s/%s", home, name);
+	if (n < 0 || (size_t)n >= outn)
+		return cli_fail(c, "home %s: path too long", home);
+	return CLI_OK;
+}
+
+int cli_fsync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	int rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* Trim spaces and tabs at both ends, in place. */
+static char *trim(char *s)
+{
+	while (*s == ' ' || *s == '\t')
+		s++;
+	size_t n = strlen(s);
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\r'))
+		s[--n] = '\0';
+	return s;
+}
+
+static int conf_set(struct cli_conf *conf, const char *k, const char *v)
+{
+	struct {
+		const char *name;
+		char *dst;
+		size_t cap;
+	} keys[] = {
+		{"station", conf->station, sizeof conf->station},
+		{"code", conf->code, sizeof conf->code},
+		{"path", conf->path, sizeof conf->path},
+		{"name", conf->name, sizeof conf->name},
+		{"role", conf->role, sizeof conf->role},
+	};
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+		if (strcmp(k, keys[i].name))
+			continue;
+		if (strlen(v) >= keys[i].cap)
+			return WH_ETOOBIG;
+		strcpy(keys[i].dst, v);
+		return WH_OK;
+	}
+	/* Unknown keys are left for later releases (sync peers, ...). */
+	return WH_OK;
+}
+
+/* Parse whistle.conf; messages name the file and the line. */
+static int conf_load(struct cli *c, const char *file)
+{
+	FILE *f = fopen(file, "re");
+	if (!f) {
+		if (errno == ENOENT)
+			return cli_fail(c,
+					"home %s: no station here (whistle.conf "
+					"missing); run 'whistle init' first",
+					c->home);
+		return cli_fail(c, "%s: %s", file, strerror(errno));
+	}
+	struct cli_conf *conf = &c->conf;
+	memset(conf, 0, sizeof *conf);
+	char line[1024];
+	unsigned lineno = 0;
+	int rc = CLI_OK;
+	while (fgets(line, sizeof line, f)) {
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			rc = cli_fail(c, "%s:%u: line too long", file, lineno);
+			break;
+		}
+		line[strcspn(line, "\n")] = '\0';
+		char *s = trim(line);
+		if (!*s || *s == '#')
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq) {
+			rc = cli_fail(c, "%s:%u: expected 'key = value'", file,
+				      lineno);
+			break;
+		}
+		*eq = '\0';
+		char *k = trim(s), *v = trim(eq + 1);
+		if (!wh_utf8_valid((const uint8_t *)v, strlen(v)) ||
+		    conf_set(conf, k, v) != WH_OK) {
+			rc = cli_fail(c, "%s:%u: bad value for '%s'", file,
+				      lineno, k);
+			break;
+		}
+	}
+	fclose(f);
+	if (rc)
+		return rc;
+	if (!wh_code_valid(conf->code, strlen(conf->code)))
+		return cli_fail(c, "%s: 'code' missing or invalid", file);
+	if (!wh_path_valid(conf->path, strlen(conf->path)))
+		return cli_fail(c, "%s: 'path' missing or invalid", file);
+	if (!conf->station[0])
+		return cli_fail(c, "%s: 'station' missing", file);
+	return CLI_OK;
+}
+
+int cli_conf_write(const struct cli *c, const char *home,
+		   const struct cli_conf *conf)
+{
+	char file[PATH_MAX], tmp[PATH_MAX];
+	if (cli_join(c, file, sizeof file, home, "whistle.conf") ||
+	    cli_join(c, tmp, sizeof tmp, home, "whistle.conf.tmp"))
+		return CLI_FAIL;
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return cli_fail(c, "%s: %s", tmp, strerror(errno));
+	FILE *f = fdopen(fd, "w");
+	if (!f) {
+		close(fd);
+		unlink(tmp);
+		return cli_fail(c, "%s: %s", tmp, strerror(errno));
+	}
+	fprintf(f,
+		"# whistle station configuration, written by 'whistle init'.\n"
+		"# One 'key = value' per line; '#' starts a comment line.\n"
+		"# station: this community station's name in paths\n"
+		"# code:    prefix of the case ids it issues (XJK-ZDY-000001)\n"
+		"# path:    its jurisdiction, district/street/community\n"
+		"# name:    display name; role: station (hub roles later)\n"
+		"station = %s\ncode = %s\npath = %s\nname = %s\nrole = %s\n",
+		conf->station, conf->code, conf->path, conf->name,
+		conf->role);
+	int bad = fflush(f) != 0 || fsync(fd) != 0;
+	int err = errno;
+	if (fclose(f) != 0 && !bad) {
+		bad = 1;
+		err = errno;
+	}
+	if (bad || rename(tmp, file) != 0) {
+		if (!bad)
+			err = errno;
+		unlink(tmp);
+		return cli_fail(c, "%s: %s", file, strerror(err));
+	}
+	cli_fsync_dir(home);
+	return CLI_OK;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	while (n) {
+		ssize_t w = write(fd, b, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		b += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+int cli_key_write(const struct cli *c, const char *home,
+		  const struct wh_key *key)
+{
+	char file[PATH_MAX];
+	if (cli_join(c, file, sizeof file, home, "key.secret"))
+		return CLI_FAIL;
+	/* O_EXCL: never overwrite a key (an identity is not replaceable). */
+	int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return cli_fail(c, "%s: %s", file, strerror(errno));
+	if (write_all(fd, key->sk, WH_SK_BYTES) || fsync(fd)) {
+		int err = errno;
+		close(fd);
+		unlink(file);
+		return cli_fail(c, "%s: %s", file, strerror(err));
+	}
+	close(fd);
+
+	char hex[2 * WH_PK_BYTES + 2];
+	wh_hex(key->pk, WH_PK_BYTES, hex);
+	strcat(hex, "\n");
+	if (cli_join(c, file, sizeof file, home, "key.public"))
+		return CLI_FAIL;
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return cli_fail(c, "%s: %s", file, strerror(errno));
+	if (write_all(fd, hex, strlen(hex)) || fsync(fd)) {
+		int err = errno;
+		close(fd);
+		return cli_fail(c, "%s: %s", file, strerror(err));
+	}
+	close(fd);
+	return CLI_OK;
+}
+
+static int key_load(struct cli *c)
+{
+	char file[PATH_MAX];
+	if (cli_join(c, file, sizeof file, c->home, "key.secret"))
+		return CLI_FAIL;
+	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return cli_fail(c, "%s: %s", file, strerror(errno));
+	struct stat st;
+	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) ||
+	    st.st_size != WH_SK_BYTES) {
+		close(fd);
+		return cli_fail(c, "%s: not a whistle secret key (expected "
+				   "%d bytes)",
+				file, WH_SK_BYTES);
+	}
+	/* Like ssh: a secret others can read is no longer secret, and
+	 * signing with it would make forged ops indistinguishable. */
+	if (st.st_mode & 077) {
+		close(fd);
+		return cli_fail(c,
+				"%s: readable by group or others (mode %04o); "
+				"run: chmod 600 %s",
+				file, (unsigned)(st.st_mode & 07777), file);
+	}
+	uint8_t sk[WH_SK_BYTES];
+	size_t got = 0;
+	while (got < sizeof sk) {
+		ssize_t r = read(fd, sk + got, sizeof sk - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	int rc = got == sizeof sk ? wh_key_from_secret(sk, &c->key) : WH_EIO;
+	sodium_memzero(sk, sizeof sk);
+	if (rc != WH_OK)
+		return cli_fail(c, "%s: %s", file, wh_strerror(rc));
+	return CLI_OK;
+}
+
+static int store_open(struct cli *c)
+{
+	char dir[PATH_MAX];
+	if (cli_join(c, dir, sizeof dir, c->home, "store"))
+		return CLI_FAIL;
+	struct stat st;
+	if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+		return cli_fail(c, "home %s: store/ directory missing", c->home);
+	int rc = wh_store_open(dir, NULL, &c->store);
+	if (rc != WH_OK) {
+		c->store = NULL;
+		return cli_fail(c, "store %s: %s", dir, wh_strerror(rc));
+	}
+	return CLI_OK;
+}
+
+int cli_open(struct cli *c, unsigned need)
+{
+	int rc = cli_home_resolve(c);
+	if (rc)
+		return rc;
+	struct stat st;
+	if (stat(c->home, &st) != 0) {
+		if (errno == ENOENT)
+			return cli_fail(c, "home %s does not exist; create it "
+					   "with 'whistle --home %s init'",
+					c->home, c->home);
+		return cli_fail(c, "home %s: %s", c->home, strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return cli_fail(c, "home %s: not a directory", c->home);
+	char file[PATH_MAX];
+	if (cli_join(c, file, sizeof file, c->home, "whistle.conf"))
+		return CLI_FAIL;
+	if ((rc = conf_load(c, file)))
+		return rc;
+	if ((need & CLI_NEED_KEY) && (rc = key_load(c)))
+		return rc;
+	if ((need & CLI_NEED_STORE) && (rc = store_open(c)))
+		return rc;
+	return CLI_OK;
+}
+
+void cli_close(struct cli *c)
+{
+	wh_store_close(c->store);
+	c->store = NULL;
+	wh_key_free(c->key);
+	c->key = NULL;
+}
+
+int cli_store_err(const struct cli *c, const char *what, int rc)
+{
+	switch (rc) {
+	case WH_EFIELD:
+	case WH_ETOOBIG:
+	case WH_EUTF8:
+	case WH_EPATH:
+	case WH_EID:
+		return cli_usage(c, "%s: %s", what, wh_strerror(rc));
+	default:
+		return cli_fail(c, "%s: %s", what, wh_strerror(rc));
+	}
+}
+
+int cli_probe_drafts(const struct wh_op_draft *d, size_t n)
+{
+	/* A throwaway key: checking arguments must not need the home. */
+	struct wh_key *key = NULL;
+	int rc = wh_key_generate(&key);
+	if (rc)
+		return rc;
+	struct wh_buf scratch = {0};
+	for (size_t i = 0; i < n && rc == WH_OK; i++) {
+		struct wh_op_draft t = d[i];
+		t.hlc = WH_HLC_MAKE(1, 0);
+		if (t.seq == 0)
+			t.seq = 1; /* the store allocates it later */
+		rc = wh_op_build(&t, key, &scratch);
+		wh_buf_reset(&scratch);
+	}
+	wh_buf_fini(&scratch);
+	wh_key_free(key);
+	return rc;
+}

@@ -1,0 +1,196 @@
+/*
+ * main.c: the `whistle` entry point: global options, the command table,
+ * dispatch and the message helpers.
+ *
+ * Every argument is checked for valid UTF-8 here, once, before any
+ * command runs: all text ends up in signed ops or JSON, where broken
+ * UTF-8 is refused anyway, and refusing it up front means no command can
+ * write half of something first.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static const char usage_text[] =
+	"usage: whistle [--home DIR] [--json] COMMAND [ARGS...]\n"
+	"\n"
+	"Whistle keeps a community station's cases (resident complaints, grid\n"
+	"patrol findings, 12345 hotline tickets) as signed operations in a\n"
+	"local store that works without any network; op files carry them\n"
+	"between stations.\n"
+	"\n"
+	"commands:\n";
+
+static const char options_text[] =
+	"\n"
+	"global options (before or after the command):\n"
+	"  --home DIR   the station home; else $WHISTLE_HOME\n"
+	"  --json       machine-readable output: exactly one JSON value on "
+	"stdout\n"
+	"  --help, -h   this text; 'whistle COMMAND --help' for one command\n"
+	"  --version    print the version\n"
+	"\n"
+	"exit status: 0 success; 1 runtime failure (home not initialised,\n"
+	"case not found, I/O error, import refused); 2 usage error (unknown\n"
+	"command or option, bad value, no home given at all). A command that\n"
+	"fails writes nothing.\n";
+
+static int cmd_help(struct cli *c, int argc, char **argv);
+
+static const struct cli_cmd commands[] = {
+	{"init", cmd_init, "create a station home: key pair, config, store"},
+	{"key", cmd_key, "show the station's public key"},
+	{"case", cmd_case, "take in, change and look at cases"},
+	{"digest", cmd_digest, "digest of the ops held (compare stations)"},
+	{"export", cmd_export, "write ops to an op file"},
+	{"import", cmd_import, "read an op file: all of it or nothing"},
+	{"status", cmd_status, "station, key and store summary"},
+	{"version", cmd_version, "print the version"},
+	{"help", cmd_help, "this text"},
+	{NULL, NULL, NULL},
+};
+
+static void vmsg(const struct cli *c, const char *fmt, va_list ap)
+{
+	fflush(stdout); /* keep order when both go to one terminal */
+	fputs("whistle: ", stderr);
+	if (c && c->cmd)
+		fprintf(stderr, "%s: ", c->cmd);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
+int cli_fail(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(c, fmt, ap);
+	va_end(ap);
+	return CLI_FAIL;
+}
+
+int cli_usage(const struct cli *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vmsg(c, fmt, ap);
+	va_end(ap);
+	return CLI_USAGE;
+}
+
+int cli_help(const char *text)
+{
+	fputs(text, stdout);
+	return CLI_OK;
+}
+
+void cli_table_print(FILE *f, const struct cli_cmd *tab, const char *group)
+{
+	for (int i = 0; tab[i].name; i++)
+		fprintf(f, "  %s%-9s %s\n", group, tab[i].name, tab[i].help);
+}
+
+static void usage(FILE *f)
+{
+	fputs(usage_text, f);
+	cli_table_print(f, commands, "");
+	fputs(options_text, f);
+}
+
+int cli_dispatch(struct cli *c, const struct cli_cmd *tab, const char *group,
+		 int argc, char **argv)
+{
+	static char name[64];
+	if (argc < 1) {
+		cli_usage(c, "missing %scommand; one of:",
+			  *group ? "sub" : "");
+		cli_table_print(stderr, tab, group);
+		return CLI_USAGE;
+	}
+	for (int i = 0; tab[i].name; i++) {
+		if (strcmp(tab[i].name, argv[0]))
+			continue;
+		snprintf(name, sizeof name, "%s%s", group, tab[i].name);
+		c->cmd = name;
+		return tab[i].fn(c, argc - 1, argv + 1);
+	}
+	cli_usage(c, "unknown %scommand '%s'; one of:", *group ? "sub" : "",
+		  argv[0]);
+	cli_table_print(stderr, tab, group);
+	return CLI_USAGE;
+}
+
+static int cmd_help(struct cli *c, int argc, char **argv)
+{
+	(void)c;
+	(void)argc;
+	(void)argv;
+	usage(stdout);
+	return CLI_OK;
+}
+
+int cmd_version(struct cli *c, int argc, char **argv)
+{
+	(void)argv;
+	if (argc > 0)
+		return cli_usage(c, "takes no arguments");
+	if (c->json)
+		printf("{\"version\":\"%s\"}\n", WH_VERSION);
+	else
+		printf("whistle %s\n", WH_VERSION);
+	return CLI_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct cli c;
+	memset(&c, 0, sizeof c);
+	tzset();
+
+	for (int i = 1; i < argc; i++)
+		if (!wh_utf8_valid((const uint8_t *)argv[i], strlen(argv[i])))
+			return cli_usage(&c, "argument %d is not valid UTF-8 "
+					     "text",
+					 i);
+
+	static const struct cli_opt opts[] = {
+		{"version", 0, 0},
+		{NULL, 0, 0},
+	};
+	struct cli_args a;
+	cli_args_init(&a, argc - 1, argv + 1);
+	int which, rc = CLI_OK;
+	const char *val;
+	for (;;) {
+		int t = cli_args_next(&c, &a, opts, &which, &val);
+		if (t == ARG_ERR)
+			return CLI_USAGE;
+		if (t == ARG_HELP) {
+			usage(stdout);
+			return CLI_OK;
+		}
+		if (t == ARG_OPT) /* --version */
+			return cmd_version(&c, 0, NULL);
+		if (t == ARG_END) {
+			cli_usage(&c, "missing command");
+			usage(stderr);
+			return CLI_USAGE;
+		}
+		break; /* ARG_POS: the command word */
+	}
+	if (wh_crypto_init() != WH_OK)
+		return cli_fail(&c, "cannot initialise libsodium");
+	rc = cli_dispatch(&c, commands, "", argc - a.i, argv + a.i);
+	cli_close(&c);
+	/* Output that did not reach its file (disk full, closed pipe) is a
+	 * failure, not a success with missing lines. */
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		c.cmd = NULL;
+		if (rc == CLI_OK)
+			rc = cli_fail(&c, "cannot write output");
+	}
+	return rc;
+}
