@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install the Debian 12 packages Whistle needs to build and test, only if
+# some are missing (so a second run costs nothing and needs no network).
+set -euo pipefail
+
+pkgs=(
+  gcc make cmake pkg-config          # toolchain
+  libsodium-dev libzmq3-dev liblmdb-dev libmsgpack-dev   # the four deps
+  jq                                 # JSON checks in scenario tests
+  iproute2 nftables iptables         # namespaces, loss and partitions
+  procps psmisc                      # pgrep/pkill/killall in scenario tests
+)
+
+missing=()
+for p in "${pkgs[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
+    || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+echo "deps: installing ${missing[*]}" >&2
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
