@@ -38,6 +38,7 @@ static const struct {
 	[DB_CASEAGG] = {"caseagg", 0},
 	[DB_AGG] = {"agg", 0},
 	[DB_META] = {"meta", 0},
+	[DB_STATE] = {"state", 0},
 };
 
 int st_err(int rc)

@@ -187,6 +187,40 @@ WH_MUST_CHECK int wh_store_views_hash(struct wh_store *s,
  * one write transaction. */
 WH_MUST_CHECK int wh_store_rebuild(struct wh_store *s);
 
+/* Append the exact bytes of op id to out: WH_OK or WH_ENOTFOUND. */
+WH_MUST_CHECK int wh_store_get_op(struct wh_store *s,
+				  const uint8_t id[WH_ID_BYTES],
+				  struct wh_buf *out);
+
+/* Called per op stored after a point of the arrival log; seq is the op's
+ * place in it (increasing). Bytes borrowed for the call only. */
+typedef int (*wh_log_cb)(void *ctx, uint64_t seq, const uint8_t *op,
+			 size_t n);
+
+/* Ops that arrived after log position 'after' (0: from the start), in
+ * arrival order, at most 'max' of them (0: no limit). How the agent
+ * notices ops another process (the CLI) wrote, to push them to peers. */
+WH_MUST_CHECK int wh_store_log_since(struct wh_store *s, uint64_t after,
+				     size_t max, wh_log_cb cb, void *ctx);
+
+/* The log position of the newest op (0 if the store is empty). */
+WH_MUST_CHECK int wh_store_log_last(struct wh_store *s, uint64_t *seq);
+
+/* Small records the agent keeps beside the ops (peer sync status,
+ * receipts), by name (1..200 bytes). Not ops: never synced, not part of
+ * any digest, kept by wh_store_rebuild. put replaces; a value is at most
+ * 64 KiB (WH_ETOOBIG). */
+WH_MUST_CHECK int wh_store_state_put(struct wh_store *s, const char *name,
+				     const uint8_t *val, size_t n);
+/* Appends the value to out: WH_OK or WH_ENOTFOUND. */
+WH_MUST_CHECK int wh_store_state_get(struct wh_store *s, const char *name,
+				     struct wh_buf *out);
+/* Every record whose name starts with prefix, in name order. */
+typedef int (*wh_state_cb)(void *ctx, const char *name, const uint8_t *val,
+			   size_t n);
+WH_MUST_CHECK int wh_store_state_each(struct wh_store *s, const char *prefix,
+				      wh_state_cb cb, void *ctx);
+
 struct wh_store_info {
 	uint32_t schema;
 	uint64_t ops, cases;

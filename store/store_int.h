@@ -12,6 +12,7 @@
  *   cases    case key        -> view (wh_case_encode)
  *   caseagg  case key        -> u64le count, 32-byte sum, current path
  *   agg      '/' + prefix    -> u64le count, 32-byte sum
+ *   state    agent-owned records by name (peer sync status): opaque
  *   meta     "schema" u32, "hlc_max", "nops", "opbytes" and
  *            "seq/<code>" (highest case seq seen for the code) u64;
  *            meta integers are little-endian
@@ -36,7 +37,7 @@
 #define ST_GROW 1
 
 enum { DB_LOG, DB_IDS, DB_CASEOPS, DB_CASES, DB_CASEAGG, DB_AGG, DB_META,
-       DB_COUNT };
+       DB_STATE, DB_COUNT };
 
 #define CASE_KEY_MAX (WH_CODE_MAX + 1 + 4)
 #define AGG_KEY_MAX (1 + WH_PATH_MAX)

@@ -1,0 +1,162 @@
+/*
+ * sync.h: one sync session, the protocol logic of one link between two
+ * agents, with no I/O of its own. The transport (net/transport.h) feeds
+ * it the peer's messages and sends what it emits; the agent wires its
+ * store through struct wh_sync_io (tests plug in their own). It is pure
+ * enough to run two sessions back to back in one process.
+ *
+ * Protocol version 1 (docs/protocol.md has the bytes):
+ *   - On link up both sides send HELLO: protocol versions, role, path,
+ *     a per-session salt, and the digest of their own scope.
+ *   - The shared scope is the narrower of the two paths when one holds
+ *     the other; disjoint scopes share nothing (the link stays idle).
+ *   - The side with the wider scope compares the narrower side's digest
+ *     with its own digest of that scope: equal -> both send RECEIPTs
+ *     (settled in one round trip); different -> it streams coded symbols
+ *     of a rateless IBLT (net/riblt.h) over salted 8-byte keys of the op
+ *     ids in scope; the other side decodes against its own set, asks for
+ *     more symbols until it can, then sends the ops the wider side lacks
+ *     and a WANT list of keys; the wider side answers with those ops.
+ *     Bytes on the wire grow with the number of differences, not with
+ *     the store. Then both send signed RECEIPTs of their new digest.
+ *   - Ops travel in bounded OPS batches, each ingested (and committed)
+ *     on arrival, so an interrupted sync resumes by reconciling again
+ *     and nothing that landed is sent twice.
+ *   - While the link is up, new ops in the shared scope are pushed at
+ *     once (wh_sync_push); the agent relays what it ingests to its other
+ *     links, so a station's op reaches the district through its hub.
+ *   - Every DIGEST_INTERVAL (default 30 s, io may shorten it) the
+ *     narrower side sends its digest again: anti-entropy that catches
+ *     anything a push lost.
+ *
+ * Malformed, oversized, out-of-scope or unverifiable input from the peer
+ * is dropped and counted (struct wh_sync_stats), never fatal; a peer that
+ * keeps sending garbage gets WH_EDENIED from wh_sync_recv, and the
+ * transport closes the link for a while.
+ */
+#ifndef WH_SYNC_H
+#define WH_SYNC_H
+
+#include "hlc.h"
+#include "key.h"
+#include "op.h"
+#include "wh.h"
+
+#define WH_SYNC_PROTO 1
+#define WH_SYNC_MAX_MSG (4u << 20)     /* largest message either side sends */
+#define WH_SYNC_BATCH_BYTES (256u << 10) /* ops per OPS message, by size */
+#define WH_SYNC_DIGEST_INTERVAL_MS 30000u
+
+enum wh_role {
+	WH_ROLE_STATION = 0,  /* community station: its community */
+	WH_ROLE_STREET = 1,   /* street hub: its street */
+	WH_ROLE_DISTRICT = 2, /* district hub: its district */
+	WH_ROLE_OTHER = 3     /* laptops, departments (later releases) */
+};
+
+/* What a session needs from the agent. Every function returns WH_OK or
+ * a WH_E* code; a failing io call fails the current step only. */
+struct wh_sync_io {
+	void *ctx;
+	/* Digest and count of the ops of cases within scope. */
+	int (*digest)(void *ctx, const char *scope, uint8_t out[WH_ID_BYTES],
+		      uint64_t *count);
+	/* Call cb for the id of every op of the cases within scope; a
+	 * non-zero cb return stops the walk and is returned. */
+	int (*each_id)(void *ctx, const char *scope,
+		       int (*cb)(void *cbctx, const uint8_t id[WH_ID_BYTES]),
+		       void *cbctx);
+	/* Append the exact bytes of op id to out; WH_ENOTFOUND if gone. */
+	int (*get_op)(void *ctx, const uint8_t id[WH_ID_BYTES],
+		      struct wh_buf *out);
+	/* Verify and store ops received from 'peer' for 'scope' in one
+	 * transaction. The agent refuses ops outside the scope here.
+	 * results[i] as for wh_store_ingest; added/refused counts out. */
+	int (*ingest)(void *ctx, const uint8_t peer[WH_PK_BYTES],
+		      const char *scope, const struct wh_slice *ops, size_t n,
+		      int *results, size_t *added, size_t *refused);
+	/* Queue one message for the peer; WH_EBUSY if the queue is full (the
+	 * session retries on the next tick). */
+	int (*send)(void *ctx, const uint8_t *msg, size_t n);
+	/* Wall-clock ms (for receipts and the clock rule). */
+	uint64_t (*now_ms)(void *ctx);
+	/* Random bytes (salts). */
+	void (*random)(void *ctx, uint8_t *out, size_t n);
+};
+
+struct wh_sync_self {
+	const struct wh_key *key; /* signs receipts */
+	enum wh_role role;
+	const char *path; /* jurisdiction; copied */
+	uint32_t digest_interval_ms; /* 0: WH_SYNC_DIGEST_INTERVAL_MS */
+};
+
+struct wh_sync_stats {
+	uint64_t msgs_in, msgs_out, bytes_in, bytes_out;
+	uint64_t ops_in, ops_out;   /* ops received and stored / sent */
+	uint64_t dropped;           /* malformed or unexpected messages */
+	uint64_t refused;           /* ops refused at ingest (forged, ...) */
+	uint64_t rounds;            /* reconciliations completed */
+};
+
+struct wh_sync_state {
+	int hello_done;
+	char scope[WH_PATH_MAX + 1]; /* shared scope; "" if none */
+	char peer_path[WH_PATH_MAX + 1];
+	enum wh_role peer_role;
+	int in_sync;               /* last reconciliation ended equal */
+	uint64_t last_sync_ms;     /* when it did (0: never) */
+	uint64_t peer_count;       /* ops the peer held in scope, last heard */
+	uint64_t local_count;
+	/* The peer's last signed receipt (verified): its digest of scope at
+	 * peer_receipt_ms. */
+	int have_receipt;
+	uint8_t peer_digest[WH_ID_BYTES];
+	uint64_t peer_receipt_ms;
+	struct wh_sync_stats stats;
+};
+
+struct wh_sync;
+
+/* A session for the link to the peer with public key peer_pk. io and
+ * self are copied. Allocates; release with wh_sync_free. */
+WH_MUST_CHECK int wh_sync_new(const struct wh_sync_io *io,
+			      const struct wh_sync_self *self,
+			      const uint8_t peer_pk[WH_PK_BYTES],
+			      struct wh_sync **out);
+void wh_sync_free(struct wh_sync *s);
+
+/* The link came up (or came back): say HELLO and start over. */
+WH_MUST_CHECK int wh_sync_start(struct wh_sync *s);
+
+/*
+ * One message from the peer. Returns WH_OK (handled or dropped and
+ * counted), WH_EDENIED when the peer has sent garbage too often and the
+ * link should be closed, or an io failure.
+ */
+WH_MUST_CHECK int wh_sync_recv(struct wh_sync *s, const uint8_t *msg,
+			       size_t n);
+
+/* Timers: periodic digests, retries of sends that met a full queue.
+ * Returns the ms until it next wants to run. */
+uint64_t wh_sync_tick(struct wh_sync *s);
+
+/* New ops (raw bytes) that this agent just authored or ingested from
+ * another link: those within the shared scope are sent now. */
+WH_MUST_CHECK int wh_sync_push(struct wh_sync *s, const struct wh_slice *ops,
+			       size_t n);
+
+/* Whether the session has nothing in flight (for one-shot `whistle
+ * sync`: done when idle and in_sync or the round failed). */
+int wh_sync_idle(const struct wh_sync *s);
+
+void wh_sync_get_state(const struct wh_sync *s, struct wh_sync_state *st);
+
+/* Shared scope of two paths: the narrower one if one holds the other,
+ * else "" (out must hold WH_PATH_MAX + 1 bytes). */
+void wh_sync_shared_scope(const char *a, const char *b, char *out);
+
+const char *wh_role_name(enum wh_role r);
+int wh_role_parse(const char *s); /* -1 if unknown */
+
+#endif
