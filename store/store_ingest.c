@@ -283,17 +283,31 @@ struct ingest {
 	int *results;
 	struct wh_ingest_result res;
 	int refused_out; /* all_or_none stopped at a refused op */
+	/* From the pre-pass outside the transaction, per op: PRE_KNOWN (held
+	 * already: ids never go away, so it stays held), PRE_CHECKED (decode,
+	 * clock and signature checked, result in pre[i]) or 0; and its id. */
+	uint8_t *checked;
+	int *pre;
+	uint8_t (*ids)[WH_ID_BYTES];
 };
 
-/* Decode, clock, signature, policy: WH_OK to admit or the refusal. */
-static int check_op(const struct ingest *in, const struct wh_slice *raw,
-		    struct wh_op *op)
+enum { PRE_CHECKED = 1, PRE_KNOWN = 2 };
+
+/* Decode, clock, signature, policy: WH_OK to admit or the refusal. The
+ * signature was checked before the transaction when checked[i] is set. */
+static int check_op(const struct ingest *in, size_t i, struct wh_op *op)
 {
+	const struct wh_slice *raw = &in->ops[i];
 	int rc = wh_op_decode(raw->p, raw->n, op);
-	if (!rc)
-		rc = wh_hlc_check(op->hlc, in->now_ms);
-	if (!rc)
-		rc = wh_op_verify(op);
+	if (in->checked && in->checked[i] == PRE_CHECKED) {
+		if (!rc)
+			rc = in->pre[i];
+	} else {
+		if (!rc)
+			rc = wh_hlc_check(op->hlc, in->now_ms);
+		if (!rc)
+			rc = wh_op_verify(op);
+	}
 	if (!rc && in->policy && in->policy->admit) {
 		rc = in->policy->admit(in->policy->ctx, op);
 		if (rc > 0) /* not a WH_* code: still a refusal */
@@ -316,10 +330,11 @@ static int ingest_fn(struct wh_store *s, struct wtx *w, void *ctx)
 		} else if (raw->n > WH_OP_MAX_BYTES) {
 			rc = WH_ETOOBIG; /* never held: skip the hash */
 		} else {
-			uint8_t id[WH_ID_BYTES];
-			wh_op_id(raw->p, raw->n, id);
+			uint8_t *id = in->ids[i];
 			MDB_val k = {WH_ID_BYTES, id}, v;
-			rc = mdb_get(w->txn, s->dbi[DB_IDS], &k, &v);
+			rc = in->checked[i] == PRE_KNOWN
+				     ? 0
+				     : mdb_get(w->txn, s->dbi[DB_IDS], &k, &v);
 			if (rc == 0) {
 				in->res.known++;
 				if (in->results)
@@ -328,7 +343,7 @@ static int ingest_fn(struct wh_store *s, struct wtx *w, void *ctx)
 			}
 			if (rc != MDB_NOTFOUND)
 				return st_err(rc);
-			rc = check_op(in, raw, &op);
+			rc = check_op(in, i, &op);
 		}
 		if (rc) {
 			if (!in->res.refused++) {
@@ -352,6 +367,47 @@ static int ingest_fn(struct wh_store *s, struct wtx *w, void *ctx)
 	return WH_OK;
 }
 
+/*
+ * Before the write transaction: find the ops not yet held (one read
+ * transaction, a hash and a lookup each) and check those on every core.
+ * The transaction looks each id up again, since another process may have
+ * stored it meanwhile; what the pre-pass verified it does not verify
+ * again.
+ */
+static int precheck(struct wh_store *s, struct ingest *in)
+{
+	if (in->n == 0)
+		return WH_OK;
+	in->checked = wh_xcalloc(in->n, 1);
+	in->pre = wh_xcalloc(in->n, sizeof in->pre[0]);
+	in->ids = wh_xmalloc(in->n * WH_ID_BYTES);
+	MDB_txn *txn;
+	int rc = st_read_begin(s, &txn);
+	if (rc)
+		return rc;
+	for (size_t i = 0; i < in->n; i++) {
+		const struct wh_slice *raw = &in->ops[i];
+		if (!raw->p || raw->n > WH_OP_MAX_BYTES)
+			continue; /* refused in the transaction */
+		wh_op_id(raw->p, raw->n, in->ids[i]);
+		MDB_val k = {WH_ID_BYTES, in->ids[i]}, v;
+		int mrc = mdb_get(txn, s->dbi[DB_IDS], &k, &v);
+		if (mrc == MDB_NOTFOUND)
+			in->checked[i] = PRE_CHECKED;
+		else if (mrc == 0)
+			in->checked[i] = PRE_KNOWN;
+		else {
+			rc = st_err(mrc);
+			break;
+		}
+	}
+	mdb_txn_abort(txn);
+	if (rc)
+		return rc == ST_GROW ? WH_EFULL : rc;
+	st_verify_batch(in->ops, in->checked, in->n, in->now_ms, in->pre);
+	return WH_OK;
+}
+
 int wh_store_ingest(struct wh_store *s, const struct wh_slice *ops, size_t n,
 		    const struct wh_ingest_opts *o, int *results,
 		    struct wh_ingest_result *res)
@@ -369,7 +425,12 @@ int wh_store_ingest(struct wh_store *s, const struct wh_slice *ops, size_t n,
 	/* No clock given: the real one, not 1970 (which refuses all). */
 	if (!in.now_ms)
 		in.now_ms = wh_clock_realtime(NULL);
-	int rc = st_write(s, ingest_fn, &in);
+	int rc = precheck(s, &in);
+	if (rc == WH_OK)
+		rc = st_write(s, ingest_fn, &in);
+	free(in.checked);
+	free(in.pre);
+	free(in.ids);
 	if (rc && in.refused_out) {
 		in.res.added = 0; /* nothing stored; where and why is kept */
 	} else if (rc) {

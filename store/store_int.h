@@ -125,4 +125,10 @@ WH_MUST_CHECK int st_case_fold_keys(struct wh_store *s, MDB_txn *txn,
 WH_MUST_CHECK int st_log_op(struct wh_store *s, MDB_txn *txn, uint64_t lseq,
 			    struct wh_op *op);
 
+/* Decode, clock-check and verify ops[i] for every i with todo[i] == 1,
+ * writing the result to rc[i]; on two cores, half of them on a helper
+ * thread (store_verify.c says why). */
+void st_verify_batch(const struct wh_slice *ops, const uint8_t *todo,
+		     size_t n, uint64_t now_ms, int *rc);
+
 #endif
