@@ -1,0 +1,141 @@
+/*
+ * msg.h: the sync protocol's wire messages (protocol version 1), their
+ * writers and the one decoder of a peer's bytes.
+ *
+ * Every message is one canonical msgpack fixarray whose first element is
+ * its type (docs/protocol.md, "Sync protocol, version 1", has the bytes):
+ *
+ *   HELLO   [1, proto_min, proto_max, role, path, salt bin16, count,
+ *            digest bin32, ms]
+ *   DIGEST  [2, scope, round, count, digest bin32]
+ *   SYMBOLS [3, scope, round, first, bin: per symbol key u64le,
+ *            check u64le, count zigzag varint]
+ *   MORE    [4, scope, round, next, how_many]
+ *   WANT    [5, scope, round, flags, bin: keys u64le]
+ *   OPS     [6, flags, [bin op, ...]]
+ *   RECEIPT [7, bin body, bin sig64]; body = ["whistle-receipt", scope,
+ *            count, digest bin32, ms, signer bin32]
+ *   BYE     [8, code, text]     ERROR [9, code, text]
+ *
+ * wh_msg_decode checks everything a peer controls before anything uses
+ * it: total size, every length and count against the limits below,
+ * paths with wh_path_valid, the packed symbol and key runs, and that
+ * nothing trails the message. Slices in a decoded struct point into the
+ * message bytes and live as long as they do. Writers cannot fail (OOM
+ * aborts) and append to a wh_buf.
+ */
+#ifndef WH_MSG_H
+#define WH_MSG_H
+
+#include "key.h"
+#include "op.h"
+#include "riblt.h"
+#include "wh.h"
+
+#define WH_MSG_SALT_BYTES 16
+#define WH_MSG_MAX_SYMS 65536u   /* symbols per SYMBOLS message */
+#define WH_MSG_MAX_KEYS 131072u  /* keys per WANT message (1 MiB) */
+#define WH_MSG_MAX_OPS 16384u    /* ops per OPS message */
+#define WH_MSG_MAX_TEXT 200u     /* bytes of BYE / ERROR text */
+#define WH_MSG_MAX_MORE (1u << 22) /* symbols one MORE may ask for */
+#define WH_MSG_RECEIPT_TAG "whistle-receipt"
+
+enum wh_msg_type {
+	WH_MSG_HELLO = 1,
+	WH_MSG_DIGEST = 2,
+	WH_MSG_SYMBOLS = 3,
+	WH_MSG_MORE = 4,
+	WH_MSG_WANT = 5,
+	WH_MSG_OPS = 6,
+	WH_MSG_RECEIPT = 7,
+	WH_MSG_BYE = 8,
+	WH_MSG_ERROR = 9,
+	WH_MSG_TYPE_MAX = 9
+};
+
+/* OPS flags */
+#define WH_OPS_SYNC 0u /* answer within a reconciliation */
+#define WH_OPS_PUSH 1u /* new op pushed while the link is up */
+
+/* WANT flags */
+#define WH_WANT_FINAL 1u /* last WANT of the round: answer, then RECEIPT */
+#define WH_WANT_ALL 2u   /* send every op in scope (keys empty) */
+
+/* A decoded message. Which fields are set depends on type. */
+struct wh_msg {
+	uint8_t type;
+	/* HELLO */
+	uint32_t proto_min, proto_max;
+	uint8_t role;
+	char path[WH_PATH_MAX + 1];
+	uint8_t salt[WH_MSG_SALT_BYTES];
+	/* HELLO, DIGEST, RECEIPT: count and digest; HELLO, RECEIPT: ms */
+	uint64_t count;
+	uint8_t digest[WH_ID_BYTES];
+	uint64_t ms;
+	/* DIGEST, SYMBOLS, MORE, WANT, RECEIPT */
+	char scope[WH_PATH_MAX + 1];
+	uint32_t round;
+	/* SYMBOLS: first index, n symbols packed in 'data'; MORE: first is
+	 * the next index, n how many; WANT: n keys in 'data'; OPS: n ops,
+	 * the encoded array in 'data' */
+	uint64_t first;
+	uint32_t n;
+	uint32_t flags; /* WANT, OPS */
+	struct wh_slice data;
+	/* RECEIPT */
+	struct wh_slice body, sig;
+	uint8_t signer[WH_PK_BYTES];
+	/* BYE, ERROR */
+	int64_t code;
+	char text[WH_MSG_MAX_TEXT + 1];
+};
+
+/*
+ * Decode and validate one message of n bytes. Errors: WH_ETOOBIG (over
+ * WH_SYNC_MAX_MSG or a limit above), WH_ETRUNC, WH_EDECODE, WH_ECANON,
+ * WH_EUTF8, WH_EPATH, WH_EVERSION (unknown type). On success m borrows
+ * from p.
+ */
+WH_MUST_CHECK int wh_msg_decode(const uint8_t *p, size_t n, struct wh_msg *m);
+
+/* The symbols of a decoded SYMBOLS message: out has m->n entries. */
+void wh_msg_symbols(const struct wh_msg *m, struct wh_riblt_sym *out);
+/* Key i (< m->n) of a decoded WANT message. */
+uint64_t wh_msg_key(const struct wh_msg *m, uint32_t i);
+/* The ops of a decoded OPS message: out has m->n entries, borrowing
+ * from the message. */
+void wh_msg_ops(const struct wh_msg *m, struct wh_slice *out);
+/* WH_OK if the receipt was signed by pk, else WH_ESIG. */
+WH_MUST_CHECK int wh_msg_receipt_verify(const struct wh_msg *m,
+					const uint8_t pk[WH_PK_BYTES]);
+
+/* ---- writers ---- */
+
+void wh_msg_hello(struct wh_buf *b, uint32_t role, const char *path,
+		  const uint8_t salt[WH_MSG_SALT_BYTES], uint64_t count,
+		  const uint8_t digest[WH_ID_BYTES], uint64_t ms);
+void wh_msg_digest(struct wh_buf *b, const char *scope, uint32_t round,
+		   uint64_t count, const uint8_t digest[WH_ID_BYTES]);
+void wh_msg_symbols_write(struct wh_buf *b, const char *scope,
+			  uint32_t round, uint64_t first,
+			  const struct wh_riblt_sym *syms, size_t n);
+void wh_msg_more(struct wh_buf *b, const char *scope, uint32_t round,
+		 uint64_t next, uint32_t how_many);
+void wh_msg_want(struct wh_buf *b, const char *scope, uint32_t round,
+		 uint32_t flags, const uint64_t *keys, size_t n);
+/* OPS in two steps: begin with the number of ops, then each op. */
+void wh_msg_ops_begin(struct wh_buf *b, uint32_t flags, uint32_t n);
+void wh_msg_ops_add(struct wh_buf *b, const uint8_t *op, size_t n);
+/* A RECEIPT signed by key. */
+void wh_msg_receipt(struct wh_buf *b, const struct wh_key *key,
+		    const char *scope, uint64_t count,
+		    const uint8_t digest[WH_ID_BYTES], uint64_t ms);
+/* BYE or ERROR (type), text cut to WH_MSG_MAX_TEXT at a UTF-8 boundary. */
+void wh_msg_bye(struct wh_buf *b, uint8_t type, int64_t code,
+		const char *text);
+
+/* Bytes of one encoded symbol, at most. */
+#define WH_MSG_SYM_MAX_BYTES 26u
+
+#endif
