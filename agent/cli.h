@@ -32,13 +32,24 @@
 
 #define CLI_PRINTF(a, b) __attribute__((format(printf, a, b)))
 
+#define CLI_CONF_LIST_MAX 16  /* listen / peer lines */
+#define CLI_CONF_VALUE_MAX 320 /* KEYHEX@tcp://HOST:PORT fits */
+
 /* whistle.conf, parsed. Every field is NUL-terminated UTF-8. */
 struct cli_conf {
 	char station[WH_PART_MAX + 1];
 	char code[WH_CODE_MAX + 1];
 	char path[WH_PATH_MAX + 1];
 	char name[256];
-	char role[32];
+	char role[32]; /* station | street | district (checked on load) */
+	/* The agent's keys (see cmd_agent.c); checked by the agent, which
+	 * can say which line of its own config is wrong. */
+	char listen[CLI_CONF_LIST_MAX][CLI_CONF_VALUE_MAX];
+	unsigned nlisten;
+	char peer[CLI_CONF_LIST_MAX][CLI_CONF_VALUE_MAX];
+	unsigned npeer;
+	uint32_t sync_interval; /* seconds; 0: not set (default 30) */
+	char log_level[16];     /* "" : not set (default info) */
 };
 
 struct cli {
@@ -73,6 +84,9 @@ int cmd_export(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_version(struct cli *c, int argc, char **argv);
+int cmd_trust(struct cli *c, int argc, char **argv);
+int cmd_agent(struct cli *c, int argc, char **argv);
+int cmd_sync(struct cli *c, int argc, char **argv);
 /* case subcommands that read (cmd_case_view.c) */
 int cmd_case_list(struct cli *c, int argc, char **argv);
 int cmd_case_show(struct cli *c, int argc, char **argv);
@@ -143,6 +157,11 @@ int cli_parse_case_id(const struct cli *c, const char *s,
 int cli_open(struct cli *c, unsigned need);
 /* Close the store and wipe the key; safe to call twice. */
 void cli_close(struct cli *c);
+
+/* Parse whistle.conf at 'file' into *conf (the agent's SIGHUP reload);
+ * messages name the file and line. CLI_OK or CLI_FAIL. */
+int cli_conf_load(const struct cli *c, const char *file,
+		  struct cli_conf *conf);
 
 /* Resolve c->home from --home / WHISTLE_HOME; CLI_USAGE if neither. */
 int cli_home_resolve(struct cli *c);

@@ -20,6 +20,7 @@
 static const char help[] =
 	"usage: whistle [--home DIR] init --path PATH [--station NAME]\n"
 	"                             [--code CODE] [--name TEXT]\n"
+	"                             [--role station|street|district]\n"
 	"\n"
 	"Create a station home in DIR (made with mode 0700 if missing):\n"
 	"  key.secret    the station's Ed25519 secret key, mode 0600\n"
@@ -34,6 +35,13 @@ static const char help[] =
 	"                  default: pinyin initials of street and community\n"
 	"                  (xinjiekou/zhaodengyu -> XJK-ZDY)\n"
 	"  --name TEXT     display name, e.g. 赵登禹社区\n"
+	"  --role ROLE     station (community station, the default), street\n"
+	"                  (street hub) or district (district hub); the\n"
+	"                  agent's scope is its path\n"
+	"\n"
+	"whistle.conf also takes the agent's keys, documented in its header\n"
+	"and in 'whistle agent --help': listen, peer (both repeatable),\n"
+	"sync_interval, log_level.\n"
 	"\n"
 	"Refuses a DIR that already holds a station.\n";
 
@@ -167,9 +175,10 @@ static int parse(struct cli *c, int argc, char **argv, struct cli_conf *conf)
 {
 	static const struct cli_opt opts[] = {
 		{"path", 0, 1}, {"station", 0, 1}, {"code", 0, 1},
-		{"name", 0, 1}, {NULL, 0, 0},
+		{"name", 0, 1}, {"role", 0, 1}, {NULL, 0, 0},
 	};
-	const char *path = NULL, *station = NULL, *code = NULL, *name = NULL;
+	const char *path = NULL, *station = NULL, *code = NULL, *name = NULL,
+		   *role = "station";
 	struct cli_args a;
 	cli_args_init(&a, argc, argv);
 	int t, which;
@@ -181,7 +190,7 @@ static int parse(struct cli *c, int argc, char **argv, struct cli_conf *conf)
 			return -1;
 		if (t == ARG_POS)
 			return cli_usage(c, "unexpected argument '%s'", v);
-		const char **dst[] = {&path, &station, &code, &name};
+		const char **dst[] = {&path, &station, &code, &name, &role};
 		*dst[which] = v;
 	}
 	if (!path)
@@ -214,6 +223,11 @@ static int parse(struct cli *c, int argc, char **argv, struct cli_conf *conf)
 				    "pass --code",
 				 path);
 	}
+	if (strcmp(role, "station") && strcmp(role, "street") &&
+	    strcmp(role, "district"))
+		return cli_usage(c, "--role '%s': one of station, street, "
+				    "district",
+				 role);
 	if (!name)
 		name = station;
 	if (strlen(name) >= sizeof conf->name)
@@ -226,7 +240,7 @@ static int parse(struct cli *c, int argc, char **argv, struct cli_conf *conf)
 	strcpy(conf->path, path);
 	strcpy(conf->station, station);
 	strcpy(conf->name, name);
-	strcpy(conf->role, "station");
+	strcpy(conf->role, role);
 	return CLI_OK;
 }
 
@@ -260,6 +274,7 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		json_kstr(&j, "code", conf.code);
 		json_kstr(&j, "path", conf.path);
 		json_kstr(&j, "name", conf.name);
+		json_kstr(&j, "role", conf.role);
 		json_kstr(&j, "public_key", pk);
 		json_obj_end(&j);
 		json_end(&j);
@@ -269,6 +284,7 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		printf("  code        %s  (case ids %s-000001, ...)\n",
 		       conf.code, conf.code);
 		printf("  path        %s\n", conf.path);
+		printf("  role        %s\n", conf.role);
 		printf("  public key  %s\n", pk);
 	}
 	return CLI_OK;

@@ -2,7 +2,10 @@
  * home.c: a station's home directory and what it holds.
  *
  *     HOME/whistle.conf   "key = value" lines (station, code, path, name,
- *                         role); '#' starts a comment line
+ *                         role; the agent's listen, peer (repeatable),
+ *                         sync_interval, log_level); '#' starts a
+ *                         comment line
+ *     HOME/trust          the trust list (agent/trust.h)
  *     HOME/key.secret     64 raw bytes, libsodium's Ed25519 secret key;
  *                         mode 0600, refused if group/other can read it
  *     HOME/key.public     the public key in hex, one line (for people)
@@ -68,8 +71,43 @@ static char *trim(char *s)
 	return s;
 }
 
+/* Repeatable keys append; a number must be a plain decimal. */
+static int conf_set_agent(struct cli_conf *conf, const char *k, const char *v)
+{
+	char(*list)[CLI_CONF_VALUE_MAX] = NULL;
+	unsigned *n = NULL;
+	if (!strcmp(k, "listen")) {
+		list = conf->listen;
+		n = &conf->nlisten;
+	} else if (!strcmp(k, "peer")) {
+		list = conf->peer;
+		n = &conf->npeer;
+	}
+	if (list) {
+		if (*n >= CLI_CONF_LIST_MAX || strlen(v) >= CLI_CONF_VALUE_MAX ||
+		    !*v)
+			return WH_ETOOBIG;
+		strcpy(list[(*n)++], v);
+		return WH_OK;
+	}
+	if (!strcmp(k, "sync_interval")) {
+		char *end;
+		if (*v < '0' || *v > '9')
+			return WH_EINVAL;
+		unsigned long x = strtoul(v, &end, 10);
+		if (*end || x < 1 || x > 86400)
+			return WH_EINVAL;
+		conf->sync_interval = (uint32_t)x;
+		return WH_OK;
+	}
+	return WH_ENOTFOUND;
+}
+
 static int conf_set(struct cli_conf *conf, const char *k, const char *v)
 {
+	int rc = conf_set_agent(conf, k, v);
+	if (rc != WH_ENOTFOUND)
+		return rc;
 	struct {
 		const char *name;
 		char *dst;
@@ -80,6 +118,7 @@ static int conf_set(struct cli_conf *conf, const char *k, const char *v)
 		{"path", conf->path, sizeof conf->path},
 		{"name", conf->name, sizeof conf->name},
 		{"role", conf->role, sizeof conf->role},
+		{"log_level", conf->log_level, sizeof conf->log_level},
 	};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		if (strcmp(k, keys[i].name))
@@ -94,7 +133,7 @@ static int conf_set(struct cli_conf *conf, const char *k, const char *v)
 }
 
 /* Parse whistle.conf; messages name the file and the line. */
-static int conf_load(struct cli *c, const char *file)
+int cli_conf_load(const struct cli *c, const char *file, struct cli_conf *conf)
 {
 	FILE *f = fopen(file, "re");
 	if (!f) {
@@ -105,7 +144,6 @@ static int conf_load(struct cli *c, const char *file)
 					c->home);
 		return cli_fail(c, "%s: %s", file, strerror(errno));
 	}
-	struct cli_conf *conf = &c->conf;
 	memset(conf, 0, sizeof *conf);
 	char line[1024];
 	unsigned lineno = 0;
@@ -144,6 +182,20 @@ static int conf_load(struct cli *c, const char *file)
 		return cli_fail(c, "%s: 'path' missing or invalid", file);
 	if (!conf->station[0])
 		return cli_fail(c, "%s: 'station' missing", file);
+	/* Homes made before roles existed have none: a station. */
+	if (!conf->role[0])
+		strcpy(conf->role, "station");
+	if (strcmp(conf->role, "station") && strcmp(conf->role, "street") &&
+	    strcmp(conf->role, "district"))
+		return cli_fail(c, "%s: 'role' must be station, street or "
+				   "district",
+				file);
+	if (conf->log_level[0] && strcmp(conf->log_level, "error") &&
+	    strcmp(conf->log_level, "warn") && strcmp(conf->log_level, "info") &&
+	    strcmp(conf->log_level, "debug"))
+		return cli_fail(c, "%s: 'log_level' must be error, warn, info "
+				   "or debug",
+				file);
 	return CLI_OK;
 }
 
@@ -169,10 +221,30 @@ int cli_conf_write(const struct cli *c, const char *home,
 		"# station: this community station's name in paths\n"
 		"# code:    prefix of the case ids it issues (XJK-ZDY-000001)\n"
 		"# path:    its jurisdiction, district/street/community\n"
-		"# name:    display name; role: station (hub roles later)\n"
+		"# name:    display name\n"
+		"# role:    station (community station), street (street hub)\n"
+		"#          or district (district hub); its scope is its path\n"
+		"#\n"
+		"# The agent ('whistle agent') also reads, each optional:\n"
+		"#   listen = tcp://0.0.0.0:7420   accept peers here (repeatable;\n"
+		"#                                 a station that only dials out\n"
+		"#                                 needs none)\n"
+		"#   peer = NAME | tcp://HOST:PORT | KEYHEX@tcp://HOST:PORT\n"
+		"#                                 dial this trusted peer\n"
+		"#                                 (repeatable; see 'whistle trust')\n"
+		"#   sync_interval = 30            seconds between digest checks\n"
+		"#   log_level = info              error, warn, info or debug\n"
 		"station = %s\ncode = %s\npath = %s\nname = %s\nrole = %s\n",
 		conf->station, conf->code, conf->path, conf->name,
 		conf->role);
+	for (unsigned i = 0; i < conf->nlisten; i++)
+		fprintf(f, "listen = %s\n", conf->listen[i]);
+	for (unsigned i = 0; i < conf->npeer; i++)
+		fprintf(f, "peer = %s\n", conf->peer[i]);
+	if (conf->sync_interval)
+		fprintf(f, "sync_interval = %u\n", (unsigned)conf->sync_interval);
+	if (conf->log_level[0])
+		fprintf(f, "log_level = %s\n", conf->log_level);
 	int bad = fflush(f) != 0 || fsync(fd) != 0;
 	int err = errno;
 	if (fclose(f) != 0 && !bad) {
@@ -317,7 +389,7 @@ int cli_open(struct cli *c, unsigned need)
 	char file[PATH_MAX];
 	if (cli_join(c, file, sizeof file, c->home, "whistle.conf"))
 		return CLI_FAIL;
-	if ((rc = conf_load(c, file)))
+	if ((rc = cli_conf_load(c, file, &c->conf)))
 		return rc;
 	if ((need & CLI_NEED_KEY) && (rc = key_load(c)))
 		return rc;
