@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 #
-# demo.sh: two community stations in Xinjiekou street take in and work
-# cases offline, then carry their ops on "USB sticks" (op files) to a
-# street hub, which ends up holding exactly what each station holds:
-# the digests per jurisdiction scope match. Gossip sync will replace the
-# sticks; the ops and digests stay the same.
+# demo.sh: the main job. Two community stations in Xinjiekou street take
+# in and work cases with no network, then the street hub and the district
+# hub come up and everything syncs over ZeroMQ (CURVE, loopback): each
+# station dials its street hub (it needs no inbound port), the hub dials
+# the district. Digests per scope show that every holder has exactly the
+# same ops; a new case then reaches the district by live push.
 #
 # usage: scripts/demo.sh [path/to/whistle]   (default: build/agent/whistle)
 # Builds nothing; leaves its homes in a temp dir it prints (KEEP=1 keeps
@@ -15,20 +16,50 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 W=${1:-$here/build/agent/whistle}
 [ -x "$W" ] || { echo "demo: no whistle binary at $W (build first)" >&2; exit 1; }
 D=$(mktemp -d "${TMPDIR:-/tmp}/whistle-demo.XXXXXX")
-[ "${KEEP:-0}" = 1 ] || trap 'rm -rf "$D"' EXIT
+pids=()
+cleanup() {
+	for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	[ "${KEEP:-0}" = 1 ] || rm -rf "$D"
+}
+trap cleanup EXIT
 
 ZDY=$D/zhaodengyu   # 赵登禹社区
 XSB=$D/xisibei      # 西四北社区
 HUB=$D/xinjiekou    # 新街口街道 (the street office)
+DIS=$D/xicheng      # 西城区 (the district platform)
 zdy() { "$W" --home "$ZDY" "$@"; }
 xsb() { "$W" --home "$XSB" "$@"; }
 hub() { "$W" --home "$HUB" "$@"; }
+dis() { "$W" --home "$DIS" "$@"; }
+# A free TCP port on 127.0.0.1 (bounded tries).
+free_port() {
+	for _ in $(seq 1 50); do
+		p=$((20000 + RANDOM % 40000))
+		ss -ltn 2>/dev/null | grep -q ":$p " || { echo "$p"; return; }
+	done
+	echo "demo: no free port" >&2
+	exit 1
+}
+# Wait (at most $3 seconds) until two homes print the same digest of $1.
+wait_same() {
+	local scope=$1 a=$2 b=$3 t=$4 i
+	for i in $(seq 1 $((t * 10))); do
+		x=$("$W" --home "$a" digest --scope "$scope" | head -n1)
+		y=$("$W" --home "$b" digest --scope "$scope" | head -n1)
+		[ "$x" = "$y" ] && return 0
+		sleep 0.1
+	done
+	echo "demo: $a and $b did not agree on $scope within ${t}s" >&2
+	exit 1
+}
 section() { printf '\n==== %s ====\n' "$*"; }
 
-section "1. Three homes: two community stations and the street hub"
+section "1. Four homes: two community stations, the street hub, the district"
 zdy init --path xicheng/xinjiekou/zhaodengyu --name 赵登禹社区
 xsb init --path xicheng/xinjiekou/xisibei --name 西四北社区
-hub init --path xicheng/xinjiekou --code XJK --name 新街口街道
+hub init --path xicheng/xinjiekou --role street --code XJK --name 新街口街道
+dis init --path xicheng --role district --code XC --name 西城区
 
 section "2. 赵登禹社区 takes in cases (no network needed)"
 c1=$(zdy case new --title "三号楼二单元楼道堆物堵塞消防通道" --category 楼道堆物 \
@@ -61,8 +92,6 @@ xsb case set "$d1" --status in_progress
 xsb case note "$d1" "城管已到场，摊贩已劝离"
 xsb case set "$d1" --status resolved
 xsb case set "$d2" --status accepted --priority urgent
-# Too big for the community: the street takes it over (吹哨 upwards).
-xsb case move "$d2" --path xicheng/xinjiekou
 
 section "5. What a station worker sees"
 zdy case list
@@ -79,31 +108,66 @@ if zdy case set "$c3" --status reopened; then
 fi
 [ "$(zdy digest | head -n1)" = "$before" ] && echo "digest unchanged: $before"
 
-section "7. Carry the ops to the street hub on op files"
-zdy export -o "$D/zhaodengyu.ops"
-xsb export -o "$D/xisibei.ops"
-hub import "$D/zhaodengyu.ops"
-hub import "$D/xisibei.ops"
-echo "importing again adds nothing:"
-hub import "$D/zhaodengyu.ops"
+section "7. Trust: each side names the keys it syncs with"
+HUBP=$(free_port)
+DISP=$(free_port)
+kz=$(zdy key show); kx=$(xsb key show); kh=$(hub key show); kd=$(dis key show)
+zdy trust add "$kh" --name xinjiekou-hub --path xicheng/xinjiekou --role street \
+	--endpoint "tcp://127.0.0.1:$HUBP"
+xsb trust add "$kh" --name xinjiekou-hub --path xicheng/xinjiekou --role street \
+	--endpoint "tcp://127.0.0.1:$HUBP"
+hub trust add "$kz" --name zhaodengyu --path xicheng/xinjiekou/zhaodengyu --role station
+hub trust add "$kx" --name xisibei --path xicheng/xinjiekou/xisibei --role station
+hub trust add "$kd" --name xicheng-district --path xicheng --role district \
+	--endpoint "tcp://127.0.0.1:$DISP"
+dis trust add "$kh" --name xinjiekou-hub --path xicheng/xinjiekou --role street
+hub trust list
 
-section "8. The hub's view of the street"
-hub case list
-echo
-hub case list --status in_progress
+section "8. The agents come up: stations dial the hub, the hub dials the district"
+dis agent --listen "tcp://127.0.0.1:$DISP" --interval 2 2>"$D/district.log" &
+pids+=($!)
+hub agent --listen "tcp://127.0.0.1:$HUBP" --peer xicheng-district --interval 2 \
+	2>"$D/hub.log" &
+pids+=($!)
+zdy agent --peer xinjiekou-hub --interval 2 2>"$D/zhaodengyu.log" &
+pids+=($!)
+xsb agent --peer xinjiekou-hub --interval 2 2>"$D/xisibei.log" &
+pids+=($!)
+for scope in xicheng/xinjiekou/zhaodengyu xicheng/xinjiekou/xisibei; do
+	st=$([ "${scope##*/}" = zhaodengyu ] && echo "$ZDY" || echo "$XSB")
+	wait_same "$scope" "$st" "$HUB" 30
+done
+wait_same xicheng/xinjiekou "$HUB" "$DIS" 30
+echo "hub log:"
+sed 's/^/  /' "$D/hub.log"
 
-section "9. Digests per scope: the hub holds exactly what each station holds"
+section "9. The district platform's view of the street"
+dis case list
+
+section "10. Digests per scope: every holder has exactly the same ops"
 for scope in xicheng/xinjiekou/zhaodengyu xicheng/xinjiekou/xisibei; do
 	st=$([ "${scope##*/}" = zhaodengyu ] && echo "$ZDY" || echo "$XSB")
 	a=$("$W" --home "$st" digest --scope "$scope" | head -n1)
 	b=$(hub digest --scope "$scope" | head -n1)
-	printf '%-32s station %.16s…  hub %.16s…  %s\n' "$scope" "$a" "$b" \
-		"$([ "$a" = "$b" ] && echo MATCH || echo DIFFERENT)"
-	[ "$a" = "$b" ]
+	c=$(dis digest --scope "$scope" | head -n1)
+	printf '%-30s station %.12s…  hub %.12s…  district %.12s…  %s\n' \
+		"$scope" "$a" "$b" "$c" \
+		"$([ "$a" = "$b" ] && [ "$b" = "$c" ] && echo MATCH || echo DIFFERENT)"
+	[ "$a" = "$b" ] && [ "$b" = "$c" ]
 done
-echo
-echo "whole street at the hub:"
-hub digest
+echo "a station holds only its own community:"
+xsb case list
+
+section "11. Live push: a new case reaches the district at once"
+t0=$(date +%s%N)
+c4=$(zdy case new --title "井盖破损，夜间行人易绊倒" --category 市政设施 \
+	--grid g03 --source patrol --priority urgent | head -n1)
+for _ in $(seq 1 100); do
+	dis case show "$c4" >/dev/null 2>&1 && break
+	sleep 0.05
+done
+dis case show "$c4" >/dev/null
+echo "$c4 reached the district after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 hub status
 
 echo
