@@ -172,6 +172,11 @@ int cli_conf_write(const struct cli *c, const char *home,
 int cli_key_write(const struct cli *c, const char *home,
 		  const struct wh_key *key);
 /* fsync a directory so a create or rename inside it is durable. */
+/* Finish writing tmp (opened as f on fd) and put it in place as file:
+ * flush, fsync, close, rename, fsync dir. On failure tmp is removed and
+ * the error reported (CLI_FAIL-style return). */
+int cli_file_commit(const struct cli *c, FILE *f, int fd, const char *tmp,
+		    const char *file, const char *dir);
 int cli_fsync_dir(const char *dir);
 /* "home/name" into out (PATH_MAX bytes); CLI_FAIL if too long. */
 int cli_join(const struct cli *c, char *out, size_t outn, const char *home,

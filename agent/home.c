@@ -245,20 +245,7 @@ int cli_conf_write(const struct cli *c, const char *home,
 		fprintf(f, "sync_interval = %u\n", (unsigned)conf->sync_interval);
 	if (conf->log_level[0])
 		fprintf(f, "log_level = %s\n", conf->log_level);
-	int bad = fflush(f) != 0 || fsync(fd) != 0;
-	int err = errno;
-	if (fclose(f) != 0 && !bad) {
-		bad = 1;
-		err = errno;
-	}
-	if (bad || rename(tmp, file) != 0) {
-		if (!bad)
-			err = errno;
-		unlink(tmp);
-		return cli_fail(c, "%s: %s", file, strerror(err));
-	}
-	cli_fsync_dir(home);
-	return CLI_OK;
+	return cli_file_commit(c, f, fd, tmp, file, home);
 }
 
 static int write_all(int fd, const void *p, size_t n)
@@ -439,4 +426,25 @@ int cli_probe_drafts(const struct wh_op_draft *d, size_t n)
 	wh_buf_fini(&scratch);
 	wh_key_free(key);
 	return rc;
+}
+
+int cli_file_commit(const struct cli *c, FILE *f, int fd, const char *tmp,
+		    const char *file, const char *dir)
+{
+	/* Durable before visible: data synced, then the rename, then the
+	 * directory entry, so a crash leaves the old file or the new one. */
+	int bad = fflush(f) != 0 || fsync(fd) != 0;
+	int err = errno;
+	if (fclose(f) != 0 && !bad) {
+		bad = 1;
+		err = errno;
+	}
+	if (bad || rename(tmp, file) != 0) {
+		if (!bad)
+			err = errno;
+		unlink(tmp);
+		return cli_fail(c, "%s: %s", file, strerror(err));
+	}
+	cli_fsync_dir(dir);
+	return CLI_OK;
 }

@@ -224,20 +224,7 @@ int trust_save(const struct cli *c, const struct trust *t)
 			e->path, e->name, e->endpoint[0] ? " " : "",
 			e->endpoint);
 	}
-	int bad = fflush(f) != 0 || fsync(fd) != 0;
-	int err = errno;
-	if (fclose(f) != 0 && !bad) {
-		bad = 1;
-		err = errno;
-	}
-	if (bad || rename(tmp, file) != 0) {
-		if (!bad)
-			err = errno;
-		unlink(tmp);
-		return cli_fail(c, "%s: %s", file, strerror(err));
-	}
-	cli_fsync_dir(c->home);
-	return CLI_OK;
+	return cli_file_commit(c, f, fd, tmp, file, c->home);
 }
 
 int trust_resolve(const struct trust *t, const char *spec,
