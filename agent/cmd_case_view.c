@@ -161,6 +161,12 @@ static int list_row(void *ctx, const struct wh_case *v)
 	fputs("  ", stdout);
 	cli_print_cell(stdout, v->category ? v->category : "-", 12, 0);
 	fputs("  ", stdout);
+	/* A case transferred out (转办) stays in this station's store and
+	 * keeps syncing here (store.h, "reach"): say where it went. */
+	const char *home = l->c->conf.path;
+	if (v->path && *home &&
+	    !wh_path_within(v->path, strlen(v->path), home, strlen(home)))
+		printf("[已转出 moved to %s] ", v->path);
 	cli_print_cell(stdout,
 		       v->title ? v->title
 				: (v->has_create ? "" : "(未收到创建 incomplete)"),

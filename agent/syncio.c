@@ -22,25 +22,18 @@ static int io_digest(void *ctx, const char *scope, uint8_t out[WH_ID_BYTES],
 	return wh_store_digest(S(ctx)->store, scope, out, count);
 }
 
-struct each_ctx {
-	int (*cb)(void *cbctx, const uint8_t id[WH_ID_BYTES]);
-	void *cbctx;
-};
-
-static int each_raw(void *ctx, const uint8_t *op, size_t n)
-{
-	struct each_ctx *e = ctx;
-	uint8_t id[WH_ID_BYTES];
-	wh_op_id(op, n, id);
-	return e->cb(e->cbctx, id);
-}
-
 static int io_each_id(void *ctx, const char *scope,
 		      int (*cb)(void *cbctx, const uint8_t id[WH_ID_BYTES]),
 		      void *cbctx)
 {
-	struct each_ctx e = {cb, cbctx};
-	return wh_store_each_op(S(ctx)->store, scope, each_raw, &e);
+	return wh_store_each_id(S(ctx)->store, scope, cb, cbctx);
+}
+
+static int io_case_reached(void *ctx, const char *code, uint32_t seq,
+			   const char *scope)
+{
+	return wh_store_case_reached(S(ctx)->store, code, seq, scope) ==
+	       WH_OK;
 }
 
 static int io_get_op(void *ctx, const uint8_t id[WH_ID_BYTES],
@@ -67,17 +60,12 @@ static int admit_first(void *ctx, const struct wh_op *op)
 	return first_pass(op, ctx) ? WH_OK : WH_ESCOPE;
 }
 
-/* Second pass: the case lies within scope here, now. */
+/* Second pass: the case has lain within scope here (its ops are in the
+ * scope's set, store.h), counting what the first pass just stored. */
 static int case_in_scope(struct wh_store *s, const struct wh_op *op,
 			 const char *scope)
 {
-	struct wh_case c;
-	if (wh_store_case_get(s, op->code, op->seq, &c) != WH_OK)
-		return 0;
-	int in = c.path && wh_path_within(c.path, strlen(c.path), scope,
-					   strlen(scope));
-	wh_case_fini(&c);
-	return in;
+	return wh_store_case_reached(s, op->code, op->seq, scope) == WH_OK;
 }
 
 /* Ingest the ops whose class is 'want', mapping results back. */
@@ -177,6 +165,7 @@ struct wh_sync_io syncio_io(struct syncio *sio)
 		.ctx = sio,
 		.digest = io_digest,
 		.each_id = io_each_id,
+		.case_reached = io_case_reached,
 		.get_op = io_get_op,
 		.ingest = io_ingest,
 		.send = NULL,

@@ -58,14 +58,20 @@ enum wh_role {
  * a WH_E* code; a failing io call fails the current step only. */
 struct wh_sync_io {
 	void *ctx;
-	/* Digest and count of the ops of cases within scope. */
+	/* Digest and count of the ops in scope's set. */
 	int (*digest)(void *ctx, const char *scope, uint8_t out[WH_ID_BYTES],
 		      uint64_t *count);
-	/* Call cb for the id of every op of the cases within scope; a
-	 * non-zero cb return stops the walk and is returned. */
+	/* Call cb for the id of every op in scope's set (the ops of the
+	 * cases that have ever lain within it, store.h); a non-zero cb
+	 * return stops the walk and is returned. */
 	int (*each_id)(void *ctx, const char *scope,
 		       int (*cb)(void *cbctx, const uint8_t id[WH_ID_BYTES]),
 		       void *cbctx);
+	/* 1 if case (code, seq) has ever lain within scope here (so its
+	 * new ops belong to scope's set), else 0. NULL: only the op's own
+	 * paths decide what is pushed. */
+	int (*case_reached)(void *ctx, const char *code, uint32_t seq,
+			    const char *scope);
 	/* Append the exact bytes of op id to out; WH_ENOTFOUND if gone. */
 	int (*get_op)(void *ctx, const uint8_t id[WH_ID_BYTES],
 		      struct wh_buf *out);
@@ -142,7 +148,9 @@ WH_MUST_CHECK int wh_sync_recv(struct wh_sync *s, const uint8_t *msg,
 uint64_t wh_sync_tick(struct wh_sync *s);
 
 /* New ops (raw bytes) that this agent just authored or ingested from
- * another link: those within the shared scope are sent now. */
+ * another link (already stored): those in the shared scope's set (their
+ * path or a move's new path within it, or their case has lain within
+ * it) are sent now. */
 WH_MUST_CHECK int wh_sync_push(struct wh_sync *s, const struct wh_slice *ops,
 			       size_t n);
 

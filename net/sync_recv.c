@@ -348,19 +348,23 @@ uint64_t wh_sync_tick(struct wh_sync *s)
 	return left < wait ? left : wait;
 }
 
-/* Whether op bytes belong to the shared scope: its path, or for a move
- * its new path, lies within it. */
-static int op_in_scope(const char *scope, const struct wh_slice *op)
+/* Whether op bytes belong to the shared scope's set: its path, or for a
+ * move its new path, lies within it, or its case has (a case moved out
+ * of the scope keeps sending its news to the old scope's peers). */
+static int op_in_scope(const struct wh_sync *s, const struct wh_slice *op)
 {
 	struct wh_op o;
 	if (wh_op_decode(op->p, op->n, &o) != WH_OK)
 		return 0;
-	size_t sn = strlen(scope);
-	if (wh_path_within((const char *)o.path.p, o.path.n, scope, sn))
+	size_t sn = strlen(s->scope);
+	if (wh_path_within((const char *)o.path.p, o.path.n, s->scope, sn))
 		return 1;
 	const struct wh_field *f = wh_op_field(&o, WH_F_NEW_PATH);
-	return o.kind == WH_OP_CASE_MOVE && f &&
-	       wh_path_within((const char *)f->s.p, f->s.n, scope, sn);
+	if (o.kind == WH_OP_CASE_MOVE && f &&
+	    wh_path_within((const char *)f->s.p, f->s.n, s->scope, sn))
+		return 1;
+	return s->io.case_reached &&
+	       s->io.case_reached(s->io.ctx, o.code, o.seq, s->scope);
 }
 
 static void push_batch(struct wh_sync *s, struct wh_buf *ops, uint32_t *cnt)
@@ -386,7 +390,7 @@ int wh_sync_push(struct wh_sync *s, const struct wh_slice *ops, size_t n)
 	uint32_t cnt = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (ops[i].n > WH_OP_MAX_BYTES ||
-		    !op_in_scope(s->scope, &ops[i]))
+		    !op_in_scope(s, &ops[i]))
 			continue;
 		if (cnt && (body.len + ops[i].n + 5 > WH_SYNC_BATCH_BYTES ||
 			    cnt == WH_MSG_MAX_OPS))

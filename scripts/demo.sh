@@ -92,6 +92,9 @@ xsb case set "$d1" --status in_progress
 xsb case note "$d1" "城管已到场，摊贩已劝离"
 xsb case set "$d1" --status resolved
 xsb case set "$d2" --status accepted --priority urgent
+# d3 came in at the wrong community (转办): the building is 赵登禹's.
+xsb case note "$d3" "经核实，该楼属赵登禹社区，转办"
+xsb case move "$d3" --path xicheng/xinjiekou/zhaodengyu/g06
 
 section "5. What a station worker sees"
 zdy case list
@@ -138,6 +141,7 @@ for scope in xicheng/xinjiekou/zhaodengyu xicheng/xinjiekou/xisibei; do
 	wait_same "$scope" "$st" "$HUB" 30
 done
 wait_same xicheng/xinjiekou "$HUB" "$DIS" 30
+wait_same xicheng/xinjiekou/zhaodengyu "$ZDY" "$HUB" 30
 echo "hub log:"
 sed 's/^/  /' "$D/hub.log"
 
@@ -155,8 +159,11 @@ for scope in xicheng/xinjiekou/zhaodengyu xicheng/xinjiekou/xisibei; do
 		"$([ "$a" = "$b" ] && [ "$b" = "$c" ] && echo MATCH || echo DIFFERENT)"
 	[ "$a" = "$b" ] && [ "$b" = "$c" ]
 done
-echo "a station holds only its own community:"
+echo "a station holds only its own community (and what it transferred out):"
 xsb case list
+
+section "10b. The transferred case reached 赵登禹社区 with its whole history"
+zdy case show "$d3" --history
 
 section "11. Live push: a new case reaches the district at once"
 t0=$(date +%s%N)

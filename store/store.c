@@ -37,6 +37,7 @@ static const struct {
 	[DB_CASES] = {"cases", 0},
 	[DB_CASEAGG] = {"caseagg", 0},
 	[DB_AGG] = {"agg", 0},
+	[DB_REACH] = {"reach", MDB_DUPSORT},
 	[DB_META] = {"meta", 0},
 	[DB_STATE] = {"state", 0},
 };
@@ -294,19 +295,24 @@ int st_write(struct wh_store *s, st_write_fn fn, void *ctx)
 /* ------------------------------------------------------------------ */
 /* open / close */
 
+/* *present: a schema is written; s->migrate: an older one, which open
+ * migrates by a rebuild (only derived tables changed between schemas). */
 static int schema_check(struct wh_store *s, MDB_txn *txn, int *present)
 {
 	uint64_t v;
 	int rc = st_meta_get_u64(s, txn, "schema", &v);
 	*present = rc == WH_OK;
+	s->migrate = 0;
 	if (rc == WH_ENOTFOUND)
 		return WH_OK;
 	if (rc)
 		return rc;
 	if (v > WH_STORE_SCHEMA)
 		return WH_ESCHEMA;
-	/* Older schemas will be migrated by a rebuild; there are none yet. */
-	return v == WH_STORE_SCHEMA ? WH_OK : WH_ECORRUPT;
+	if (v == 0)
+		return WH_ECORRUPT;
+	s->migrate = v < WH_STORE_SCHEMA;
+	return WH_OK;
 }
 
 /* Try to open every table read-only: a store that is complete and of our
@@ -327,6 +333,8 @@ static int tables_open_ro(struct wh_store *s, int *ready)
 	}
 	int present = 0;
 	rc = mrc ? st_err(mrc) : schema_check(s, txn, &present);
+	if (s->migrate)
+		present = 0;
 	for (int i = 0; !rc && present && i < DB_COUNT; i++) {
 		mrc = mdb_dbi_open(txn, tables[i].name, tables[i].flags,
 				   &s->dbi[i]);
@@ -400,7 +408,7 @@ int wh_store_open(const char *dir, const struct wh_store_opts *opts,
 	if ((size_t)map != map)
 		rc = WH_EINVAL;
 	if (!rc)
-		rc = st_err(mdb_env_set_maxdbs(s->env, 10));
+		rc = st_err(mdb_env_set_maxdbs(s->env, 16));
 	if (!rc)
 		rc = st_err(mdb_env_set_mapsize(s->env, (size_t)map));
 	if (!rc) {
@@ -421,6 +429,8 @@ int wh_store_open(const char *dir, const struct wh_store_opts *opts,
 		rc = tables_open_ro(s, &ready);
 	if (!rc && !ready)
 		rc = tables_create(s);
+	if (!rc && s->migrate)
+		rc = wh_store_rebuild(s);
 	if (rc) {
 		int e = errno;
 		mdb_env_close(s->env);
@@ -439,6 +449,8 @@ void wh_store_close(struct wh_store *s)
 	mdb_env_close(s->env);
 	wh_buf_fini(&s->view);
 	wh_buf_fini(&s->opbuf);
+	wh_buf_fini(&s->aggold);
+	wh_buf_fini(&s->aggrow);
 	free(s->fk);
 	free(s);
 }
@@ -488,7 +500,7 @@ int st_case_fold_keys(struct wh_store *s, MDB_txn *txn, const uint8_t *ckey,
 	for (int op = MDB_FIRST_DUP; !rc && got < cnt; op = MDB_NEXT_DUP) {
 		if ((rc = mdb_cursor_get(cur, &k, &d, op)))
 			break;
-		if (d.mv_size != 8) {
+		if (d.mv_size != CASEOP_BYTES) {
 			mdb_cursor_close(cur);
 			return WH_ECORRUPT;
 		}

@@ -5,9 +5,16 @@
  *   - every admitted op, as the exact bytes received, in arrival order;
  *   - an index from op id to its place (dedupe; sync asks "have you X?");
  *   - per case: the list of its ops, its materialised view (struct wh_case
- *     encoded) and its (count, sum of op ids) for digests;
- *   - per path prefix of every case's current path: (count, sum of op
- *     ids), so the digest of any scope is one read;
+ *     encoded), its (count, sum of op ids) for digests and its reach;
+ *   - per path prefix: (count, sum of op ids) of the cases that reach
+ *     it, so the digest of any scope is one read, and the list of those
+ *     cases, so its ops are walked without touching the others.
+ *
+ * What a scope holds: the ops of every case whose reach lies within it.
+ * A case's reach is every path its ops name (each op's path and a move's
+ * new path), so a case moved out of a scope (转办) stays in the old
+ * scope's set: the move and what follows it reconcile with both sides,
+ * and the new scope gets the whole history. docs/crdt.md, "Scopes".
  *   - meta: schema version, highest hlc seen, per-code case sequence.
  *
  * Everything but the op log is derived from it and can be rebuilt
@@ -36,7 +43,7 @@
 #include "op.h"
 #include "wh.h"
 
-#define WH_STORE_SCHEMA 1
+#define WH_STORE_SCHEMA 2
 
 struct wh_store;
 
@@ -159,18 +166,32 @@ WH_MUST_CHECK int wh_store_case_history(struct wh_store *s, const char *code,
 /* Called per raw op; bytes borrowed, valid during the call only. */
 typedef int (*wh_raw_cb)(void *ctx, const uint8_t *op, size_t n);
 
-/* Every stored op of the cases whose current path lies within scope
- * (NULL or "": all), in arrival order. */
+/* Every stored op of the cases whose reach lies within scope: for NULL
+ * or "" every op in arrival order, else case by case (case-id order),
+ * arrival order within a case. */
 WH_MUST_CHECK int wh_store_each_op(struct wh_store *s, const char *scope,
 				   wh_raw_cb cb, void *ctx);
+
+/* The same set as ids only, case by case (case-id order, arrival order
+ * within a case), for every scope including the root. Reads no op
+ * bytes: what sync builds its key set from. */
+typedef int (*wh_id_cb)(void *ctx, const uint8_t id[WH_ID_BYTES]);
+WH_MUST_CHECK int wh_store_each_id(struct wh_store *s, const char *scope,
+				   wh_id_cb cb, void *ctx);
+
+/* Whether case (code, seq) has ever lain within scope here, i.e. its ops
+ * are in scope's set: WH_OK, or WH_ENOTFOUND (not so, or no op of it is
+ * held). */
+WH_MUST_CHECK int wh_store_case_reached(struct wh_store *s, const char *code,
+					uint32_t seq, const char *scope);
 
 /* Whether op id is held: WH_OK or WH_ENOTFOUND. */
 WH_MUST_CHECK int wh_store_has_op(struct wh_store *s,
 				  const uint8_t id[WH_ID_BYTES]);
 
 /*
- * Digest of the set of ops of the cases whose current path lies within
- * scope (NULL or "": every op held): BLAKE2b-256 over "whistle-digest-v1",
+ * Digest of the set of ops of the cases whose reach lies within scope
+ * (NULL or "": every op held): BLAKE2b-256 over "whistle-digest-v1",
  * the count (u64 little-endian) and the sum of the op ids taken as 256-bit
  * little-endian integers mod 2^256. Equal sets give equal digests on every
  * station; the count comes back too.
@@ -184,7 +205,8 @@ WH_MUST_CHECK int wh_store_views_hash(struct wh_store *s,
 				      uint8_t out[WH_ID_BYTES]);
 
 /* Throw away every derived table and refold all cases from the op log, in
- * one write transaction. */
+ * one write transaction. wh_store_open does this by itself for a store
+ * of an older schema (only derived tables change between schemas). */
 WH_MUST_CHECK int wh_store_rebuild(struct wh_store *s);
 
 /* Append the exact bytes of op id to out: WH_OK or WH_ENOTFOUND. */

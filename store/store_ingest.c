@@ -7,10 +7,10 @@
  *   - every op in log has exactly one ids row and one caseops dup;
  *   - cases[k] is the fold of exactly the ops in caseops[k], in
  *     (hlc, author, id) order, whatever order they arrived in;
- *   - caseagg[k] = (count, sum of ids) of caseops[k] and the path its
- *     contribution was added under, which is the view's current path;
- *   - agg[p] = sum of caseagg over the cases whose path lies within p;
- *     rows whose count drops to zero are deleted.
+ *   - caseagg[k] = (count, sum of ids) of caseops[k] and the case's
+ *     reach, the union of the paths its ops name (store_agg.c);
+ *   - agg[p] = sum of caseagg over the cases whose reach lies within p,
+ *     and reach[p] lists those cases.
  *
  * Ingest checks a known id before anything else: refusing an op we hold
  * costs one hash and one lookup, not a signature verification.
@@ -19,145 +19,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-
-/* 256-bit little-endian sums, mod 2^256. */
-static void sum_add(uint8_t *acc, const uint8_t *x)
-{
-	unsigned carry = 0;
-	for (int i = 0; i < WH_ID_BYTES; i++) {
-		unsigned t = (unsigned)acc[i] + x[i] + carry;
-		acc[i] = (uint8_t)t;
-		carry = t >> 8;
-	}
-}
-
-static void sum_sub(uint8_t *acc, const uint8_t *x)
-{
-	unsigned borrow = 0;
-	for (int i = 0; i < WH_ID_BYTES; i++) {
-		unsigned t = (unsigned)acc[i] - x[i] - borrow;
-		acc[i] = (uint8_t)t;
-		borrow = (t >> 8) & 1u;
-	}
-}
-
-/* An aggregate: count and sum. */
-struct agg {
-	uint64_t count;
-	uint8_t sum[WH_ID_BYTES];
-};
-
-/* Add (sign > 0) or subtract d to/from the agg row of path[0..len). */
-static int agg_apply(struct wh_store *s, MDB_txn *txn, const char *path,
-		     size_t len, const struct agg *d, int sign)
-{
-	uint8_t kb[AGG_KEY_MAX];
-	kb[0] = '/';
-	memcpy(kb + 1, path, len);
-	MDB_val k = {len + 1, kb}, v;
-	struct agg a = {0};
-	int rc = mdb_get(txn, s->dbi[DB_AGG], &k, &v);
-	if (rc == 0) {
-		if (v.mv_size != AGG_VAL_BYTES)
-			return WH_ECORRUPT;
-		a.count = st_get_le64(v.mv_data);
-		memcpy(a.sum, (uint8_t *)v.mv_data + 8, WH_ID_BYTES);
-	} else if (rc != MDB_NOTFOUND) {
-		return st_err(rc);
-	}
-	if (sign > 0) {
-		a.count += d->count;
-		sum_add(a.sum, d->sum);
-	} else {
-		if (a.count < d->count)
-			return WH_ECORRUPT;
-		a.count -= d->count;
-		sum_sub(a.sum, d->sum);
-	}
-	if (a.count == 0) {
-		rc = mdb_del(txn, s->dbi[DB_AGG], &k, NULL);
-		return rc == MDB_NOTFOUND ? WH_OK : st_err(rc);
-	}
-	uint8_t vb[AGG_VAL_BYTES];
-	st_le64(vb, a.count);
-	memcpy(vb + 8, a.sum, WH_ID_BYTES);
-	v.mv_size = sizeof vb;
-	v.mv_data = vb;
-	return st_err(mdb_put(txn, s->dbi[DB_AGG], &k, &v, 0));
-}
-
-/* Whether path[0..len) is also a prefix of other on a '/' boundary. */
-static int shared_prefix(const char *path, size_t len, const char *other,
-			 size_t on)
-{
-	return len <= on && !memcmp(path, other, len) &&
-	       (len == 0 || len == on || other[len] == '/');
-}
-
-static int is_boundary(const char *p, size_t n, size_t len)
-{
-	return len == 0 || len == n || p[len] == '/';
-}
-
-/*
- * Add op id to the case's aggregates. If the case's path changed since
- * its ops were last counted (a new case, a move, a create folded in
- * before earlier provisional ops), its old contribution moves from the
- * prefixes it no longer lies in to the new ones; shared prefixes only
- * gain the new op.
- */
-static int aggs_add(struct wh_store *s, MDB_txn *txn, const uint8_t *ck,
-		    size_t cn, const char *path, const uint8_t *id)
-{
-	size_t pn = strlen(path);
-	if (pn > WH_PATH_MAX)
-		return WH_ECORRUPT;
-	MDB_val k = {cn, (void *)ck}, v;
-	struct agg old = {0};
-	char oldpath[WH_PATH_MAX];
-	size_t on = 0;
-	int rc = mdb_get(txn, s->dbi[DB_CASEAGG], &k, &v);
-	if (rc == MDB_NOTFOUND) {
-		/* Nothing to move: treat as already under the new path. */
-		memcpy(oldpath, path, pn);
-		on = pn;
-		rc = WH_OK;
-	} else if (rc) {
-		return st_err(rc);
-	} else {
-		if (v.mv_size < AGG_VAL_BYTES ||
-		    v.mv_size > AGG_VAL_BYTES + WH_PATH_MAX)
-			return WH_ECORRUPT;
-		old.count = st_get_le64(v.mv_data);
-		memcpy(old.sum, (uint8_t *)v.mv_data + 8, WH_ID_BYTES);
-		on = v.mv_size - AGG_VAL_BYTES;
-		memcpy(oldpath, (uint8_t *)v.mv_data + AGG_VAL_BYTES, on);
-	}
-	for (size_t l = 0; !rc && l <= on; l++)
-		if (is_boundary(oldpath, on, l) &&
-		    !shared_prefix(oldpath, l, path, pn))
-			rc = agg_apply(s, txn, oldpath, l, &old, -1);
-	struct agg one = {1, {0}}, moved = old;
-	memcpy(one.sum, id, WH_ID_BYTES);
-	moved.count++;
-	sum_add(moved.sum, id);
-	for (size_t l = 0; !rc && l <= pn; l++)
-		if (is_boundary(path, pn, l))
-			rc = agg_apply(s, txn, path, l,
-				       shared_prefix(path, l, oldpath, on)
-					       ? &one
-					       : &moved,
-				       1);
-	if (rc)
-		return rc;
-	uint8_t vb[AGG_VAL_BYTES + WH_PATH_MAX];
-	st_le64(vb, moved.count);
-	memcpy(vb + 8, moved.sum, WH_ID_BYTES);
-	memcpy(vb + AGG_VAL_BYTES, path, pn);
-	v.mv_size = AGG_VAL_BYTES + pn;
-	v.mv_data = vb;
-	return st_err(mdb_put(txn, s->dbi[DB_CASEAGG], &k, &v, 0));
-}
 
 /* Fold the case again from all its ops (the new one is already listed):
  * what an op that sorts before the fold position needs. */
@@ -200,7 +61,7 @@ static int fold(struct wh_store *s, MDB_txn *txn, const struct wh_op *op,
 	if (!rc && !c.path)
 		rc = WH_ECORRUPT; /* every applied op sets one */
 	if (!rc)
-		rc = aggs_add(s, txn, ck, cn, c.path, op->id);
+		rc = st_reach_add(s, txn, ck, cn, op);
 	if (!rc) {
 		wh_buf_reset(&s->view);
 		wh_case_encode(&c, &s->view);
@@ -258,8 +119,13 @@ static int st_add_op(struct wh_store *s, struct wtx *w, const struct wh_op *op,
 	size_t cn = st_case_key(ck, op->code, op->seq);
 	if (!cn)
 		return WH_ECORRUPT; /* decode checked the code */
+	uint8_t cv[CASEOP_BYTES];
+	memcpy(cv, lk, 8);
+	memcpy(cv + 8, op->id, WH_ID_BYTES);
 	k.mv_size = cn;
 	k.mv_data = ck;
+	v.mv_size = sizeof cv;
+	v.mv_data = cv;
 	if ((rc = mdb_put(w->txn, s->dbi[DB_CASEOPS], &k, &v, 0)))
 		return st_err(rc);
 	w->nops++;
@@ -567,7 +433,7 @@ static int rebuild_fn(struct wh_store *s, struct wtx *w, void *ctx)
 {
 	(void)ctx;
 	static const int derived[] = {DB_IDS, DB_CASEOPS, DB_CASES,
-				      DB_CASEAGG, DB_AGG};
+				      DB_CASEAGG, DB_AGG, DB_REACH};
 	int rc;
 	for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++)
 		if ((rc = mdb_drop(w->txn, s->dbi[derived[i]], 0)))
@@ -595,6 +461,9 @@ static int rebuild_fn(struct wh_store *s, struct wtx *w, void *ctx)
 	mdb_cursor_close(cur);
 	if (!rc && mrc != MDB_NOTFOUND)
 		rc = st_err(mrc);
+	/* A rebuild is also how an older schema migrates (store.c). */
+	if (!rc)
+		rc = st_meta_put_u64(s, w->txn, "schema", WH_STORE_SCHEMA);
 	return rc;
 }
 

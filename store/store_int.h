@@ -8,10 +8,15 @@
  *
  *   log      u64 arrival seq -> exact op bytes (append-only, MDB_APPEND)
  *   ids      op id (32)      -> u64 arrival seq
- *   caseops  case key        -> u64 arrival seqs (DUPSORT|DUPFIXED)
+ *   caseops  case key        -> u64 arrival seq || op id (32), one dup
+ *                               per op (DUPSORT|DUPFIXED): arrival order
  *   cases    case key        -> view (wh_case_encode)
- *   caseagg  case key        -> u64le count, 32-byte sum, current path
- *   agg      '/' + prefix    -> u64le count, 32-byte sum
+ *   caseagg  case key        -> u64le count, 32-byte sum, the case's
+ *                               reach: every path it ever had
+ *   agg      '/' + prefix    -> u64le count, 32-byte sum of the ops of
+ *                               the cases whose reach lies within prefix
+ *   reach    '/' + prefix    -> case keys whose reach lies within it
+ *                               (DUPSORT; no row for the root)
  *   state    agent-owned records by name (peer sync status): opaque
  *   meta     "schema" u32, "hlc_max", "nops", "opbytes" and
  *            "seq/<code>" (highest case seq seen for the code) u64;
@@ -20,8 +25,7 @@
  * case key = code bytes, NUL, u32 seq: key order is case-id order.
  * agg keys carry a leading '/' because LMDB refuses empty keys: the root
  * is "/", "xicheng/xinjiekou" is "/xicheng/xinjiekou".
- * caseagg keeps the path under which the case's ops were added to agg,
- * so moving them is exact even if the view and agg ever disagreed.
+ * store_agg.c says what a reach is and why it never shrinks.
  *
  * Only log (and the ids index beside it) is primary. Everything else is a
  * function of the log and wh_store_rebuild recomputes it.
@@ -36,12 +40,23 @@
 /* Internal only, never returned: "the map is full, grow and retry". */
 #define ST_GROW 1
 
-enum { DB_LOG, DB_IDS, DB_CASEOPS, DB_CASES, DB_CASEAGG, DB_AGG, DB_META,
-       DB_STATE, DB_COUNT };
+enum { DB_LOG, DB_IDS, DB_CASEOPS, DB_CASES, DB_CASEAGG, DB_AGG, DB_REACH,
+       DB_META, DB_STATE, DB_COUNT };
 
 #define CASE_KEY_MAX (WH_CODE_MAX + 1 + 4)
 #define AGG_KEY_MAX (1 + WH_PATH_MAX)
 #define AGG_VAL_BYTES (8 + WH_ID_BYTES)
+#define CASEOP_BYTES (8 + WH_ID_BYTES)
+#define REACH_MAX 64 /* paths a case's reach keeps (store_agg.c) */
+
+/* A parsed caseagg row; paths point into the bytes parsed. */
+struct st_reach {
+	uint64_t count;
+	uint8_t sum[WH_ID_BYTES];
+	size_t n;
+	const char *path[REACH_MAX];
+	size_t len[REACH_MAX];
+};
 
 /* One row of a case's fold order, and where its bytes are. */
 struct fold_key {
@@ -60,8 +75,9 @@ struct wh_store {
 	 * under its live read transaction (mdb_env_set_mapsize needs no
 	 * transaction open in the process). Both are refused: WH_EBUSY. */
 	int writing, walkers;
+	int migrate; /* open found an older schema: rebuild */
 	/* Write-path scratch, reused across calls so ingest stays flat. */
-	struct wh_buf view, opbuf;
+	struct wh_buf view, opbuf, aggold, aggrow;
 	struct fold_key *fk;
 	size_t fk_cap;
 };
@@ -124,6 +140,15 @@ WH_MUST_CHECK int st_case_fold_keys(struct wh_store *s, MDB_txn *txn,
  * or does not decode. op borrows from the map. */
 WH_MUST_CHECK int st_log_op(struct wh_store *s, MDB_txn *txn, uint64_t lseq,
 			    struct wh_op *op);
+
+/* store_agg.c: parse a caseagg row; whether a reach lies within scope
+ * (1 or 0); count op into its case's aggregates and reach. */
+WH_MUST_CHECK int st_reach_parse(const uint8_t *v, size_t n,
+				 struct st_reach *r);
+int st_reach_within(const struct st_reach *r, const char *scope, size_t sn);
+WH_MUST_CHECK int st_reach_add(struct wh_store *s, MDB_txn *txn,
+			       const uint8_t *ck, size_t cn,
+			       const struct wh_op *op);
 
 /* Decode, clock-check and verify ops[i] for every i with todo[i] == 1,
  * writing the result to rc[i]; on two cores, half of them on a helper

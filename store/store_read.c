@@ -129,38 +129,128 @@ int wh_store_case_history(struct wh_store *s, const char *code, uint32_t seq,
 	return rc;
 }
 
-/* Whether the case of op lies within scope. The previous answer is kept
- * in *last: a case's ops often arrive together. */
-struct scope_memo {
-	uint8_t ck[CASE_KEY_MAX];
-	size_t cn;
-	int within;
-};
+/*
+ * The ops of a scope: for every case whose reach lies within it (the
+ * reach index; every case when the scope is the root), each of its
+ * caseops rows, in case-id order and arrival order within a case. fn
+ * gets the row (arrival seq || op id); non-zero stops the walk.
+ */
+typedef int (*row_fn)(struct wh_store *s, MDB_txn *txn, const uint8_t *row,
+		      void *ctx);
 
-static int op_within(struct wh_store *s, MDB_txn *txn, const uint8_t *p,
-		     size_t n, const char *scope, size_t sn,
-		     struct scope_memo *m)
+static int case_rows(struct wh_store *s, MDB_txn *txn, MDB_cursor *ops,
+		     MDB_val *ck, row_fn fn, void *ctx)
 {
-	struct wh_op op;
-	uint8_t ck[CASE_KEY_MAX];
-	if (wh_op_decode(p, n, &op))
-		return WH_ECORRUPT;
-	size_t cn = st_case_key(ck, op.code, op.seq);
-	if (!cn)
-		return WH_ECORRUPT;
-	if (cn == m->cn && !memcmp(ck, m->ck, cn))
-		return m->within;
-	MDB_val k = {cn, ck}, v;
-	int rc = mdb_get(txn, s->dbi[DB_CASEAGG], &k, &v);
+	MDB_val d;
+	int rc = mdb_cursor_get(ops, ck, &d, MDB_SET);
 	if (rc)
 		return rc == MDB_NOTFOUND ? WH_ECORRUPT : st_err(rc);
-	if (v.mv_size < AGG_VAL_BYTES)
-		return WH_ECORRUPT;
-	memcpy(m->ck, ck, cn);
-	m->cn = cn;
-	m->within = wh_path_within((const char *)v.mv_data + AGG_VAL_BYTES,
-				   v.mv_size - AGG_VAL_BYTES, scope, sn);
-	return m->within;
+	/* DUPFIXED: whole pages of rows per call. */
+	for (rc = mdb_cursor_get(ops, ck, &d, MDB_GET_MULTIPLE); !rc;
+	     rc = mdb_cursor_get(ops, ck, &d, MDB_NEXT_MULTIPLE)) {
+		if (d.mv_size % CASEOP_BYTES)
+			return WH_ECORRUPT;
+		for (size_t at = 0; at < d.mv_size; at += CASEOP_BYTES) {
+			int r = fn(s, txn, (uint8_t *)d.mv_data + at, ctx);
+			if (r)
+				return r;
+		}
+	}
+	return rc == MDB_NOTFOUND ? WH_OK : st_err(rc);
+}
+
+static int scope_rows(struct wh_store *s, const char *scope, row_fn fn,
+		      void *ctx)
+{
+	size_t sn;
+	int rc = scope_check(scope, &sn);
+	if (rc)
+		return rc;
+	MDB_txn *txn;
+	MDB_cursor *ops = NULL, *idx = NULL;
+	if ((rc = st_read_begin(s, &txn)))
+		return rc;
+	rc = st_err(mdb_cursor_open(txn, s->dbi[DB_CASEOPS], &ops));
+	if (rc)
+		ops = NULL;
+	else if (sn)
+		rc = st_err(mdb_cursor_open(txn, s->dbi[DB_REACH], &idx));
+	if (rc) {
+		if (ops)
+			mdb_cursor_close(ops);
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	s->walkers++;
+	uint8_t kb[AGG_KEY_MAX];
+	kb[0] = '/';
+	memcpy(kb + 1, scope, sn);
+	MDB_val k = {sn + 1, kb}, ck;
+	int mrc;
+	if (sn)
+		mrc = mdb_cursor_get(idx, &k, &ck, MDB_SET);
+	else
+		mrc = mdb_cursor_get(ops, &ck, &k, MDB_FIRST);
+	while (!mrc && !rc) {
+		MDB_val c = ck; /* case_rows moves ops, and with it ck */
+		rc = case_rows(s, txn, ops, &c, fn, ctx);
+		if (rc)
+			break;
+		if (sn)
+			mrc = mdb_cursor_get(idx, &k, &ck, MDB_NEXT_DUP);
+		else
+			mrc = mdb_cursor_get(ops, &ck, &k, MDB_NEXT_NODUP);
+	}
+	s->walkers--;
+	if (!rc && mrc != MDB_NOTFOUND)
+		rc = st_err(mrc);
+	if (idx)
+		mdb_cursor_close(idx);
+	mdb_cursor_close(ops);
+	mdb_txn_abort(txn);
+	return rc;
+}
+
+struct raw_walk {
+	wh_raw_cb cb;
+	void *ctx;
+};
+
+static int raw_row(struct wh_store *s, MDB_txn *txn, const uint8_t *row,
+		   void *ctx)
+{
+	struct raw_walk *w = ctx;
+	MDB_val k = {8, (void *)row}, v;
+	int rc = mdb_get(txn, s->dbi[DB_LOG], &k, &v);
+	if (rc)
+		return rc == MDB_NOTFOUND ? WH_ECORRUPT : st_err(rc);
+	return w->cb(w->ctx, v.mv_data, v.mv_size);
+}
+
+/* Every op, in arrival order: the log itself. */
+static int log_walk(struct wh_store *s, wh_raw_cb cb, void *ctx)
+{
+	MDB_txn *txn;
+	MDB_cursor *cur;
+	int rc = st_read_begin(s, &txn);
+	if (rc)
+		return rc;
+	if ((rc = st_err(mdb_cursor_open(txn, s->dbi[DB_LOG], &cur)))) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	s->walkers++;
+	MDB_val k, v;
+	int mrc;
+	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc && !rc;
+	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT))
+		rc = cb(ctx, v.mv_data, v.mv_size);
+	s->walkers--;
+	if (!rc && mrc != MDB_NOTFOUND)
+		rc = st_err(mrc);
+	mdb_cursor_close(cur);
+	mdb_txn_abort(txn);
+	return rc;
 }
 
 int wh_store_each_op(struct wh_store *s, const char *scope, wh_raw_cb cb,
@@ -168,41 +258,58 @@ int wh_store_each_op(struct wh_store *s, const char *scope, wh_raw_cb cb,
 {
 	if (!s || !cb)
 		return WH_EINVAL;
+	if (!scope || !*scope)
+		return log_walk(s, cb, ctx);
+	struct raw_walk w = {cb, ctx};
+	return scope_rows(s, scope, raw_row, &w);
+}
+
+struct id_walk {
+	wh_id_cb cb;
+	void *ctx;
+};
+
+static int id_row(struct wh_store *s, MDB_txn *txn, const uint8_t *row,
+		  void *ctx)
+{
+	(void)s;
+	(void)txn;
+	struct id_walk *w = ctx;
+	return w->cb(w->ctx, row + 8);
+}
+
+int wh_store_each_id(struct wh_store *s, const char *scope, wh_id_cb cb,
+		     void *ctx)
+{
+	if (!s || !cb)
+		return WH_EINVAL;
+	struct id_walk w = {cb, ctx};
+	return scope_rows(s, scope, id_row, &w);
+}
+
+int wh_store_case_reached(struct wh_store *s, const char *code, uint32_t seq,
+			  const char *scope)
+{
+	if (!s)
+		return WH_EINVAL;
 	size_t sn;
 	int rc = scope_check(scope, &sn);
 	if (rc)
 		return rc;
+	uint8_t ck[CASE_KEY_MAX];
+	size_t cn = st_case_key(ck, code, seq);
+	if (!cn || seq == 0)
+		return WH_EID;
 	MDB_txn *txn;
-	MDB_cursor *cur;
 	if ((rc = st_read_begin(s, &txn)))
 		return rc;
-	if ((rc = st_err(mdb_cursor_open(txn, s->dbi[DB_LOG], &cur)))) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	struct scope_memo memo = {.cn = 0};
-	s->walkers++;
-	MDB_val k, v;
-	int mrc;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		if (sn) {
-			int in = op_within(s, txn, v.mv_data, v.mv_size,
-					   scope, sn, &memo);
-			if (in < 0) {
-				rc = in;
-				break;
-			}
-			if (!in)
-				continue;
-		}
-		if ((rc = cb(ctx, v.mv_data, v.mv_size)))
-			break;
-	}
-	s->walkers--;
-	if (!rc && mrc && mrc != MDB_NOTFOUND)
-		rc = st_err(mrc);
-	mdb_cursor_close(cur);
+	MDB_val k = {cn, ck}, v;
+	struct st_reach r;
+	rc = st_err(mdb_get(txn, s->dbi[DB_CASEAGG], &k, &v));
+	if (!rc)
+		rc = st_reach_parse(v.mv_data, v.mv_size, &r);
+	if (!rc && !st_reach_within(&r, scope, sn))
+		rc = WH_ENOTFOUND;
 	mdb_txn_abort(txn);
 	return rc;
 }

@@ -6,8 +6,8 @@
  *
  * A node is a store with a key, a role and a path. A link joins two
  * nodes with one session at each end; its io is the store (digest,
- * each_id via wh_store_each_op + wh_op_id, get_op, ingest filtered to
- * the scope by op path or a move's new path, then wh_store_ingest) and a
+ * each_id, case_reached, get_op, ingest filtered to the scope as the
+ * agent does, then wh_store_ingest) and a
  * queue towards the other end. The pump delivers messages in "flights":
  * everything queued in both directions at the start of a flight is
  * delivered, replies go to the next flight, so flights count one-way
@@ -151,26 +151,19 @@ static inline int sh_digest(void *ctx, const char *scope, uint8_t out[WH_ID_BYTE
 	return wh_store_digest(e->node->st, scope, out, count);
 }
 
-struct sh_each {
-	int (*cb)(void *, const uint8_t *);
-	void *cbctx;
-};
-
-static inline int sh_each_raw(void *ctx, const uint8_t *op, size_t n)
-{
-	struct sh_each *x = ctx;
-	uint8_t id[WH_ID_BYTES];
-	wh_op_id(op, n, id);
-	return x->cb(x->cbctx, id);
-}
-
 static inline int sh_each_id(void *ctx, const char *scope,
 		      int (*cb)(void *cbctx, const uint8_t id[WH_ID_BYTES]),
 		      void *cbctx)
 {
 	struct sh_end *e = ctx;
-	struct sh_each x = {cb, cbctx};
-	return wh_store_each_op(e->node->st, scope, sh_each_raw, &x);
+	return wh_store_each_id(e->node->st, scope, cb, cbctx);
+}
+
+static inline int sh_case_reached(void *ctx, const char *code, uint32_t seq,
+				  const char *scope)
+{
+	struct sh_end *e = ctx;
+	return wh_store_case_reached(e->node->st, code, seq, scope) == WH_OK;
 }
 
 static inline int sh_get_op(void *ctx, const uint8_t id[WH_ID_BYTES],
@@ -180,8 +173,10 @@ static inline int sh_get_op(void *ctx, const uint8_t id[WH_ID_BYTES],
 	return wh_store_get_op(e->node->st, id, out);
 }
 
-/* What the agent does at ingest: only ops whose path (or a move's new
- * path) lies within the scope; the rest are refused with WH_ESCOPE. */
+/* What the agent does at ingest (agent/syncio.c): first the ops whose
+ * path (or a move's new path) lies within the scope, then those whose
+ * case now has (its reach, store.h); the rest are refused with
+ * WH_ESCOPE. */
 static inline int sh_in_scope(const struct wh_slice *op, const char *scope)
 {
 	struct wh_op o;
@@ -195,6 +190,14 @@ static inline int sh_in_scope(const struct wh_slice *op, const char *scope)
 	       wh_path_within((const char *)f->s.p, f->s.n, scope, sn);
 }
 
+static inline int sh_reached(struct wh_store *st, const struct wh_slice *op,
+			     const char *scope)
+{
+	struct wh_op o;
+	return wh_op_decode(op->p, op->n, &o) == WH_OK &&
+	       wh_store_case_reached(st, o.code, o.seq, scope) == WH_OK;
+}
+
 static inline int sh_ingest(void *ctx, const uint8_t peer[WH_PK_BYTES],
 		     const char *scope, const struct wh_slice *ops, size_t n,
 		     int *results, size_t *added, size_t *refused)
@@ -202,43 +205,55 @@ static inline int sh_ingest(void *ctx, const uint8_t peer[WH_PK_BYTES],
 	struct sh_end *e = ctx;
 	(void)peer;
 	struct wh_slice *ok = wh_xmalloc((n ? n : 1) * sizeof *ok);
+	struct wh_slice *fresh = wh_xmalloc((n ? n : 1) * sizeof *fresh);
 	size_t *map = wh_xmalloc((n ? n : 1) * sizeof *map);
 	int *res = wh_xmalloc((n ? n : 1) * sizeof *res);
-	size_t nok = 0;
+	uint8_t *done = wh_xcalloc(n ? n : 1, 1);
+	size_t nf = 0;
+	int rc = WH_OK;
 	*added = *refused = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (sh_in_scope(&ops[i], scope)) {
-			map[nok] = i;
-			ok[nok++] = ops[i];
-		} else {
-			results[i] = WH_ESCOPE;
-			(*refused)++;
-			e->ingest_refused_scope++;
+	for (int pass = 0; pass < 2 && rc == WH_OK; pass++) {
+		size_t nok = 0;
+		for (size_t i = 0; i < n; i++) {
+			if (done[i])
+				continue;
+			if (pass == 0 ? sh_in_scope(&ops[i], scope)
+				      : sh_reached(e->node->st, &ops[i],
+						   scope)) {
+				done[i] = 1;
+				map[nok] = i;
+				ok[nok++] = ops[i];
+			}
 		}
-	}
-	struct wh_ingest_opts o = {.now_ms = sh_clock_ms};
-	struct wh_ingest_result r;
-	int rc = wh_store_ingest(e->node->st, ok, nok, &o, res, &r);
-	if (rc == WH_OK) {
-		*added = r.added;
+		if (!nok)
+			continue;
+		struct wh_ingest_opts o = {.now_ms = sh_clock_ms};
+		struct wh_ingest_result r;
+		rc = wh_store_ingest(e->node->st, ok, nok, &o, res, &r);
+		if (rc != WH_OK)
+			break;
+		*added += r.added;
 		*refused += r.refused;
-		struct wh_slice *fresh = wh_xmalloc((nok ? nok : 1) *
-						    sizeof *fresh);
-		size_t nf = 0;
 		for (size_t i = 0; i < nok; i++) {
 			results[map[i]] = res[i];
 			if (res[i] == WH_OK)
 				fresh[nf++] = ok[i];
 		}
-		for (int k = 0; k < e->nrelay; k++)
-			if (nf)
-				REQUIRE(wh_sync_push(e->relay[k], fresh, nf) ==
-					WH_OK);
-		free(fresh);
 	}
+	for (size_t i = 0; rc == WH_OK && i < n; i++)
+		if (!done[i]) {
+			results[i] = WH_ESCOPE;
+			(*refused)++;
+			e->ingest_refused_scope++;
+		}
+	for (int k = 0; rc == WH_OK && k < e->nrelay; k++)
+		if (nf)
+			REQUIRE(wh_sync_push(e->relay[k], fresh, nf) == WH_OK);
 	free(ok);
+	free(fresh);
 	free(map);
 	free(res);
+	free(done);
 	return rc;
 }
 
@@ -331,6 +346,7 @@ static inline void sh_end_init(struct sh_end *e, struct sh_link *l,
 	    .ctx = e,
 	    .digest = sh_digest,
 	    .each_id = sh_each_id,
+	    .case_reached = sh_case_reached,
 	    .get_op = sh_get_op,
 	    .ingest = sh_ingest,
 	    .send = sh_send,

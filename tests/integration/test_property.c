@@ -221,15 +221,33 @@ static void check_oracle(struct wh_store *s, struct gen *g, const uint8_t *mask,
 		CHECK_EQ(w.bad_order, 0);
 		CHECK_EQ(w.bad_how, 0);
 		CHECK_EQ(w.unknown, 0);
-		/* expected digests: the case's ops count where its current
-		 * path lies */
+		/* expected digests: the case's ops count in every scope its
+		 * reach touches, the union of the paths its ops name (each
+		 * op's path, a move's new path); its view in the scope of its
+		 * current path. */
 		const struct gen_case *gc = &g->cases[ci];
 		for (size_t k = 0; k < GEN_NSCOPES; k++) {
 			const char *sc_ = gen_scopes[k];
-			if (!wh_path_within(c.path, strlen(c.path), sc_,
-					    strlen(sc_)))
+			size_t sl = strlen(sc_);
+			if (wh_path_within(c.path, strlen(c.path), sc_, sl))
+				ncases_in[k]++;
+			int reached = 0;
+			for (size_t j = 0; j < gc->nops && !reached; j++) {
+				const struct wh_op *op = &g->ops[gc->ops[j]].op;
+				if (mask && !mask[gc->ops[j]])
+					continue;
+				const struct wh_field *f =
+				    op->kind == WH_OP_CASE_MOVE
+					? wh_op_field(op, WH_F_NEW_PATH)
+					: NULL;
+				reached = wh_path_within((const char *)op->path.p,
+							 op->path.n, sc_, sl) ||
+					  (f && wh_path_within(
+						    (const char *)f->s.p, f->s.n,
+						    sc_, sl));
+			}
+			if (!reached)
 				continue;
-			ncases_in[k]++;
 			for (size_t j = 0; j < gc->nops; j++)
 				if (!mask || mask[gc->ops[j]])
 					gen_digest_add(

@@ -204,6 +204,94 @@ static void test_scope(void)
 	sh_node_close(&hub);
 }
 
+static void author_one(struct sh_node *nd, uint8_t kind, uint32_t seq,
+		       const char *path, const char *text)
+{
+	struct wh_op_draft d;
+	wh_draft_init(&d, kind, "XJK-ZDY", seq, path);
+	if (kind == WH_OP_CASE_MOVE)
+		wh_draft_str(&d, WH_F_NEW_PATH, text);
+	else
+		wh_draft_str(&d, WH_F_TEXT, text);
+	REQUIRE(wh_store_author(nd->st, nd->key, &d, 1, sh_clock, NULL, NULL,
+				NULL) == WH_OK);
+}
+
+static uint64_t scope_count(struct sh_node *nd, const char *scope)
+{
+	uint8_t d[WH_ID_BYTES];
+	uint64_t n;
+	REQUIRE(wh_store_digest(nd->st, scope, d, &n) == WH_OK);
+	return n;
+}
+
+/* A transfer (转办) made while the station's link is down still reaches
+ * the hub by reconciliation, the new community gets the whole history,
+ * and later news of the case still reaches the station that moved it,
+ * which gets nothing else of the other community. */
+static void test_transfer(void)
+{
+	struct sh_node st, hub, st2;
+	struct sh_link l;
+	sh_node_open(&st, P_COMM, WH_ROLE_STATION, NULL);
+	sh_node_open(&hub, P_STREET, WH_ROLE_STREET, NULL);
+	sh_node_open(&st2, P_OTHER, WH_ROLE_STATION, NULL);
+	sh_author_cases(&st, "XJK-ZDY", P_COMM, 1, 1, NULL);
+	sh_author_cases(&hub, "XJK-SJF", P_OTHER, 3, 1, NULL);
+	sh_link_init(&l, &st, &hub, rng);
+	sh_start(&l);
+	(void)sh_pump(&l);
+	sh_link_fini(&l);
+	CHECK_EQ(scope_count(&hub, P_COMM), 2);
+
+	/* Offline: move the case to the other community, then a note. */
+	author_one(&st, WH_OP_CASE_MOVE, 1, P_COMM, P_OTHER);
+	author_one(&st, WH_OP_CASE_NOTE, 1, P_OTHER, "已转办至三井坊社区");
+	sh_link_init(&l, &st, &hub, rng + 1);
+	sh_start(&l);
+	(void)sh_pump(&l);
+	both_in_sync(&l);
+	sh_link_fini(&l);
+	CHECK(sh_same_digest(st.st, hub.st, P_COMM));
+	CHECK_EQ(scope_count(&hub, P_COMM), 4);
+	struct wh_case c;
+	REQUIRE(wh_store_case_get(hub.st, "XJK-ZDY", 1, &c) == WH_OK);
+	CHECK(c.path && !strcmp(c.path, P_OTHER));
+	wh_case_fini(&c);
+
+	/* The new community's station gets the case with its history. */
+	sh_link_init(&l, &st2, &hub, rng + 2);
+	sh_start(&l);
+	(void)sh_pump(&l);
+	sh_link_fini(&l);
+	CHECK(sh_same_digest(st2.st, hub.st, P_OTHER));
+	CHECK_EQ(scope_count(&st2, P_OTHER), 4 + 3 * 2);
+	REQUIRE(wh_store_case_get(st2.st, "XJK-ZDY", 1, &c) == WH_OK);
+	CHECK_EQ(c.nnotes, 2);
+	wh_case_fini(&c);
+
+	/* Its news goes back to the first station, and only its news. */
+	author_one(&st2, WH_OP_CASE_NOTE, 1, P_OTHER, "已处理完毕");
+	sh_link_init(&l, &st2, &hub, rng + 3);
+	sh_start(&l);
+	(void)sh_pump(&l);
+	sh_link_fini(&l);
+	sh_link_init(&l, &st, &hub, rng + 4);
+	sh_start(&l);
+	(void)sh_pump(&l);
+	both_in_sync(&l);
+	sh_link_fini(&l);
+	CHECK(sh_same_digest(st.st, hub.st, P_COMM));
+	CHECK_EQ(scope_count(&st, NULL), 5);
+	CHECK_EQ(scope_count(&st, P_OTHER), 5);
+	printf("transfer: hub %" PRIu64 " ops for the old community, "
+	       "station %" PRIu64 " ops in all\n",
+	       scope_count(&hub, P_COMM), scope_count(&st, NULL));
+	sh_node_close(&st);
+	sh_node_close(&hub);
+	sh_node_close(&st2);
+}
+
 /* station -> street hub -> district: the hub relays what it ingests. */
 static void test_relay(void)
 {
@@ -465,6 +553,7 @@ int main(void)
 	test_diff(1, 30);
 	test_scope();
 	test_relay();
+	test_transfer();
 	test_interrupt();
 	test_garbage();
 	test_disjoint();

@@ -1,11 +1,15 @@
 /*
  * test_store_scope.c: digests of a scope equal the digest of a store
- * holding only that scope's ops; a move (or a create folded in before
- * provisional ops) moves the case's whole contribution; each_op(scope)
- * hands out exactly those ops; and wh_store_rebuild reproduces what
- * incremental ingest built, views and digests alike.
+ * holding only that scope's ops; a scope holds every case that ever lay
+ * within it (a move widens the case's reach and takes its whole history
+ * to the new scope, and it stays in the old one); each_op and each_id
+ * (scope) hand out exactly those ops; wh_store_rebuild reproduces what
+ * incremental ingest built, views and digests alike; and a store of the
+ * previous schema is migrated at open.
  */
 #include "test_store_util.h"
+
+#include <lmdb.h>
 
 static struct wh_key *k1, *k2;
 
@@ -84,15 +88,55 @@ static int collect_cb(void *ctx, const uint8_t *p, size_t n)
 	return WH_ENOTFOUND; /* an op we never made */
 }
 
-/* each_op(scope) yields the ops of exactly the cases in mask, in
- * arrival order (which here is build order). */
+struct idlist {
+	size_t n;
+	uint8_t id[64][32];
+};
+
+static int id_cb(void *ctx, const uint8_t id[WH_ID_BYTES])
+{
+	struct idlist *l = ctx;
+	if (l->n == 64)
+		return WH_ETOOBIG;
+	memcpy(l->id[l->n++], id, 32);
+	return 0;
+}
+
+/* each_op(scope) yields the ops of exactly the cases in mask: for all,
+ * in arrival order (which here is build order); for a scope, case by
+ * case, arrival order within a case. each_id yields their ids case by
+ * case always. */
 static void each_is(struct wh_store *s, const char *scope,
 		    const struct t_ops *o, unsigned mask, int line)
 {
-	size_t idx[64];
+	size_t idx[64], byc[64];
 	size_t n = pick(o, mask, idx);
+	memcpy(byc, idx, sizeof idx);
+	for (size_t i = 1; i < n; i++) /* stable: by case, then build order */
+		for (size_t j = i; j && case_of[byc[j - 1]] > case_of[byc[j]];
+		     j--) {
+			size_t t = byc[j];
+			byc[j] = byc[j - 1];
+			byc[j - 1] = t;
+		}
+	if (scope && *scope)
+		memcpy(idx, byc, sizeof idx);
 	struct collect c = {o, 0, {0}};
 	int rc = wh_store_each_op(s, scope, collect_cb, &c);
+	struct idlist l = {0};
+	int irc = wh_store_each_id(s, scope, id_cb, &l);
+	int ids_ok = irc == WH_OK && l.n == n;
+	for (size_t i = 0; ids_ok && i < n; i++) {
+		uint8_t id[32];
+		wh_op_id(o->b[byc[i]].p, o->b[byc[i]].len, id);
+		ids_ok = !memcmp(id, l.id[i], 32);
+	}
+	if (!ids_ok) {
+		fprintf(stderr, "%s:%d: each_id '%s': rc %d, %zu ids, want "
+			"%zu in each_op's order\n", __FILE__, line,
+			scope ? scope : "", irc, l.n, n);
+		wh_test_failures++;
+	}
 	if (rc || c.n != n || memcmp(c.idx, idx, n * sizeof idx[0])) {
 		fprintf(stderr, "%s:%d: each_op '%s': rc %d, %zu ops, want "
 			"%zu\n", __FILE__, line, scope ? scope : "", rc, c.n,
@@ -138,6 +182,61 @@ static void snap_eq(const struct snap *a, const struct snap *b, int line)
 }
 
 #define H(k) WH_HLC_MAKE(T_NOW - 500000 + (k) * 1000, 0)
+
+static int count_case(void *ctx, const struct wh_case *c)
+{
+	(void)c;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+/* Make the store in dir look as schema 1 left it: schema 1 in meta, no
+ * reach table, caseops rows of the arrival seq alone. */
+static void age_store(const char *dir)
+{
+	MDB_env *env;
+	MDB_txn *txn;
+	MDB_dbi meta, reach, ops, ops1;
+	REQUIRE(mdb_env_create(&env) == 0);
+	REQUIRE(mdb_env_set_maxdbs(env, 16) == 0);
+	REQUIRE(mdb_env_open(env, dir, 0, 0600) == 0);
+	REQUIRE(mdb_txn_begin(env, NULL, 0, &txn) == 0);
+	REQUIRE(mdb_dbi_open(txn, "meta", 0, &meta) == 0);
+	uint8_t one[4] = {1, 0, 0, 0};
+	MDB_val k = {6, "schema"}, v = {4, one};
+	REQUIRE(mdb_put(txn, meta, &k, &v, 0) == 0);
+	REQUIRE(mdb_dbi_open(txn, "reach", MDB_DUPSORT, &reach) == 0);
+	REQUIRE(mdb_drop(txn, reach, 1) == 0);
+	/* Rewrite caseops with 8-byte rows, in a fresh table of the name. */
+	REQUIRE(mdb_dbi_open(txn, "caseops", MDB_DUPSORT | MDB_DUPFIXED,
+			     &ops) == 0);
+	MDB_cursor *cur;
+	REQUIRE(mdb_cursor_open(txn, ops, &cur) == 0);
+	struct {
+		uint8_t k[32];
+		size_t kn;
+		uint8_t v[8];
+	} rows[64];
+	size_t nr = 0;
+	while (mdb_cursor_get(cur, &k, &v, nr ? MDB_NEXT : MDB_FIRST) == 0) {
+		REQUIRE(nr < 64 && k.mv_size <= 32 && v.mv_size == 40);
+		memcpy(rows[nr].k, k.mv_data, k.mv_size);
+		rows[nr].kn = k.mv_size;
+		memcpy(rows[nr].v, v.mv_data, 8);
+		nr++;
+	}
+	mdb_cursor_close(cur);
+	REQUIRE(mdb_drop(txn, ops, 1) == 0);
+	REQUIRE(mdb_dbi_open(txn, "caseops",
+			     MDB_CREATE | MDB_DUPSORT | MDB_DUPFIXED,
+			     &ops1) == 0);
+	for (size_t i = 0; i < nr; i++) {
+		MDB_val rk = {rows[i].kn, rows[i].k}, rv = {8, rows[i].v};
+		REQUIRE(mdb_put(txn, ops1, &rk, &rv, 0) == 0);
+	}
+	REQUIRE(mdb_txn_commit(txn) == 0);
+	mdb_env_close(env);
+}
 
 int main(void)
 {
@@ -190,29 +289,49 @@ int main(void)
 	EACH_IS(full, NULL, &o, 0x1e);
 	EACH_IS(full, "haidian", &o, 0);
 
-	/* A move takes every op of the case along, and the move too. */
+	CHECK_EQ(wh_store_case_reached(full, "XJK", 1, "xicheng/xinjiekou"),
+		 WH_OK);
+	CHECK_EQ(wh_store_case_reached(full, "XJK", 1, ""), WH_OK);
+	CHECK_EQ(wh_store_case_reached(full, "XJK", 3, "xicheng/xinjiekou"),
+		 WH_ENOTFOUND);
+	CHECK_EQ(wh_store_case_reached(full, "XJK", 99, ""), WH_ENOTFOUND);
+	CHECK_EQ(wh_store_case_reached(full, "XJK", 1, "Bad/"), WH_EPATH);
+
+	/* A move takes every op of the case to the new scope, and the case
+	 * stays in the old one (its reach only grows), so the move itself
+	 * reconciles with the old scope's peers too. */
 	op(&o, WH_OP_CASE_MOVE, 1, XA, H(9), "xicheng/shichahai/e");
 	t_ingest(full, &o, NULL, o.n, 0);
-	DIGEST_IS(full, "xicheng/xinjiekou", &o, 1u << 2);
+	DIGEST_IS(full, "xicheng/xinjiekou", &o, 1u << 1 | 1u << 2);
 	DIGEST_IS(full, "xicheng/shichahai", &o, 1u << 1 | 1u << 3);
 	DIGEST_IS(full, "xicheng", &o, 0xe);
-	DIGEST_IS(full, XA, &o, 0);
+	DIGEST_IS(full, XA, &o, 1u << 1);
 	DIGEST_IS(full, "xicheng/shichahai/e", &o, 1u << 1);
 	DIGEST_IS(full, NULL, &o, 0x1e);
 	EACH_IS(full, "xicheng/shichahai", &o, 1u << 1 | 1u << 3);
+	EACH_IS(full, "xicheng/xinjiekou", &o, 1u << 1 | 1u << 2);
+	EACH_IS(full, "xicheng", &o, 0xe);
+	CHECK_EQ(wh_store_case_reached(full, "XJK", 1, "xicheng/shichahai"),
+		 WH_OK);
 	struct wh_case c;
 	REQUIRE(wh_store_case_get(full, "XJK", 1, &c) == WH_OK);
 	CHECK(c.path && !strcmp(c.path, "xicheng/shichahai/e"));
 	wh_case_fini(&c);
+	/* The view's list follows the current path, not the reach. */
+	struct wh_case_filter cf0 = {"xicheng/xinjiekou", -1, 0};
+	size_t listed = 0;
+	REQUIRE(wh_store_case_list(full, &cf0, count_case, &listed) == WH_OK);
+	CHECK_EQ(listed, 1);
 
 	/* Case 5: a set stamped after its create arrives first, under
-	 * another path; the create, folded in before it, decides. */
+	 * another path; the create, folded in before it, decides the view;
+	 * both paths are in its reach. */
 	size_t set5 = op(&o, WH_OP_CASE_SET, 5, XA, H(21), "五");
 	t_ingest(full, &o, &set5, 1, 0);
-	DIGEST_IS(full, XA, &o, 1u << 5);
+	DIGEST_IS(full, XA, &o, 1u << 1 | 1u << 5);
 	size_t cr5 = op(&o, WH_OP_CASE_CREATE, 5, "dongcheng/z", H(20), "5");
 	t_ingest(full, &o, &cr5, 1, 0);
-	DIGEST_IS(full, XA, &o, 0);
+	DIGEST_IS(full, XA, &o, 1u << 1 | 1u << 5);
 	DIGEST_IS(full, "dongcheng", &o, 1u << 4 | 1u << 5);
 	/* Case 6: a move arrives before the create it follows. */
 	size_t mv6 = op(&o, WH_OP_CASE_MOVE, 6, XB, H(31), "dongcheng/m");
@@ -224,8 +343,11 @@ int main(void)
 	CHECK(c.title && !strcmp(c.title, "6"));
 	wh_case_fini(&c);
 	DIGEST_IS(full, "dongcheng", &o, 1u << 4 | 1u << 5 | 1u << 6);
-	DIGEST_IS(full, "xicheng/xinjiekou", &o, 1u << 2);
+	DIGEST_IS(full, "xicheng/xinjiekou", &o,
+		  1u << 1 | 1u << 2 | 1u << 5 | 1u << 6);
 	EACH_IS(full, "dongcheng", &o, 1u << 4 | 1u << 5 | 1u << 6);
+	EACH_IS(full, "xicheng/xinjiekou", &o,
+		1u << 1 | 1u << 2 | 1u << 5 | 1u << 6);
 
 	/* Test 8: rebuild reproduces the incremental result, and so does
 	 * a store that got the same ops in another order. */
@@ -255,6 +377,15 @@ int main(void)
 	CHECK_EQ(d.seq, 7);
 	/* and the authored stamp is above every stamp held. */
 	CHECK(d.hlc == before.info.hlc_max + 1);
+
+	/* A store of schema 1 (no reach table, 8-byte caseops rows) is
+	 * migrated at open: same views and digests, schema now current. */
+	wh_store_close(rev);
+	age_store(dr);
+	rev = t_open(dr, 0, 0);
+	snap(rev, &other);
+	snap_eq(&before, &other, __LINE__);
+	CHECK_EQ(other.info.schema, WH_STORE_SCHEMA);
 
 	wh_store_close(full);
 	wh_store_close(a);
