@@ -95,6 +95,7 @@ void wh_case_init(struct wh_case *c, const char *code, uint32_t seq)
 	c->seq = seq;
 	c->priority = WH_PRI_NORMAL;
 	c->status = WH_ST_NEW;
+	wh_flow_init(&c->flow);
 }
 
 void wh_case_fini(struct wh_case *c)
@@ -113,6 +114,7 @@ void wh_case_fini(struct wh_case *c)
 	}
 	free(c->elems);
 	free(c->tombs);
+	wh_flow_fini(&c->flow);
 	memset(c, 0, sizeof *c);
 }
 
@@ -278,7 +280,12 @@ static enum wh_apply apply_status(struct wh_case *c, const struct wh_op *op)
 	uint8_t to = (uint8_t)wh_op_field(op, WH_F_TO)->u;
 	uint8_t from = (uint8_t)wh_op_field(op, WH_F_FROM)->u;
 	uint8_t cur = c->status;
-	int allowed = wh_status_allowed(cur, to);
+	/* The loop has its say: a case whistled to departments resolves
+	 * when its lead department does (flow.h). */
+	int allowed = wh_status_allowed(cur, to) &&
+		      wh_flow_status_check(c, to, NULL) == WH_OK;
+	if (allowed)
+		wh_flow_on_status(c, to, op->hlc);
 	if (from == cur) {
 		if (!allowed)
 			return WH_APPLY_IGNORED;
@@ -333,6 +340,12 @@ int wh_case_apply(struct wh_case *c, const struct wh_op *op,
 	case WH_OP_CASE_MOVE:
 		set_str(&c->path, &wh_op_field(op, WH_F_NEW_PATH)->s);
 		break;
+	case WH_OP_TRIAGE:
+	case WH_OP_WHISTLE:
+	case WH_OP_REPORT:
+	case WH_OP_FEEDBACK:
+	case WH_OP_RATE:
+	case WH_OP_ATTACH: r = wh_flow_apply(c, op); break;
 	default: r = WH_APPLY_IGNORED; break;
 	}
 	if (r == WH_APPLY_IGNORED || r == WH_APPLY_DUP_CREATE)
@@ -347,9 +360,10 @@ int wh_case_apply(struct wh_case *c, const struct wh_op *op,
 	return WH_OK;
 }
 
-/* View encoding, version 1: one flat msgpack array. */
-#define VIEW_VERSION 1
-#define VIEW_FIELDS 29
+/* View encoding, version 2: one flat msgpack array; the loop's part is
+ * one element (flow.c). */
+#define VIEW_VERSION 2
+#define VIEW_FIELDS 30
 
 static void put_opt_str(struct wh_buf *b, const char *s)
 {
@@ -414,6 +428,7 @@ void wh_case_encode(const struct wh_case *c, struct wh_buf *b)
 	wh_mpw_array(b, c->ntombs);
 	for (uint32_t k = 0; k < c->ntombs; k++)
 		wh_mpw_bin(b, c->tombs[k], WH_ID_BYTES);
+	wh_flow_encode(&c->flow, b);
 	wh_mpw_uint(b, c->last_hlc);
 	wh_mpw_bin(b, c->last_author, WH_PK_BYTES);
 	wh_mpw_bin(b, c->last_id, WH_ID_BYTES);
@@ -543,6 +558,7 @@ int wh_case_decode(const uint8_t *p, size_t n, struct wh_case *c)
 	for (uint32_t k = 0; k < cnt; k++)
 		TRY(wh_mp_read_bin_fixed(&r, c->tombs[k], WH_ID_BYTES));
 	c->ntombs = cnt;
+	TRY(wh_flow_decode(&r, &c->flow));
 	TRY(wh_mp_read_uint(&r, &c->last_hlc));
 	TRY(wh_mp_read_bin_fixed(&r, c->last_author, WH_PK_BYTES));
 	TRY(wh_mp_read_bin_fixed(&r, c->last_id, WH_ID_BYTES));

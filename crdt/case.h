@@ -9,7 +9,8 @@
  *     without seeing the current status is concurrent, and the case shows
  *     a conflict until someone who saw it decides;
  *   - tags and assigned parties: add-wins observed-remove sets;
- *   - notes: append-only, ordered by hlc (read from the op log).
+ *   - notes: append-only, ordered by hlc (read from the op log);
+ *   - the whistle-and-report loop: flow.h.
  *
  * Apply is incremental: a store that keeps the encoded state and the fold
  * position applies an op that sorts after that position directly, and
@@ -18,6 +19,7 @@
 #ifndef WH_CASE_H
 #define WH_CASE_H
 
+#include "flow.h"
 #include "op.h"
 
 enum wh_status {
@@ -114,6 +116,8 @@ struct wh_case {
 	 * clock-broken histories produce these), so such adds stay removed. */
 	uint32_t ntombs;
 	uint8_t (*tombs)[WH_ID_BYTES];
+	/* The whistle-and-report loop (flow.h). */
+	struct wh_flow flow;
 	/* Fold position: the greatest (hlc, author, id) applied. */
 	wh_hlc_ts last_hlc;
 	uint8_t last_author[WH_PK_BYTES];

@@ -8,6 +8,8 @@
  */
 #include "op.h"
 
+#include "flow.h"
+
 #include "case.h"
 #include "mp.h"
 
@@ -15,12 +17,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BIT(k) (1u << (k))
+#define BIT(k) (1ull << (k))
 
 struct fdef {
 	const char *name;
 	uint8_t type;
-	uint32_t max; /* bytes for str/bin, max value for uint, elements for
+	uint64_t max; /* bytes for str/bin, max value for uint, elements for
 		       * arrays */
 	uint8_t elem; /* array element type */
 	uint32_t elem_max;
@@ -45,6 +47,26 @@ static const struct fdef fdefs[WH_F_KEY_MAX + 1] = {
 			  WH_ID_BYTES},
 	[WH_F_NEW_PATH] = {"new_path", WH_T_STR, WH_PATH_MAX, 0, 0},
 	[WH_F_EXTREF] = {"external_ref", WH_T_STR, 64, 0, 0},
+	[WH_F_LEVEL] = {"level", WH_T_UINT, WH_LEVEL_MAX, 0, 0},
+	[WH_F_SEEN] = {"seen", WH_T_UINT, UINT64_MAX, 0, 0},
+	[WH_F_WKIND] = {"whistle_kind", WH_T_UINT, WH_WKIND_MAX, 0, 0},
+	[WH_F_WHISTLER] = {"whistler", WH_T_UINT, WH_WHISTLER_MAX, 0, 0},
+	[WH_F_DEPTS] = {"departments", WH_T_ARRAY, WH_FLOW_MAX_DEPTS,
+			WH_T_STR, WH_DEPT_MAX},
+	[WH_F_LEAD] = {"lead", WH_T_STR, WH_DEPT_MAX, 0, 0},
+	[WH_F_REPORT_MS] = {"report_ms", WH_T_UINT, WH_FLOW_MAX_LIMIT_MS, 0,
+			    0},
+	[WH_F_RESOLVE_MS] = {"resolve_ms", WH_T_UINT, WH_FLOW_MAX_LIMIT_MS,
+			     0, 0},
+	[WH_F_DEPT] = {"department", WH_T_STR, WH_DEPT_MAX, 0, 0},
+	[WH_F_STEP] = {"step", WH_T_UINT, WH_STEP_MAX, 0, 0},
+	[WH_F_SCORE] = {"score", WH_T_UINT, 5, 0, 0},
+	[WH_F_RATER] = {"rater", WH_T_UINT, WH_RATER_MAX, 0, 0},
+	[WH_F_CHANNEL] = {"channel", WH_T_UINT, WH_CHANNEL_MAX, 0, 0},
+	[WH_F_BLOB] = {"blob", WH_T_BIN, WH_ID_BYTES, 0, 0},
+	[WH_F_SIZE] = {"size", WH_T_UINT, WH_BLOB_MAX_BYTES, 0, 0},
+	[WH_F_MIME] = {"mime", WH_T_STR, 100, 0, 0},
+	[WH_F_NAME] = {"name", WH_T_STR, 255, 0, 0},
 };
 
 /* Fields a case carries as last-writer-wins values. */
@@ -56,7 +78,7 @@ static const struct fdef fdefs[WH_F_KEY_MAX + 1] = {
 
 struct kdef {
 	const char *name;
-	uint32_t allowed, required;
+	uint64_t allowed, required;
 	uint32_t min_fields;
 };
 
@@ -76,16 +98,45 @@ static const struct kdef kdefs[WH_OP_KIND_MAX + 1] = {
 			      3},
 	[WH_OP_CASE_MOVE] = {"move", BIT(WH_F_NEW_PATH), BIT(WH_F_NEW_PATH),
 			     1},
+	[WH_OP_TRIAGE] = {"triage", BIT(WH_F_LEVEL) | BIT(WH_F_SEEN) |
+					 BIT(WH_F_TEXT),
+			  BIT(WH_F_LEVEL) | BIT(WH_F_SEEN), 2},
+	[WH_OP_WHISTLE] = {"whistle",
+			   BIT(WH_F_WKIND) | BIT(WH_F_WHISTLER) |
+			       BIT(WH_F_SEEN) | BIT(WH_F_DEPTS) |
+			       BIT(WH_F_LEAD) | BIT(WH_F_REPORT_MS) |
+			       BIT(WH_F_RESOLVE_MS) | BIT(WH_F_TEXT),
+			   BIT(WH_F_WKIND) | BIT(WH_F_WHISTLER) |
+			       BIT(WH_F_SEEN),
+			   3},
+	[WH_OP_REPORT] = {"report", BIT(WH_F_DEPT) | BIT(WH_F_STEP) |
+					BIT(WH_F_SEEN) | BIT(WH_F_TEXT),
+			  BIT(WH_F_DEPT) | BIT(WH_F_STEP) | BIT(WH_F_SEEN),
+			  3},
+	[WH_OP_FEEDBACK] = {"feedback", BIT(WH_F_TEXT) | BIT(WH_F_SEEN) |
+					    BIT(WH_F_CHANNEL),
+			    BIT(WH_F_TEXT) | BIT(WH_F_SEEN), 2},
+	[WH_OP_RATE] = {"rate", BIT(WH_F_RATER) | BIT(WH_F_SCORE) |
+				    BIT(WH_F_SEEN) | BIT(WH_F_DEPT) |
+				    BIT(WH_F_TEXT),
+			BIT(WH_F_RATER) | BIT(WH_F_SCORE) | BIT(WH_F_SEEN),
+			3},
+	[WH_OP_ATTACH] = {"attach", BIT(WH_F_BLOB) | BIT(WH_F_SIZE) |
+					BIT(WH_F_MIME) | BIT(WH_F_SEEN) |
+					BIT(WH_F_NAME),
+			  BIT(WH_F_BLOB) | BIT(WH_F_SIZE) | BIT(WH_F_MIME) |
+			      BIT(WH_F_SEEN),
+			  4},
 };
 
 const char *wh_op_kind_name(uint8_t kind)
 {
-	if (kind == 0 || kind > WH_OP_KIND_MAX)
+	if (kind == 0 || kind > WH_OP_KIND_MAX || !kdefs[kind].name)
 		return "unknown";
 	return kdefs[kind].name;
 }
 
-uint32_t wh_field_max(uint8_t key)
+uint64_t wh_field_max(uint8_t key)
 {
 	if (key == 0 || key > WH_F_KEY_MAX)
 		return 0;
@@ -220,7 +271,11 @@ static int check_field(const struct wh_field *f)
 		return WH_EFIELD;
 	switch (f->type) {
 	case WH_T_UINT:
+		if (f->key == WH_F_SCORE && f->u == 0)
+			return WH_EFIELD; /* ratings are 1-5 */
 		return f->u <= fd->max ? WH_OK : WH_EFIELD;
+	case WH_T_BIN: /* only fixed-size digests so far */
+		return f->s.n == fd->max ? WH_OK : WH_EFIELD;
 	case WH_T_STR:
 		if (f->s.n > fd->max)
 			return WH_ETOOBIG;
@@ -229,6 +284,10 @@ static int check_field(const struct wh_field *f)
 		if (f->key == WH_F_NEW_PATH &&
 		    !wh_path_valid((const char *)f->s.p, f->s.n))
 			return WH_EPATH;
+		/* A department or media type with no name names nothing. */
+		if (!f->s.n && (f->key == WH_F_DEPT || f->key == WH_F_LEAD ||
+				f->key == WH_F_MIME))
+			return WH_EFIELD;
 		return WH_OK;
 	case WH_T_ARRAY: {
 		if (f->count == 0 || f->count > fd->max)
@@ -240,6 +299,11 @@ static int check_field(const struct wh_field *f)
 			if (fd->elem == WH_T_INT) {
 				int64_t v;
 				rc = wh_mp_read_int(&r, &v);
+			} else if (fd->elem == WH_T_STR) {
+				struct wh_slice e;
+				rc = wh_mp_read_str(&r, &e, fd->elem_max);
+				if (!rc && (!e.n || !wh_utf8_valid(e.p, e.n)))
+					rc = e.n ? WH_EUTF8 : WH_EFIELD;
 			} else {
 				uint8_t id[WH_ID_BYTES];
 				rc = wh_mp_read_bin_fixed(&r, id,
@@ -261,7 +325,7 @@ static int check_field(const struct wh_field *f)
 static int check_body(uint8_t kind, const struct wh_field *fs, uint32_t n)
 {
 	const struct kdef *kd = &kdefs[kind];
-	uint32_t seen = 0;
+	uint64_t seen = 0;
 	if (n < kd->min_fields)
 		return WH_EFIELD;
 	for (uint32_t i = 0; i < n; i++) {
@@ -344,7 +408,7 @@ int wh_op_decode(const uint8_t *p, size_t n, struct wh_op *op)
 	op->version = (uint8_t)u;
 	if ((rc = wh_mp_read_uint(&r, &u)))
 		return rc;
-	if (u == 0 || u > WH_OP_KIND_MAX)
+	if (u == 0 || u > WH_OP_KIND_MAX || !kdefs[u].name)
 		return WH_EKIND;
 	op->kind = (uint8_t)u;
 
@@ -483,7 +547,7 @@ static int field_key_cmp(const void *a, const void *b)
 int wh_op_build(const struct wh_op_draft *d, const struct wh_key *key,
 		struct wh_buf *out)
 {
-	if (d->kind == 0 || d->kind > WH_OP_KIND_MAX)
+	if (d->kind == 0 || d->kind > WH_OP_KIND_MAX || !kdefs[d->kind].name)
 		return WH_EKIND;
 	if (!d->code || !wh_code_valid(d->code, strlen(d->code)) ||
 	    d->seq == 0)

@@ -53,7 +53,15 @@ enum wh_op_kind {
 	WH_OP_TAG_ADD = 5,     /* add-wins observed-remove set: add */
 	WH_OP_TAG_REMOVE = 6,  /* ...remove the adds it observed */
 	WH_OP_CASE_MOVE = 7,   /* the case changes jurisdiction path */
-	WH_OP_KIND_MAX = 7
+	/* The whistle-and-report loop (flow.h). */
+	WH_OP_TRIAGE = 16,   /* 三事分流: {level, seen} */
+	WH_OP_WHISTLE = 17,  /* 吹哨: {wkind, whistler, seen, depts, lead,
+			      * report_ms, resolve_ms, text} */
+	WH_OP_REPORT = 18,   /* 报到: {dept, step, seen, text} */
+	WH_OP_FEEDBACK = 19, /* 结果反馈: {text, seen, channel} */
+	WH_OP_RATE = 20,     /* 评价: {rater, score, seen, dept, text} */
+	WH_OP_ATTACH = 21,   /* 拍照上报: {blob, size, mime, seen, name} */
+	WH_OP_KIND_MAX = 21
 };
 
 /* Body field keys: one registry for all kinds, so a key means the same
@@ -76,7 +84,24 @@ enum wh_fkey {
 	WH_F_REMOVES = 15,  /* array of observed add op ids (bin 32) */
 	WH_F_NEW_PATH = 16, /* move: the new jurisdiction path */
 	WH_F_EXTREF = 17,   /* external reference, e.g. a 12345 ticket no. */
-	WH_F_KEY_MAX = 17
+	WH_F_LEVEL = 18,    /* triage level (enum wh_level) */
+	WH_F_SEEN = 19,     /* the case's fold position its author saw (hlc) */
+	WH_F_WKIND = 20,    /* whistle kind (enum wh_wkind) */
+	WH_F_WHISTLER = 21, /* whistler's rank (enum wh_whistler) */
+	WH_F_DEPTS = 22,    /* array of department names summoned */
+	WH_F_LEAD = 23,     /* the lead department (牵头部门) */
+	WH_F_REPORT_MS = 24,  /* time limit to report, ms after the whistle */
+	WH_F_RESOLVE_MS = 25, /* time limit to resolve, ms after it */
+	WH_F_DEPT = 26,     /* the department acting or rated */
+	WH_F_STEP = 27,     /* a department's step (enum wh_step) */
+	WH_F_SCORE = 28,    /* rating 1-5 */
+	WH_F_RATER = 29,    /* who rates (enum wh_rater) */
+	WH_F_CHANNEL = 30,  /* feedback channel (enum wh_channel) */
+	WH_F_BLOB = 31,     /* BLAKE2b-256 of an attachment's content */
+	WH_F_SIZE = 32,     /* its size in bytes */
+	WH_F_MIME = 33,     /* its media type */
+	WH_F_NAME = 34,     /* its file name */
+	WH_F_KEY_MAX = 34
 };
 
 enum wh_ftype {
@@ -189,7 +214,7 @@ void wh_case_id_format(const char *code, uint32_t seq,
 /* The largest value a field takes: bytes for text and binary fields,
  * the highest enum value for integer fields, elements for arrays; 0 for
  * an unknown key. Lets callers name the limit in their messages. */
-uint32_t wh_field_max(uint8_t key);
+uint64_t wh_field_max(uint8_t key);
 
 /* Name of a kind ("create", "set", ...) or "unknown". */
 const char *wh_op_kind_name(uint8_t kind);

@@ -417,6 +417,97 @@ static inline unsigned gen_target(struct gen *g, unsigned from)
 	return ok[gen_rand(g, n)];
 }
 
+static const char *const gen_depts[] = {"城管", "公安", "住建", "消防",
+					"市场监管"};
+static const uint64_t gen_limits[] = {0, 3600000, 7200000, 86400000,
+				      604800000};
+
+/* A step of the whistle-and-report loop by an author who believes the
+ * case is c: mostly steps that make sense for c (the author's view may
+ * be stale, so some do not by the time they are folded), now and then
+ * one that does not (a report from a department never summoned, a
+ * rating of an open case), which every replica must ignore alike. */
+static inline void gen_flow(struct gen *g, const struct wh_case *c,
+			    struct wh_op_draft *d, struct wh_buf *tmp,
+			    const char *code, uint32_t seq, const char *path)
+{
+	const struct wh_flow *f = &c->flow;
+	unsigned r = (unsigned)gen_rand(g, 100);
+	uint32_t open = 0; /* summonses of the current round */
+	for (uint32_t i = 0; i < f->nsummons; i++)
+		open += f->summons[i].round == f->round;
+	int result = c->status == WH_ST_RESOLVED || c->status == WH_ST_CLOSED;
+	if (result && r < 50) /* the loop's end: feedback and ratings */
+		r = 76 + (unsigned)gen_rand(g, 18);
+	if (f->level == WH_LEVEL_NONE || r < 10) {
+		wh_draft_init(d, WH_OP_TRIAGE, code, seq, path);
+		wh_draft_uint(d, WH_F_LEVEL,
+			      gen_rand(g, 100) < 70 ? WH_LEVEL_BIG
+						    : gen_rand(g, 3));
+	} else if (open == 0 || r < 35) {
+		wh_draft_init(d, WH_OP_WHISTLE, code, seq, path);
+		wh_draft_uint(d, WH_F_WKIND,
+			      open && gen_rand(g, 100) < 30
+				  ? WH_WK_SUPERVISE
+				  : gen_rand(g, WH_WKIND_MAX + 1));
+		wh_draft_uint(d, WH_F_WHISTLER,
+			      gen_rand(g, 100) < 80 ? WH_WHISTLER_STREET
+						    : gen_rand(g, 3));
+		uint32_t nd = 1 + (uint32_t)gen_rand(g, 3);
+		const char *lead = NULL;
+		for (uint32_t k = 0; k < nd; k++) {
+			const char *dp = GEN_PICK(g, gen_depts);
+			wh_mpw_cstr(tmp, dp);
+			if (!lead || gen_rand(g, 100) < 20)
+				lead = dp;
+		}
+		wh_draft_array(d, WH_F_DEPTS, tmp->p, tmp->len, nd);
+		if (gen_rand(g, 100) < 80)
+			wh_draft_str(d, WH_F_LEAD, lead);
+		wh_draft_uint(d, WH_F_REPORT_MS, GEN_PICK(g, gen_limits));
+		wh_draft_uint(d, WH_F_RESOLVE_MS, GEN_PICK(g, gen_limits));
+	} else if (r < 75) {
+		/* a department the author saw summoned, or any */
+		const char *dp = GEN_PICK(g, gen_depts);
+		if (open && gen_rand(g, 100) < 90) {
+			uint32_t k = (uint32_t)gen_rand(g, open);
+			for (uint32_t i = 0; i < f->nsummons; i++)
+				if (f->summons[i].round == f->round && !k--) {
+					dp = f->summons[i].dept;
+					break;
+				}
+		}
+		wh_draft_init(d, WH_OP_REPORT, code, seq, path);
+		wh_draft_str(d, WH_F_DEPT, dp);
+		wh_draft_uint(d, WH_F_STEP,
+			      gen_rand(g, 100) < 35
+				  ? WH_STEP_RESOLVE
+				  : gen_rand(g, WH_STEP_MAX + 1));
+	} else if (r < 82) {
+		wh_draft_init(d, WH_OP_FEEDBACK, code, seq, path);
+		wh_draft_str(d, WH_F_TEXT, GEN_PICK(g, gen_texts));
+		wh_draft_uint(d, WH_F_CHANNEL, gen_rand(g, WH_CHANNEL_MAX + 1));
+	} else if (r < 94) {
+		wh_draft_init(d, WH_OP_RATE, code, seq, path);
+		wh_draft_uint(d, WH_F_SCORE, 1 + gen_rand(g, 5));
+		if (gen_rand(g, 3) == 0) {
+			wh_draft_uint(d, WH_F_RATER, WH_RATER_STREET);
+			wh_draft_str(d, WH_F_DEPT, GEN_PICK(g, gen_depts));
+		} else {
+			wh_draft_uint(d, WH_F_RATER, WH_RATER_RESIDENT);
+		}
+	} else {
+		uint8_t h[WH_ID_BYTES] = {0};
+		h[0] = (uint8_t)gen_rand(g, 8); /* repeats on purpose */
+		wh_draft_init(d, WH_OP_ATTACH, code, seq, path);
+		wh_draft_bin(d, WH_F_BLOB, h, sizeof h);
+		wh_draft_uint(d, WH_F_SIZE, 1000 + gen_rand(g, 100000));
+		wh_draft_str(d, WH_F_MIME, "image/jpeg");
+		wh_draft_str(d, WH_F_NAME, "现场照片.jpg");
+	}
+	wh_draft_uint(d, WH_F_SEEN, c->last_hlc);
+}
+
 /* One update by author ai on case ci, given its belief c. */
 static inline void gen_update(struct gen *g, int ai, int ci,
 			      const struct wh_case *c)
@@ -426,7 +517,9 @@ static inline void gen_update(struct gen *g, int ai, int ci,
 	const struct gen_case *gc = &g->cases[ci];
 	const char *path = c->path ? c->path : gen_paths[0];
 	unsigned r = (unsigned)gen_rand(g, 100);
-	if (r < 25) {
+	if (gen_rand(g, 100) < 40) {
+		gen_flow(g, c, &d, &tmp, gc->code, gc->seq, path);
+	} else if (r < 25) {
 		wh_draft_init(&d, WH_OP_CASE_STATUS, gc->code, gc->seq, path);
 		wh_draft_uint(&d, WH_F_FROM, c->status);
 		wh_draft_uint(&d, WH_F_TO, gen_target(g, c->status));

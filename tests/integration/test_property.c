@@ -165,6 +165,9 @@ static int count_raw(void *ctx, const uint8_t *op, size_t n)
 struct cover {
 	size_t conflicts, ignored, dup_creates, tombs, elems, stale, ops, cases,
 	    rounds, kinds[WH_OP_KIND_MAX + 1];
+	/* the loop (flow.h): summonses, lead resolutions, reopened rounds,
+	 * flags raised, ratings the fold applied */
+	size_t summons, lead_done, rounds2, flow_conflicts, rated;
 };
 
 /*
@@ -267,6 +270,14 @@ static void check_oracle(struct wh_store *s, struct gen *g, const uint8_t *mask,
 			cov->ignored += c.nignored;
 			cov->tombs += c.ntombs > 0;
 			cov->elems += c.nelems;
+			cov->summons += c.flow.nsummons;
+			cov->lead_done += c.flow.resolved_at != 0;
+			cov->rounds2 += c.flow.round > 0;
+			cov->flow_conflicts += c.flow.conflicts != 0;
+			for (size_t j = 0; j < gc->nops; j++)
+				cov->rated +=
+				    g->ops[gc->ops[j]].op.kind == WH_OP_RATE &&
+				    how[gc->ops[j]] == WH_APPLY_OK;
 			for (size_t j = 0; j < gc->nops; j++)
 				cov->dup_creates +=
 				    how[gc->ops[j]] == WH_APPLY_DUP_CREATE;
@@ -521,8 +532,18 @@ int main(void)
 	CHECK(cov.ignored > 0);
 	CHECK(cov.dup_creates > 0);
 	CHECK(cov.elems > 0);
+	printf("loop: %zu summonses, %zu lead resolutions, %zu reopened, "
+	       "%zu flagged, %zu ratings applied\n",
+	       cov.summons, cov.lead_done, cov.rounds2, cov.flow_conflicts,
+	       cov.rated);
+	CHECK(cov.summons > 0);
+	CHECK(cov.lead_done > 0);
+	CHECK(cov.rounds2 > 0);
+	CHECK(cov.flow_conflicts > 0);
+	CHECK(cov.rated > 0);
 	for (int k = 1; k <= WH_OP_KIND_MAX; k++)
-		if (cov.kinds[k] == 0) {
+		if (cov.kinds[k] == 0 &&
+		    strcmp(wh_op_kind_name((uint8_t)k), "unknown")) {
 			fprintf(stderr, "no op of kind %s generated\n",
 				wh_op_kind_name((uint8_t)k));
 			CHECK(0);
