@@ -42,17 +42,10 @@ static int io_get_op(void *ctx, const uint8_t id[WH_ID_BYTES],
 	return wh_store_get_op(S(ctx)->store, id, out);
 }
 
-/* First pass: the op's own path, or a move's new path, in scope. */
+/* First pass: the op's own bytes put it in scope (wh_op_in_scope). */
 static int first_pass(const struct wh_op *op, const char *scope)
 {
-	size_t sn = strlen(scope);
-	if (wh_path_within((const char *)op->path.p, op->path.n, scope, sn))
-		return 1;
-	if (op->kind != WH_OP_CASE_MOVE)
-		return 0;
-	const struct wh_field *f = wh_op_field(op, WH_F_NEW_PATH);
-	return f && f->type == WH_T_STR &&
-	       wh_path_within((const char *)f->s.p, f->s.n, scope, sn);
+	return wh_op_in_scope(op, scope, strlen(scope));
 }
 
 static int admit_first(void *ctx, const struct wh_op *op)

@@ -186,6 +186,20 @@ int wh_path_within(const char *path, size_t pn, const char *scope, size_t sn)
 	return pn == sn || path[sn] == '/';
 }
 
+int wh_op_in_scope(const struct wh_op *op, const char *scope, size_t sn)
+{
+	const char *p = (const char *)op->path.p;
+	if (wh_path_within(p, op->path.n, scope, sn))
+		return 1;
+	if (wh_code_is_doc(op->code))
+		return wh_path_within(scope, sn, p, op->path.n);
+	const struct wh_field *f = op->kind == WH_OP_CASE_MOVE
+					   ? wh_op_field(op, WH_F_NEW_PATH)
+					   : NULL;
+	return f && f->type == WH_T_STR &&
+	       wh_path_within((const char *)f->s.p, f->s.n, scope, sn);
+}
+
 int wh_code_valid(const char *c, size_t n)
 {
 	if (n == 0 || n > WH_CODE_MAX)

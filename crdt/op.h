@@ -199,6 +199,19 @@ int wh_path_valid(const char *p, size_t n);
  * The empty scope holds everything. */
 int wh_path_within(const char *path, size_t pn, const char *scope,
 		   size_t sn);
+/*
+ * Whether op belongs to scope by its own bytes, before anything is known
+ * of its object: its path (or a move's new path) lies within scope, or it
+ * is a document's op (code '~...') published at a path that holds scope
+ * (a district's problem list reaches every station below it). The rest
+ * of a scope's set (ops of cases that once lay within it) needs the
+ * store's reach (store.h).
+ */
+int wh_op_in_scope(const struct wh_op *op, const char *scope, size_t sn);
+
+/* Whether an object code names a document ('~...') rather than a case. */
+static inline int wh_code_is_doc(const char *code) { return code[0] == '~'; }
+
 /* Code rules: 1..WH_CODE_MAX of [A-Z0-9-], not starting or ending with
  * '-'; a leading '~' marks a document rather than a case. */
 int wh_code_valid(const char *c, size_t n);

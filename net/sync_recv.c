@@ -348,20 +348,15 @@ uint64_t wh_sync_tick(struct wh_sync *s)
 	return left < wait ? left : wait;
 }
 
-/* Whether op bytes belong to the shared scope's set: its path, or for a
- * move its new path, lies within it, or its case has (a case moved out
- * of the scope keeps sending its news to the old scope's peers). */
+/* Whether op bytes belong to the shared scope's set: by their own bytes
+ * (wh_op_in_scope), or because their case has lain within it (a case
+ * moved out of the scope keeps sending its news to the old scope). */
 static int op_in_scope(const struct wh_sync *s, const struct wh_slice *op)
 {
 	struct wh_op o;
 	if (wh_op_decode(op->p, op->n, &o) != WH_OK)
 		return 0;
-	size_t sn = strlen(s->scope);
-	if (wh_path_within((const char *)o.path.p, o.path.n, s->scope, sn))
-		return 1;
-	const struct wh_field *f = wh_op_field(&o, WH_F_NEW_PATH);
-	if (o.kind == WH_OP_CASE_MOVE && f &&
-	    wh_path_within((const char *)f->s.p, f->s.n, s->scope, sn))
+	if (wh_op_in_scope(&o, s->scope, strlen(s->scope)))
 		return 1;
 	return s->io.case_reached &&
 	       s->io.case_reached(s->io.ctx, o.code, o.seq, s->scope);

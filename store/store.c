@@ -38,6 +38,9 @@ static const struct {
 	[DB_CASEAGG] = {"caseagg", 0},
 	[DB_AGG] = {"agg", 0},
 	[DB_REACH] = {"reach", MDB_DUPSORT},
+	[DB_DOCPRE] = {"docpre", 0},
+	[DB_DOCAT] = {"docat", 0},
+	[DB_DOCOPS] = {"docops", MDB_DUPSORT | MDB_DUPFIXED},
 	[DB_META] = {"meta", 0},
 	[DB_STATE] = {"state", 0},
 };

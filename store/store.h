@@ -43,7 +43,7 @@
 #include "op.h"
 #include "wh.h"
 
-#define WH_STORE_SCHEMA 3
+#define WH_STORE_SCHEMA 4
 
 struct wh_store;
 

@@ -22,7 +22,7 @@
 #include <string.h>
 
 /* 256-bit little-endian sums, mod 2^256. */
-static void sum_add(uint8_t *acc, const uint8_t *x)
+void st_sum_add(uint8_t *acc, const uint8_t *x)
 {
 	unsigned carry = 0;
 	for (int i = 0; i < WH_ID_BYTES; i++) {
@@ -37,16 +37,16 @@ struct agg {
 	uint8_t sum[WH_ID_BYTES];
 };
 
-/* Add d to the agg row of prefix p[0..n). */
-static int agg_add(struct wh_store *s, MDB_txn *txn, const char *p, size_t n,
-		   const struct agg *d)
+/* Add d to the row of prefix p[0..n) in an aggregate table. */
+static int agg_add_to(struct wh_store *s, MDB_txn *txn, int db, const char *p,
+		      size_t n, const struct agg *d)
 {
 	uint8_t kb[AGG_KEY_MAX];
 	kb[0] = '/';
 	memcpy(kb + 1, p, n);
 	MDB_val k = {n + 1, kb}, v;
 	struct agg a = {0};
-	int rc = mdb_get(txn, s->dbi[DB_AGG], &k, &v);
+	int rc = mdb_get(txn, s->dbi[db], &k, &v);
 	if (rc == 0) {
 		if (v.mv_size != AGG_VAL_BYTES)
 			return WH_ECORRUPT;
@@ -56,13 +56,19 @@ static int agg_add(struct wh_store *s, MDB_txn *txn, const char *p, size_t n,
 		return st_err(rc);
 	}
 	a.count += d->count;
-	sum_add(a.sum, d->sum);
+	st_sum_add(a.sum, d->sum);
 	uint8_t vb[AGG_VAL_BYTES];
 	st_le64(vb, a.count);
 	memcpy(vb + 8, a.sum, WH_ID_BYTES);
 	v.mv_size = sizeof vb;
 	v.mv_data = vb;
-	return st_err(mdb_put(txn, s->dbi[DB_AGG], &k, &v, 0));
+	return st_err(mdb_put(txn, s->dbi[db], &k, &v, 0));
+}
+
+static int agg_add(struct wh_store *s, MDB_txn *txn, const char *p, size_t n,
+		   const struct agg *d)
+{
+	return agg_add_to(s, txn, DB_AGG, p, n, d);
 }
 
 /* A set of distinct prefixes, by pointer into paths that outlive it. A
@@ -197,7 +203,7 @@ int st_reach_add(struct wh_store *s, MDB_txn *txn, const uint8_t *ck,
 	struct agg one = {1, {0}}, all = {r.count + 1, {0}};
 	memcpy(one.sum, op->id, WH_ID_BYTES);
 	memcpy(all.sum, r.sum, WH_ID_BYTES);
-	sum_add(all.sum, op->id);
+	st_sum_add(all.sum, op->id);
 	for (size_t i = 0; !rc && i < old.n; i++)
 		rc = agg_add(s, txn, old.v[i].p, old.v[i].n, &one);
 	for (size_t i = 0; !rc && i < add.n; i++) {
@@ -224,4 +230,34 @@ int st_reach_add(struct wh_store *s, MDB_txn *txn, const uint8_t *ck,
 	v.mv_size = b->len;
 	v.mv_data = b->p;
 	return st_err(mdb_put(txn, s->dbi[DB_CASEAGG], &k, &v, 0));
+}
+
+/*
+ * A document's op (code '~...': a problem list, later rosters and plans)
+ * belongs to its own path's scopes and to every scope below that path, so
+ * a district's list reaches each station. It is counted per op, by the
+ * path the op names: in docpre under every prefix of it (the scopes that
+ * hold it) and in docat under the path itself (for the scopes below);
+ * docops lists it by path. Documents are not cases: no view, no reach.
+ */
+int st_doc_add(struct wh_store *s, MDB_txn *txn, const struct wh_op *op,
+	       const uint8_t *caseop_row)
+{
+	const char *p = (const char *)op->path.p;
+	size_t n = op->path.n;
+	struct agg one = {1, {0}};
+	memcpy(one.sum, op->id, WH_ID_BYTES);
+	int rc = WH_OK;
+	for (size_t l = 0; !rc && l <= n; l++)
+		if (!l || l == n || p[l] == '/')
+			rc = agg_add_to(s, txn, DB_DOCPRE, p, l, &one);
+	if (!rc)
+		rc = agg_add_to(s, txn, DB_DOCAT, p, n, &one);
+	if (rc)
+		return rc;
+	uint8_t kb[AGG_KEY_MAX];
+	kb[0] = '/';
+	memcpy(kb + 1, p, n);
+	MDB_val k = {n + 1, kb}, v = {CASEOP_BYTES, (void *)caseop_row};
+	return st_err(mdb_put(txn, s->dbi[DB_DOCOPS], &k, &v, 0));
 }

@@ -134,6 +134,8 @@ static int st_add_op(struct wh_store *s, struct wtx *w, const struct wh_op *op,
 		w->hlc_max = op->hlc;
 	if ((rc = seq_note(s, w->txn, op->code, op->seq)))
 		return rc;
+	if (wh_code_is_doc(op->code))
+		return st_doc_add(s, w->txn, op, cv);
 	return fold(s, w->txn, op, ck, cn);
 }
 
@@ -432,8 +434,9 @@ static int drop_seq_keys(struct wh_store *s, MDB_txn *txn)
 static int rebuild_fn(struct wh_store *s, struct wtx *w, void *ctx)
 {
 	(void)ctx;
-	static const int derived[] = {DB_IDS, DB_CASEOPS, DB_CASES,
-				      DB_CASEAGG, DB_AGG, DB_REACH};
+	static const int derived[] = {DB_IDS,	 DB_CASEOPS, DB_CASES,
+				      DB_CASEAGG, DB_AGG,	 DB_REACH,
+				      DB_DOCPRE,  DB_DOCAT,	 DB_DOCOPS};
 	int rc;
 	for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++)
 		if ((rc = mdb_drop(w->txn, s->dbi[derived[i]], 0)))

@@ -17,6 +17,11 @@
  *                               the cases whose reach lies within prefix
  *   reach    '/' + prefix    -> case keys whose reach lies within it
  *                               (DUPSORT; no row for the root)
+ *   docpre   '/' + prefix    -> count, sum of the documents' ops whose
+ *                               path lies within prefix
+ *   docat    '/' + path      -> count, sum of those at exactly path
+ *   docops   '/' + path      -> arrival seq || op id of those ops
+ *                               (DUPSORT|DUPFIXED)
  *   state    agent-owned records by name (peer sync status): opaque
  *   meta     "schema" u32, "hlc_max", "nops", "opbytes" and
  *            "seq/<code>" (highest case seq seen for the code) u64;
@@ -41,7 +46,7 @@
 #define ST_GROW 1
 
 enum { DB_LOG, DB_IDS, DB_CASEOPS, DB_CASES, DB_CASEAGG, DB_AGG, DB_REACH,
-       DB_META, DB_STATE, DB_COUNT };
+       DB_DOCPRE, DB_DOCAT, DB_DOCOPS, DB_META, DB_STATE, DB_COUNT };
 
 #define CASE_KEY_MAX (WH_CODE_MAX + 1 + 4)
 #define AGG_KEY_MAX (1 + WH_PATH_MAX)
@@ -149,6 +154,11 @@ int st_reach_within(const struct st_reach *r, const char *scope, size_t sn);
 WH_MUST_CHECK int st_reach_add(struct wh_store *s, MDB_txn *txn,
 			       const uint8_t *ck, size_t cn,
 			       const struct wh_op *op);
+/* acc += x, as 256-bit little-endian integers mod 2^256. */
+void st_sum_add(uint8_t *acc, const uint8_t *x);
+/* Count a document's op (store_agg.c says how); row is its caseops row. */
+WH_MUST_CHECK int st_doc_add(struct wh_store *s, MDB_txn *txn,
+			     const struct wh_op *op, const uint8_t *row);
 
 /* Decode, clock-check and verify ops[i] for every i with todo[i] == 1,
  * writing the result to rc[i]; on two cores, half of them on a helper

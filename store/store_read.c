@@ -159,6 +159,57 @@ static int case_rows(struct wh_store *s, MDB_txn *txn, MDB_cursor *ops,
 	return rc == MDB_NOTFOUND ? WH_OK : st_err(rc);
 }
 
+/* The rows of docops under key '/' + p[0..n) exactly. */
+static int doc_rows_at(struct wh_store *s, MDB_txn *txn, MDB_cursor *cur,
+		       const char *p, size_t n, row_fn fn, void *ctx)
+{
+	uint8_t kb[AGG_KEY_MAX];
+	kb[0] = '/';
+	memcpy(kb + 1, p, n);
+	MDB_val k = {n + 1, kb}, d;
+	int rc = mdb_cursor_get(cur, &k, &d, MDB_SET);
+	if (rc) /* nothing published there */
+		return rc == MDB_NOTFOUND ? WH_OK : st_err(rc);
+	return case_rows(s, txn, cur, &k, fn, ctx);
+}
+
+/* A scope's documents: those published within it, then those published
+ * above it (wh_store_digest counts the same). */
+static int doc_rows(struct wh_store *s, MDB_txn *txn, const char *scope,
+		    size_t sn, row_fn fn, void *ctx)
+{
+	MDB_cursor *cur;
+	int rc = st_err(mdb_cursor_open(txn, s->dbi[DB_DOCOPS], &cur));
+	if (rc)
+		return rc;
+	uint8_t kb[AGG_KEY_MAX];
+	kb[0] = '/';
+	memcpy(kb + 1, scope, sn);
+	MDB_val k = {sn + 1, kb}, d;
+	int mrc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
+	/* Keys that start with the scope but not on a '/' boundary
+	 * ("a/b-c" after "a/b") sort among the ones we want: skip them. */
+	while (!mrc && !rc && k.mv_size > sn &&
+	       !memcmp((uint8_t *)k.mv_data + 1, scope, sn)) {
+		if (k.mv_size == sn + 1 ||
+		    ((uint8_t *)k.mv_data)[sn + 1] == '/') {
+			MDB_val c = k;
+			rc = case_rows(s, txn, cur, &c, fn, ctx);
+		}
+		if (!rc)
+			mrc = mdb_cursor_get(cur, &k, &d, MDB_NEXT_NODUP);
+	}
+	if (!rc && mrc && mrc != MDB_NOTFOUND)
+		rc = st_err(mrc);
+	for (size_t l = 0; !rc && l < sn; l++) {
+		if (l && scope[l] != '/')
+			continue;
+		rc = doc_rows_at(s, txn, cur, scope, l, fn, ctx);
+	}
+	mdb_cursor_close(cur);
+	return rc;
+}
+
 static int scope_rows(struct wh_store *s, const char *scope, row_fn fn,
 		      void *ctx)
 {
@@ -201,9 +252,12 @@ static int scope_rows(struct wh_store *s, const char *scope, row_fn fn,
 		else
 			mrc = mdb_cursor_get(ops, &ck, &k, MDB_NEXT_NODUP);
 	}
-	s->walkers--;
 	if (!rc && mrc != MDB_NOTFOUND)
 		rc = st_err(mrc);
+	/* The root's walk of caseops held the documents already. */
+	if (!rc && sn)
+		rc = doc_rows(s, txn, scope, sn, fn, ctx);
+	s->walkers--;
 	if (idx)
 		mdb_cursor_close(idx);
 	mdb_cursor_close(ops);
@@ -328,6 +382,28 @@ int wh_store_has_op(struct wh_store *s, const uint8_t id[WH_ID_BYTES])
 	return rc;
 }
 
+/* Add the aggregate row at '/' + p[0..n) of table db to acc (count u64le,
+ * sum): the value layout of every aggregate table. */
+static int acc_add(struct wh_store *s, MDB_txn *txn, int db, const char *p,
+		   size_t n, uint8_t acc[AGG_VAL_BYTES])
+{
+	uint8_t kb[AGG_KEY_MAX];
+	kb[0] = '/';
+	memcpy(kb + 1, p, n);
+	MDB_val k = {n + 1, kb}, v;
+	int rc = mdb_get(txn, s->dbi[db], &k, &v);
+	if (rc)
+		return rc == MDB_NOTFOUND ? WH_OK : st_err(rc);
+	if (v.mv_size != AGG_VAL_BYTES)
+		return WH_ECORRUPT;
+	st_le64(acc, st_get_le64(acc) + st_get_le64(v.mv_data));
+	st_sum_add(acc + 8, (const uint8_t *)v.mv_data + 8);
+	return WH_OK;
+}
+
+/* A scope's set: the cases whose reach lies within it (agg), the
+ * documents published within it (docpre) and those published at a path
+ * above it (docat of each ancestor, root included). */
 int wh_store_digest(struct wh_store *s, const char *scope,
 		    uint8_t out[WH_ID_BYTES], uint64_t *count)
 {
@@ -337,25 +413,19 @@ int wh_store_digest(struct wh_store *s, const char *scope,
 	int rc = scope_check(scope, &sn);
 	if (rc)
 		return rc;
-	uint8_t kb[AGG_KEY_MAX];
-	kb[0] = '/';
-	if (sn)
-		memcpy(kb + 1, scope, sn);
 	MDB_txn *txn;
 	if ((rc = st_read_begin(s, &txn)))
 		return rc;
-	MDB_val k = {sn + 1, kb}, v;
-	int mrc = mdb_get(txn, s->dbi[DB_AGG], &k, &v);
-	if (mrc == MDB_NOTFOUND) {
-		st_digest(NULL, out, count); /* nothing held there */
-	} else if (mrc) {
-		rc = st_err(mrc);
-	} else if (v.mv_size != AGG_VAL_BYTES) {
-		rc = WH_ECORRUPT;
-	} else {
-		st_digest(v.mv_data, out, count);
-	}
+	uint8_t acc[AGG_VAL_BYTES] = {0};
+	rc = acc_add(s, txn, DB_AGG, scope, sn, acc);
+	if (!rc)
+		rc = acc_add(s, txn, DB_DOCPRE, scope, sn, acc);
+	for (size_t l = 0; !rc && sn && l < sn; l++)
+		if (!l || scope[l] == '/')
+			rc = acc_add(s, txn, DB_DOCAT, scope, l, acc);
 	mdb_txn_abort(txn);
+	if (!rc)
+		st_digest(acc, out, count);
 	return rc;
 }
 

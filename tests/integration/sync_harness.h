@@ -182,12 +182,7 @@ static inline int sh_in_scope(const struct wh_slice *op, const char *scope)
 	struct wh_op o;
 	if (wh_op_decode(op->p, op->n, &o) != WH_OK)
 		return 1; /* let the store refuse it with the right code */
-	size_t sn = strlen(scope);
-	if (wh_path_within((const char *)o.path.p, o.path.n, scope, sn))
-		return 1;
-	const struct wh_field *f = wh_op_field(&o, WH_F_NEW_PATH);
-	return o.kind == WH_OP_CASE_MOVE && f &&
-	       wh_path_within((const char *)f->s.p, f->s.n, scope, sn);
+	return wh_op_in_scope(&o, scope, strlen(scope));
 }
 
 static inline int sh_reached(struct wh_store *st, const struct wh_slice *op,

@@ -303,6 +303,18 @@ static void test_relay(void)
 	sh_author_cases(&st, "XJK-ZDY", P_COMM, 10, 2, NULL);
 	sh_author_cases(&dis, "XJK-SJF", P_OTHER, 10, 1, NULL);
 	sh_author_cases(&dis, "XJK-ZDY", P_COMM "/g02", 4, 1, NULL);
+	/* A district document (a problem list) flows down to the station;
+	 * another district's does not. */
+	struct wh_op_draft dd;
+	uint8_t doc_id[WH_ID_BYTES], other_id[WH_ID_BYTES];
+	wh_draft_init(&dd, WH_OP_CASE_NOTE, "~PL", 1, P_DISTRICT);
+	wh_draft_str(&dd, WH_F_TEXT, "违法建设: 城管 牵头, 7d");
+	REQUIRE(wh_store_author(dis.st, dis.key, &dd, 1, sh_clock, NULL,
+				&doc_id, NULL) == WH_OK);
+	wh_draft_init(&dd, WH_OP_CASE_NOTE, "~PL", 2, "dongcheng");
+	wh_draft_str(&dd, WH_F_TEXT, "另一个区");
+	REQUIRE(wh_store_author(dis.st, dis.key, &dd, 1, sh_clock, NULL,
+				&other_id, NULL) == WH_OK);
 	sh_link_init(&l1, &st, &hub, rng);
 	sh_link_init(&l2, &hub, &dis, rng ^ 77);
 	/* the hub's end of each link relays to its other link */
@@ -318,6 +330,8 @@ static void test_relay(void)
 	(void)sh_pump_many(ls, 2, 100000);
 	CHECK(sh_same_digest(st.st, dis.st, P_COMM));
 	CHECK(sh_same_digest(hub.st, dis.st, P_STREET));
+	CHECK_EQ(wh_store_has_op(st.st, doc_id), WH_OK);
+	CHECK_EQ(wh_store_has_op(hub.st, other_id), WH_ENOTFOUND);
 	/* Now live: a new op at the station reaches the district by push
 	 * alone, without any digest round. */
 	struct wh_buf ops = {0};

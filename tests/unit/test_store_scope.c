@@ -183,6 +183,100 @@ static void snap_eq(const struct snap *a, const struct snap *b, int line)
 
 #define H(k) WH_HLC_MAKE(T_NOW - 500000 + (k) * 1000, 0)
 
+static int count_raw_op(void *ctx, const uint8_t *p, size_t n)
+{
+	(void)p;
+	(void)n;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+static int count_id(void *ctx, const uint8_t id[WH_ID_BYTES])
+{
+	(void)id;
+	++*(size_t *)ctx;
+	return 0;
+}
+
+/* Documents ('~' codes: problem lists, rosters) belong to the scope they
+ * are published at, everything within it, and every scope below it; they
+ * are not cases. */
+static void test_documents(void)
+{
+	struct t_ops o = {0};
+	struct wh_op_draft d;
+	static const struct {
+		uint32_t seq;
+		const char *path;
+	} docs[] = {{1, "xicheng"}, {1, "xicheng"}, {2, "xicheng/xinjiekou"},
+		    {3, "dongcheng"}, {4, "xicheng/xinjiekou-x"}};
+	for (size_t i = 0; i < 5; i++) {
+		wh_draft_init(&d, WH_OP_CASE_NOTE, "~PL", docs[i].seq,
+			      docs[i].path);
+		wh_draft_str(&d, WH_F_TEXT, i % 2 ? "城管 2h" : "住建 7d");
+		t_build(&o, &d, k1, H(40 + (int)i));
+	}
+	wh_draft_init(&d, WH_OP_CASE_CREATE, "XJK", 1, XA);
+	wh_draft_str(&d, WH_F_TITLE, "一");
+	t_build(&o, &d, k1, H(50)); /* op 5: a case in XA */
+	char dir[512];
+	t_tmpdir(dir, "scope-docs");
+	struct wh_store *s = t_open(dir, 0, 0);
+	CHECK_EQ(t_ingest(s, &o, NULL, o.n, 0), 6);
+	static const struct {
+		const char *scope;
+		unsigned mask; /* bit i: op i in the scope's set */
+	} want[] = {
+	    {"", 0x3f},
+	    {XA, 1u << 0 | 1u << 1 | 1u << 2 | 1u << 5},
+	    {"xicheng/xinjiekou", 0x7 | 1u << 5},
+	    {"xicheng", 0x7 | 1u << 4 | 1u << 5},
+	    {"xicheng/xinjiekou-x/g1", 0x3 | 1u << 4},
+	    {"dongcheng", 1u << 3},
+	    {"dongcheng/d", 1u << 3},
+	    {"haidian", 0},
+	};
+	for (size_t k = 0; k < sizeof want / sizeof want[0]; k++) {
+		size_t idx[8], n = 0;
+		for (size_t i = 0; i < o.n; i++)
+			if (want[k].mask >> i & 1u)
+				idx[n++] = i;
+		uint8_t exp[32], got[32];
+		uint64_t cnt;
+		t_digest_of(&o, idx, n, exp);
+		REQUIRE(wh_store_digest(s, want[k].scope, got, &cnt) == WH_OK);
+		size_t ids = 0, raws = 0;
+		REQUIRE(wh_store_each_id(s, want[k].scope, count_id, &ids) ==
+			WH_OK);
+		REQUIRE(wh_store_each_op(s, want[k].scope, count_raw_op,
+					 &raws) == WH_OK);
+		if (memcmp(exp, got, 32) || cnt != n || ids != n || raws != n) {
+			fprintf(stderr,
+				"documents: scope '%s': digest %s, count %" PRIu64
+				", ids %zu, ops %zu, want %zu\n",
+				want[k].scope,
+				memcmp(exp, got, 32) ? "differs" : "ok", cnt, ids,
+				raws, n);
+			wh_test_failures++;
+		}
+	}
+	/* Not cases: no views, not listed, not counted as cases. */
+	struct wh_store_info info;
+	REQUIRE(wh_store_info(s, &info) == WH_OK);
+	CHECK_EQ(info.cases, 1);
+	CHECK_EQ(info.ops, 6);
+	struct wh_case c;
+	CHECK_EQ(wh_store_case_get(s, "~PL", 1, &c), WH_ENOTFOUND);
+	/* and a rebuild counts them the same way */
+	uint8_t before[32], after[32];
+	REQUIRE(wh_store_digest(s, XA, before, NULL) == WH_OK);
+	REQUIRE(wh_store_rebuild(s) == WH_OK);
+	REQUIRE(wh_store_digest(s, XA, after, NULL) == WH_OK);
+	CHECK(!memcmp(before, after, 32));
+	wh_store_close(s);
+	t_ops_free(&o);
+}
+
 static int count_case(void *ctx, const struct wh_case *c)
 {
 	(void)c;
@@ -387,6 +481,7 @@ int main(void)
 	snap_eq(&before, &other, __LINE__);
 	CHECK_EQ(other.info.schema, WH_STORE_SCHEMA);
 
+	test_documents();
 	wh_store_close(full);
 	wh_store_close(a);
 	wh_store_close(rev);
