@@ -179,6 +179,13 @@ typedef int (*wh_id_cb)(void *ctx, const uint8_t id[WH_ID_BYTES]);
 WH_MUST_CHECK int wh_store_each_id(struct wh_store *s, const char *scope,
 				   wh_id_cb cb, void *ctx);
 
+/* The ops of the documents ('~' objects: problem lists, rosters) that
+ * apply to scope: published within it or at a path above it (root: all
+ * documents), grouped by path, arrival order within a path. Bytes
+ * borrowed for the call. */
+WH_MUST_CHECK int wh_store_each_doc_op(struct wh_store *s, const char *scope,
+				       wh_raw_cb cb, void *ctx);
+
 /* Whether case (code, seq) has ever lain within scope here, i.e. its ops
  * are in scope's set: WH_OK, or WH_ENOTFOUND (not so, or no op of it is
  * held). */

@@ -191,7 +191,7 @@ static int doc_rows(struct wh_store *s, MDB_txn *txn, const char *scope,
 	 * ("a/b-c" after "a/b") sort among the ones we want: skip them. */
 	while (!mrc && !rc && k.mv_size > sn &&
 	       !memcmp((uint8_t *)k.mv_data + 1, scope, sn)) {
-		if (k.mv_size == sn + 1 ||
+		if (!sn || k.mv_size == sn + 1 ||
 		    ((uint8_t *)k.mv_data)[sn + 1] == '/') {
 			MDB_val c = k;
 			rc = case_rows(s, txn, cur, &c, fn, ctx);
@@ -316,6 +316,26 @@ int wh_store_each_op(struct wh_store *s, const char *scope, wh_raw_cb cb,
 		return log_walk(s, cb, ctx);
 	struct raw_walk w = {cb, ctx};
 	return scope_rows(s, scope, raw_row, &w);
+}
+
+int wh_store_each_doc_op(struct wh_store *s, const char *scope, wh_raw_cb cb,
+			 void *ctx)
+{
+	if (!s || !cb)
+		return WH_EINVAL;
+	size_t sn;
+	int rc = scope_check(scope, &sn);
+	if (rc)
+		return rc;
+	MDB_txn *txn;
+	if ((rc = st_read_begin(s, &txn)))
+		return rc;
+	struct raw_walk w = {cb, ctx};
+	s->walkers++;
+	rc = doc_rows(s, txn, sn ? scope : "", sn, raw_row, &w);
+	s->walkers--;
+	mdb_txn_abort(txn);
+	return rc;
 }
 
 struct id_walk {

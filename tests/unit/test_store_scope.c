@@ -260,6 +260,16 @@ static void test_documents(void)
 			wh_test_failures++;
 		}
 	}
+	/* each_doc_op: the documents alone. */
+	size_t nd = 0;
+	REQUIRE(wh_store_each_doc_op(s, XA, count_raw_op, &nd) == WH_OK);
+	CHECK_EQ(nd, 3);
+	nd = 0;
+	REQUIRE(wh_store_each_doc_op(s, "", count_raw_op, &nd) == WH_OK);
+	CHECK_EQ(nd, 5);
+	nd = 0;
+	REQUIRE(wh_store_each_doc_op(s, "haidian", count_raw_op, &nd) == WH_OK);
+	CHECK_EQ(nd, 0);
 	/* Not cases: no views, not listed, not counted as cases. */
 	struct wh_store_info info;
 	REQUIRE(wh_store_info(s, &info) == WH_OK);
