@@ -127,6 +127,13 @@ static const struct kdef kdefs[WH_OP_KIND_MAX + 1] = {
 			  BIT(WH_F_BLOB) | BIT(WH_F_SIZE) | BIT(WH_F_MIME) |
 			      BIT(WH_F_SEEN),
 			  4},
+	[WH_OP_PROBLEM_SET] = {"problem_set",
+			       BIT(WH_F_CATEGORY) | BIT(WH_F_LEAD) |
+				   BIT(WH_F_DEPTS) | BIT(WH_F_REPORT_MS) |
+				   BIT(WH_F_RESOLVE_MS) | BIT(WH_F_TEXT),
+			       BIT(WH_F_CATEGORY) | BIT(WH_F_LEAD), 2},
+	[WH_OP_PROBLEM_DEL] = {"problem_del", BIT(WH_F_CATEGORY),
+			       BIT(WH_F_CATEGORY), 1},
 };
 
 const char *wh_op_kind_name(uint8_t kind)

@@ -61,7 +61,13 @@ enum wh_op_kind {
 	WH_OP_FEEDBACK = 19, /* 结果反馈: {text, seen, channel} */
 	WH_OP_RATE = 20,     /* 评价: {rater, score, seen, dept, text} */
 	WH_OP_ATTACH = 21,   /* 拍照上报: {blob, size, mime, seen, name} */
-	WH_OP_KIND_MAX = 21
+	/* Documents ('~' objects). The problem list (问题清单): one entry
+	 * per category, last writer wins; published by a district or a
+	 * street at its own path. */
+	WH_OP_PROBLEM_SET = 64, /* {category, lead, departments, report_ms,
+				 * resolve_ms, text} */
+	WH_OP_PROBLEM_DEL = 65, /* {category} */
+	WH_OP_KIND_MAX = 65
 };
 
 /* Body field keys: one registry for all kinds, so a key means the same

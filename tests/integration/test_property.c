@@ -541,7 +541,9 @@ int main(void)
 	CHECK(cov.rounds2 > 0);
 	CHECK(cov.flow_conflicts > 0);
 	CHECK(cov.rated > 0);
-	for (int k = 1; k <= WH_OP_KIND_MAX; k++)
+	/* Every kind a case folds; documents' kinds (64 and up) are not
+	 * case ops and have tests of their own. */
+	for (int k = 1; k < WH_OP_PROBLEM_SET; k++)
 		if (cov.kinds[k] == 0 &&
 		    strcmp(wh_op_kind_name((uint8_t)k), "unknown")) {
 			fprintf(stderr, "no op of kind %s generated\n",
