@@ -41,6 +41,10 @@ static const struct {
 	[DB_DOCPRE] = {"docpre", 0},
 	[DB_DOCAT] = {"docat", 0},
 	[DB_DOCOPS] = {"docops", MDB_DUPSORT | MDB_DUPFIXED},
+	[DB_BLOBS] = {"blobs", 0},
+	[DB_BLOBREF] = {"blobref", 0},
+	[DB_BLOBWANT] = {"blobwant", 0},
+	[DB_BLOBPARTS] = {"blobparts", 0},
 	[DB_META] = {"meta", 0},
 	[DB_STATE] = {"state", 0},
 };
@@ -411,7 +415,7 @@ int wh_store_open(const char *dir, const struct wh_store_opts *opts,
 	if ((size_t)map != map)
 		rc = WH_EINVAL;
 	if (!rc)
-		rc = st_err(mdb_env_set_maxdbs(s->env, 16));
+		rc = st_err(mdb_env_set_maxdbs(s->env, 24));
 	if (!rc)
 		rc = st_err(mdb_env_set_mapsize(s->env, (size_t)map));
 	if (!rc) {

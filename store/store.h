@@ -43,7 +43,7 @@
 #include "op.h"
 #include "wh.h"
 
-#define WH_STORE_SCHEMA 4
+#define WH_STORE_SCHEMA 5
 
 struct wh_store;
 
@@ -249,6 +249,50 @@ typedef int (*wh_state_cb)(void *ctx, const char *name, const uint8_t *val,
 			   size_t n);
 WH_MUST_CHECK int wh_store_state_each(struct wh_store *s, const char *prefix,
 				      wh_state_cb cb, void *ctx);
+
+/*
+ * Attachments (拍照上报): content addressed by its BLAKE2b-256 hash, which
+ * a signed attach op names; kept beside the ops, synced after them.
+ */
+
+/* Store content (1..WH_BLOB_MAX_BYTES bytes, else WH_ETOOBIG) under its
+ * hash, written to hash if not NULL: WH_OK, or WH_EEXIST if held. */
+WH_MUST_CHECK int wh_store_blob_put(struct wh_store *s, const uint8_t *p,
+				    size_t n, uint8_t hash[WH_ID_BYTES]);
+
+/* Append content bytes [off, off + max) (max 0: to the end) to out and
+ * the whole size to *size (may be NULL): WH_OK or WH_ENOTFOUND. */
+WH_MUST_CHECK int wh_store_blob_get(struct wh_store *s,
+				    const uint8_t hash[WH_ID_BYTES],
+				    uint64_t off, size_t max,
+				    struct wh_buf *out, uint64_t *size);
+
+/*
+ * One piece [off, off + n) of content of 'size' bytes arriving from a
+ * peer. Taken only if an attach op here names hash with that size and
+ * the content is not held: WH_ENOTFOUND (nobody asked), WH_EFIELD (size
+ * differs from the op's), WH_EEXIST (held). Pieces survive restarts;
+ * when they cover the whole, the content is checked against its hash
+ * (WH_ECHECKSUM: the pieces are dropped) and stored, and *complete
+ * (may be NULL) is set.
+ */
+WH_MUST_CHECK int wh_store_blob_part(struct wh_store *s,
+				     const uint8_t hash[WH_ID_BYTES],
+				     uint64_t size, uint64_t off,
+				     const uint8_t *p, size_t n,
+				     int *complete);
+
+/* Whether an attach op of a case in scope's set names hash: WH_OK or
+ * WH_ENOTFOUND. What a peer may be sent. */
+WH_MUST_CHECK int wh_store_blob_in_scope(struct wh_store *s,
+					 const uint8_t hash[WH_ID_BYTES],
+					 const char *scope);
+
+/* Content named by attach ops of cases in scope's set but not held. */
+typedef int (*wh_blob_cb)(void *ctx, const uint8_t hash[WH_ID_BYTES],
+			  uint64_t size);
+WH_MUST_CHECK int wh_store_blobs_wanted(struct wh_store *s, const char *scope,
+					wh_blob_cb cb, void *ctx);
 
 struct wh_store_info {
 	uint32_t schema;

@@ -136,6 +136,9 @@ static int st_add_op(struct wh_store *s, struct wtx *w, const struct wh_op *op,
 		return rc;
 	if (wh_code_is_doc(op->code))
 		return st_doc_add(s, w->txn, op, cv);
+	if (op->kind == WH_OP_ATTACH &&
+	    (rc = st_blob_note(s, w->txn, op, ck, cn)))
+		return rc;
 	return fold(s, w->txn, op, ck, cn);
 }
 
@@ -436,7 +439,8 @@ static int rebuild_fn(struct wh_store *s, struct wtx *w, void *ctx)
 	(void)ctx;
 	static const int derived[] = {DB_IDS,	 DB_CASEOPS, DB_CASES,
 				      DB_CASEAGG, DB_AGG,	 DB_REACH,
-				      DB_DOCPRE,  DB_DOCAT,	 DB_DOCOPS};
+				      DB_DOCPRE,  DB_DOCAT,	 DB_DOCOPS,
+				      DB_BLOBREF, DB_BLOBWANT};
 	int rc;
 	for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++)
 		if ((rc = mdb_drop(w->txn, s->dbi[derived[i]], 0)))

@@ -22,6 +22,8 @@
  *   docat    '/' + path      -> count, sum of those at exactly path
  *   docops   '/' + path      -> arrival seq || op id of those ops
  *                               (DUPSORT|DUPFIXED)
+ *   blobs, blobref, blobwant, blobparts: attachment content and what
+ *            is still missing (store_blob.c)
  *   state    agent-owned records by name (peer sync status): opaque
  *   meta     "schema" u32, "hlc_max", "nops", "opbytes" and
  *            "seq/<code>" (highest case seq seen for the code) u64;
@@ -32,7 +34,7 @@
  * is "/", "xicheng/xinjiekou" is "/xicheng/xinjiekou".
  * store_agg.c says what a reach is and why it never shrinks.
  *
- * Only log (and the ids index beside it) is primary. Everything else is a
+ * Only log (and the ids index beside it) and blobs are primary. Everything else is a
  * function of the log and wh_store_rebuild recomputes it.
  */
 #ifndef WH_STORE_INT_H
@@ -46,7 +48,8 @@
 #define ST_GROW 1
 
 enum { DB_LOG, DB_IDS, DB_CASEOPS, DB_CASES, DB_CASEAGG, DB_AGG, DB_REACH,
-       DB_DOCPRE, DB_DOCAT, DB_DOCOPS, DB_META, DB_STATE, DB_COUNT };
+       DB_DOCPRE, DB_DOCAT, DB_DOCOPS, DB_BLOBS, DB_BLOBREF, DB_BLOBWANT,
+       DB_BLOBPARTS, DB_META, DB_STATE, DB_COUNT };
 
 #define CASE_KEY_MAX (WH_CODE_MAX + 1 + 4)
 #define AGG_KEY_MAX (1 + WH_PATH_MAX)
@@ -156,6 +159,11 @@ WH_MUST_CHECK int st_reach_add(struct wh_store *s, MDB_txn *txn,
 			       const struct wh_op *op);
 /* acc += x, as 256-bit little-endian integers mod 2^256. */
 void st_sum_add(uint8_t *acc, const uint8_t *x);
+/* An attach op was stored for case ck: note the content it names
+ * (store_blob.c). */
+WH_MUST_CHECK int st_blob_note(struct wh_store *s, MDB_txn *txn,
+			       const struct wh_op *op, const uint8_t *ck,
+			       size_t cn);
 /* Count a document's op (store_agg.c says how); row is its caseops row. */
 WH_MUST_CHECK int st_doc_add(struct wh_store *s, MDB_txn *txn,
 			     const struct wh_op *op, const uint8_t *row);
