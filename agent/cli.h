@@ -90,6 +90,8 @@ int cmd_sync(struct cli *c, int argc, char **argv);
 /* case subcommands that read (cmd_case_view.c) */
 int cmd_case_list(struct cli *c, int argc, char **argv);
 int cmd_case_show(struct cli *c, int argc, char **argv);
+int cmd_case_attach(struct cli *c, int argc, char **argv);
+int cmd_case_file(struct cli *c, int argc, char **argv);
 
 struct json;
 /* The JSON object of a case (docs: the case object). */

@@ -668,6 +668,8 @@ static const struct cli_cmd subs[] = {
 	{"note", case_note, "add a note"},
 	{"tag", case_tag, "add or remove tags"},
 	{"move", case_move, "move a case to another jurisdiction path"},
+	{"attach", cmd_case_attach, "attach a photo or document (拍照上报)"},
+	{"file", cmd_case_file, "write out an attachment's content"},
 	{NULL, NULL, NULL},
 };
 
