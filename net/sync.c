@@ -441,7 +441,11 @@ uint64_t sync_more_count(const struct wh_sync *s)
 	uint64_t est = wh_riblt_dec_estimate(s->dec);
 	uint64_t target = est + est / 2 + est / 10 + 2 * FIRST_MIN;
 	uint64_t lo = have / 2 > FIRST_MIN ? have / 2 : FIRST_MIN;
-	uint64_t hi = have > FIRST_MIN ? have : FIRST_MIN;
+	/* Before the estimate is worth trusting, grow by 4x rather than
+	 * 2x: a gap the counts cannot see (both sides changed the same
+	 * number of ops) then costs two extra round trips, not four, for
+	 * at most ~3 KiB of surplus symbols. */
+	uint64_t hi = 3 * (have > FIRST_MIN ? have : FIRST_MIN);
 	uint64_t k = target > have ? target - have : 0;
 	if (k > hi && have >= 4 * FIRST_MIN)
 		hi = k; /* estimate from enough symbols: trust it */
