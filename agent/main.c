@@ -8,6 +8,7 @@
  * write half of something first.
  */
 #include "cli.h"
+#include "cli_problems.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -48,6 +49,7 @@ static const struct cli_cmd commands[] = {
 	{"export", cmd_export, "write ops to an op file"},
 	{"import", cmd_import, "read an op file: all of it or nothing"},
 	{"status", cmd_status, "station, key, store and peer summary"},
+	{"problems", cmd_problems, "the problem list (问题清单): who answers"},
 	{"trust", cmd_trust, "the peers this agent syncs with (trust list)"},
 	{"agent", cmd_agent, "run the sync agent (foreground daemon)"},
 	{"sync", cmd_sync, "sync once with one peer and exit"},
