@@ -1,12 +1,16 @@
 /*
  * cmd_status.c: `whistle status`, what a station is and holds, and how
- * its sync stands: role, listen endpoints, each known peer as the agent
- * last recorded it (store state records "peer/<keyhex>", written when a
- * link changes state or a round ends), and the local digest of each
- * scope it syncs (its own path; for hubs also each trusted peer path
- * within it). Records are what a running agent last wrote: "connected"
- * carries the time of that record.
+ * its sync stands: role; whether an agent runs on this home and, if so,
+ * what it actually listens on and dials (its "agent/self" record, see
+ * agent_self.h; flags may override whistle.conf), else whistle.conf's
+ * values; each known peer as the agent last recorded it (store state
+ * records "peer/<keyhex>", written when a link changes state, when a
+ * round ends, and about once a second while its counters move); and the
+ * local digest of each scope it syncs (its own path; for hubs also each
+ * trusted peer path within it). Records are what a running agent last
+ * wrote: "connected" carries the time of that record.
  */
+#include "agent_self.h"
 #include "cli.h"
 #include "json.h"
 #include "syncio.h"
@@ -20,13 +24,18 @@ static const char help[] =
 	"usage: whistle [--home DIR] status [--json]\n"
 	"\n"
 	"Show the station (name, code, path, role), its public key, how many\n"
-	"ops and cases the store holds, the digest of everything held, the\n"
-	"listen endpoints, and per peer the agent has met: its name, key,\n"
-	"endpoint, whether it was connected when the agent last recorded it\n"
-	"(and when), the last successful sync, ops sent and received, and\n"
-	"'in sync as of T' or 'behind by about k ops' (from the counts last\n"
-	"exchanged). Then the local digest and op count of each scope synced:\n"
-	"the station's own path and, for hubs, each trusted peer path in it.\n";
+	"ops and cases the store holds, the digest of everything held,\n"
+	"whether an agent runs on this home, the endpoints it listens on and\n"
+	"the peers it dials (the running agent's, which flags may have\n"
+	"changed; whistle.conf's when none runs), and per peer the agent has\n"
+	"met: its name, key, endpoint, whether it was connected when the\n"
+	"agent last recorded it (and when), the last successful sync, ops\n"
+	"sent and received, and 'in sync as of T' or 'behind by about k ops'\n"
+	"(from the counts last exchanged). Then the local digest and op count\n"
+	"of each scope synced: the station's own path and, for hubs, each\n"
+	"trusted peer path in it.\n"
+	"A running agent refreshes a peer's line about once a second while\n"
+	"ops move, and at once when a link goes up or down or a round ends.\n";
 
 struct peers {
 	struct peer_rec *r;
@@ -49,6 +58,145 @@ static int peer_cb(void *ctx, const char *name, const uint8_t *val,
 	memcpy(p->pk[p->n], pk, WH_PK_BYTES);
 	p->n++;
 	return 0;
+}
+
+static void time_json(struct json *j, const char *k, uint64_t ms)
+{
+	json_key(j, k);
+	if (!ms) {
+		json_null(j);
+		return;
+	}
+	char iso[CLI_TIME_MAX];
+	cli_time_iso(ms, iso);
+	json_str(j, iso);
+}
+
+/* What the agent does: the running one's record, or whistle.conf's. */
+struct agentview {
+	int running;     /* HOME/agent.lock is held */
+	long pid;        /* 0: unknown */
+	int from_agent;  /* r is the running agent's record */
+	struct agent_self r;
+	/* config dials that do not resolve: the spec and why (else NULL) */
+	const char *bad[CLI_CONF_LIST_MAX];
+	char why[CLI_CONF_LIST_MAX][200];
+};
+
+static void view_from_conf(const struct cli *c, const struct trust *t,
+			   struct agentview *v)
+{
+	const struct cli_conf *f = &c->conf;
+	struct agent_self *r = &v->r;
+	memset(r, 0, sizeof *r);
+	for (unsigned i = 0; i < f->nlisten; i++)
+		snprintf(r->listen[i], sizeof r->listen[i], "%.*s",
+			 (int)sizeof r->listen[i] - 1, f->listen[i]);
+	r->nlisten = f->nlisten;
+	for (unsigned i = 0; i < f->npeer; i++) {
+		const struct wh_net_peer *p;
+		struct agent_self_dial *d = &r->dial[i];
+		if (trust_resolve(t, f->peer[i], &p, d->endpoint, v->why[i])) {
+			v->bad[i] = f->peer[i];
+			continue;
+		}
+		snprintf(d->name, sizeof d->name, "%s", p->name);
+		memcpy(d->pk, p->pk, WH_PK_BYTES);
+	}
+	r->ndial = f->npeer;
+	r->interval = f->sync_interval ? f->sync_interval : 30;
+	snprintf(r->log_level, sizeof r->log_level, "%s",
+		 f->log_level[0] ? f->log_level : "info");
+}
+
+static void view_load(const struct cli *c, const struct trust *t,
+		      struct agentview *v)
+{
+	memset(v, 0, sizeof *v);
+	v->running = agent_lock_holder(c, &v->pid) == 1;
+	/* A record left by an agent that is gone, or by an earlier one
+	 * while a new one starts, is not what runs now. */
+	if (v->running && agent_self_get(c->store, &v->r) == WH_OK &&
+	    (!v->pid || v->r.pid == (uint64_t)v->pid)) {
+		v->from_agent = 1;
+		v->pid = (long)v->r.pid;
+		return;
+	}
+	view_from_conf(c, t, v);
+}
+
+static void agent_json(struct json *j, const struct agentview *v)
+{
+	const struct agent_self *r = &v->r;
+	json_key(j, "listen");
+	json_arr(j);
+	for (size_t i = 0; i < r->nlisten; i++)
+		json_str(j, r->listen[i]);
+	json_arr_end(j);
+	json_key(j, "agent");
+	json_obj(j);
+	json_kbool(j, "running", v->running);
+	json_key(j, "pid");
+	if (v->running && v->pid > 0)
+		json_uint(j, (uint64_t)v->pid);
+	else
+		json_null(j);
+	json_kstr(j, "settings_from", v->from_agent ? "agent" : "config");
+	time_json(j, "started", v->from_agent ? r->started_ms : 0);
+	time_json(j, "updated", v->from_agent ? r->updated_ms : 0);
+	json_kuint(j, "sync_interval", r->interval);
+	json_kstr(j, "log_level", r->log_level);
+	json_key(j, "dial");
+	json_arr(j);
+	for (size_t i = 0; i < r->ndial; i++) {
+		json_obj(j);
+		if (v->bad[i]) {
+			json_kstr(j, "name", v->bad[i]);
+			json_kstr(j, "key", NULL);
+			json_kstr(j, "endpoint", NULL);
+			json_kstr(j, "error", v->why[i]);
+		} else {
+			json_kstr(j, "name", r->dial[i].name);
+			json_khex(j, "key", r->dial[i].pk, WH_PK_BYTES);
+			json_kstr(j, "endpoint", r->dial[i].endpoint);
+		}
+		json_obj_end(j);
+	}
+	json_arr_end(j);
+	json_obj_end(j);
+}
+
+static void agent_text(const struct agentview *v)
+{
+	const struct agent_self *r = &v->r;
+	char since[CLI_TIME_MAX], pid[32] = "";
+	if (v->pid > 0)
+		snprintf(pid, sizeof pid, " (pid %ld)", v->pid);
+	if (v->from_agent) {
+		cli_time_local(r->started_ms, since);
+		printf("代理 Agent:     running%s since %s; sync every %u s, "
+		       "log level %s\n",
+		       pid, since, (unsigned)r->interval, r->log_level);
+	} else {
+		printf("代理 Agent:     %s%s; listen and dial below are "
+		       "whistle.conf's\n",
+		       v->running ? "running, starting up" : "not running",
+		       v->running ? pid : "");
+	}
+	printf("监听 Listen:    ");
+	for (size_t i = 0; i < r->nlisten; i++)
+		printf("%s%s", i ? " " : "", r->listen[i]);
+	printf("%s\n", r->nlisten ? "" : "none (dials out only)");
+	printf("拨号 Dial:      ");
+	for (size_t i = 0; i < r->ndial; i++) {
+		if (v->bad[i])
+			printf("%s%s (%s)", i ? " " : "", v->bad[i], v->why[i]);
+		else
+			printf("%s%s@%s", i ? " " : "",
+			       r->dial[i].name[0] ? r->dial[i].name : "?",
+			       r->dial[i].endpoint);
+	}
+	printf("%s\n", r->ndial ? "" : "nobody (waits to be dialed)");
 }
 
 /* Scopes to show: our path, and trusted peer paths within it. */
@@ -92,18 +240,6 @@ static void lag_text(const struct peer_rec *r, char *out, size_t cap)
 	}
 }
 
-static void time_json(struct json *j, const char *k, uint64_t ms)
-{
-	json_key(j, k);
-	if (!ms) {
-		json_null(j);
-		return;
-	}
-	char iso[CLI_TIME_MAX];
-	cli_time_iso(ms, iso);
-	json_str(j, iso);
-}
-
 static void peers_json(struct json *j, const struct peers *p)
 {
 	json_key(j, "peers");
@@ -128,6 +264,8 @@ static void peers_json(struct json *j, const struct peers *p)
 		json_kuint(j, "ops_sent", r->sent);
 		json_kuint(j, "ops_received", r->received);
 		json_kuint(j, "ops_refused", r->refused);
+		json_kuint(j, "msgs_dropped", r->dropped);
+		json_kuint(j, "rounds", r->rounds);
 		json_kuint(j, "local_ops", r->local_count);
 		json_kuint(j, "peer_ops", r->peer_count);
 		json_kuint(j, "behind",
@@ -216,6 +354,8 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		free(peers.pk);
 		return cli_fail(c, "store: %s", wh_strerror(rc));
 	}
+	struct agentview *av = wh_xmalloc(sizeof *av);
+	view_load(c, &tl, av);
 	const char *sc[64];
 	size_t nsc = scopes(c, &tl, sc, 64);
 	uint8_t sd[64][WH_ID_BYTES];
@@ -224,6 +364,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		rc = wh_store_digest(c->store, sc[i], sd[i], &sn[i]);
 	if (rc != WH_OK) {
 		trust_fini(&tl);
+		free(av);
 		free(peers.r);
 		free(peers.pk);
 		return cli_fail(c, "store: %s", wh_strerror(rc));
@@ -253,11 +394,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 			json_null(&j);
 		}
 		json_kstr(&j, "digest", dig);
-		json_key(&j, "listen");
-		json_arr(&j);
-		for (unsigned i = 0; i < f->nlisten; i++)
-			json_str(&j, f->listen[i]);
-		json_arr_end(&j);
+		agent_json(&j, av);
 		peers_json(&j, &peers);
 		json_key(&j, "scopes");
 		json_arr(&j);
@@ -283,10 +420,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		printf("摘要 Digest:    %s\n", dig);
 		printf("目录 Home:      %s\n", c->home);
 		printf("角色 Role:      %s\n", f->role);
-		printf("监听 Listen:    ");
-		for (unsigned i = 0; i < f->nlisten; i++)
-			printf("%s%s", i ? " " : "", f->listen[i]);
-		printf("%s\n", f->nlisten ? "" : "none (dials out only)");
+		agent_text(av);
 		peers_text(&peers);
 		printf("范围 Scopes:\n");
 		for (size_t i = 0; i < nsc; i++) {
@@ -297,6 +431,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		}
 	}
 	trust_fini(&tl);
+	free(av);
 	free(peers.r);
 	free(peers.pk);
 	return CLI_OK;

@@ -10,6 +10,7 @@
  *                         mode 0600, refused if group/other can read it
  *     HOME/key.public     the public key in hex, one line (for people)
  *     HOME/store/         the LMDB environment (store/)
+ *     HOME/agent.lock     held by the running agent (agent_self.h)
  *
  * whistle.conf is written last by init, so its presence is what marks a
  * home as initialised. The secret key is read into a stack buffer only

@@ -16,8 +16,8 @@
 #      of two stations go through delay_relay at 512 KiB/s so that the
 #      sync lasts); restart, converge, every id present, no op twice
 #   6. one-shot `whistle sync --peer` from a station whose agent is down
-#   7. an untrusted key is refused (sync fails, the hub log names it,
-#      nothing gets in)
+#   7. an untrusted key is refused (sync fails, the hub log names it as
+#      `key show --curve` prints it, nothing gets in)
 #   8. wh_badpeer (when built): garbage, truncated msgpack, huge length
 #      prefixes, forged and out-of-scope ops change nothing on the hub and
 #      do not disturb the station links
@@ -350,8 +350,12 @@ wh --home "${HOMEOF[intruder]}" sync --peer hub --timeout 5 >"$T/sync.out" 2>"$T
 rc=$?
 say "stage 7: untrusted sync --peer hub: exit $rc after $(secs_since "$t0") s: $(head -n1 "$T/sync.err")"
 [ $rc != 0 ] && ok || bad "stage 7: sync from an untrusted key succeeded"
-# The hub's ZAP handler sees the CURVE key derived from the Ed25519 one;
-# key_forms (lib.sh) derives it with python3.
+# The hub's ZAP handler sees the CURVE key derived from the Ed25519 one:
+# `key show --curve` on the intruder prints it, and the hub's refusal
+# line names it so; key_forms (lib.sh) derives it independently.
+CK=$(wh --home "${HOMEOF[intruder]}" key show --curve 2>/dev/null)
+refusal_names_curve() { [ -n "$CK" ] && grep -qF "unknown CURVE key $CK from" "$T/log/hub.log"; }
+wait_until 10 "stage 7: hub refusal names the key 'key show --curve' prints" refusal_names_curve
 if command -v python3 >/dev/null; then
 	wait_until 10 "stage 7: hub log names the refused key" \
 		log_names_key "$T/log/hub.log" "${KEYOF[intruder]}"

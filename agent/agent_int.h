@@ -1,0 +1,129 @@
+/*
+ * agent_int.h: what the two halves of `whistle agent` share. Private to
+ * cmd_agent.c and agent_peers.c; nothing else includes it.
+ *
+ *   cmd_agent.c    the command: flags, settings from whistle.conf and the
+ *                  trust list, SIGHUP reload, signals, the lock and the
+ *                  "agent/self" record, the poll loop.
+ *   agent_peers.c  what happens on the links: events worded into log
+ *                  lines, the "peer/<keyhex>" status records (written on
+ *                  every change of state, and throttled while counters
+ *                  move), the ingest hook, and push/relay of new ops.
+ *
+ * One thread owns struct agent; nothing here is locked.
+ */
+#ifndef WH_AGENT_INT_H
+#define WH_AGENT_INT_H
+
+#include "cli.h"
+#include "syncio.h"
+#include "trust.h"
+
+#include <time.h>
+
+/* The op log is polled this often when nothing pokes us sooner. */
+#define LOG_POLL_MS 200u
+/* Peers' counters are looked at this often; while only counters move, a
+ * peer's record is written at most once per PEER_WRITE_MS. */
+#define PEER_CHECK_MS 200u
+#define PEER_WRITE_MS 1000u
+/* Peers a reload dropped from the trust list, remembered to name them
+ * when their key is refused. */
+#define GONE_MAX 32u
+
+/* What is in effect: built from whistle.conf, the trust list and the
+ * flags, swapped whole on reload. */
+struct settings {
+	struct trust trust;
+	const char *listen[CLI_CONF_LIST_MAX];
+	size_t nlisten;
+	struct wh_net_dial dial[CLI_CONF_LIST_MAX];
+	size_t ndial;
+	uint32_t interval;
+	int level;
+	struct cli_conf conf; /* listen[] points into this */
+};
+
+/* An op we ingested, and from whom (not pushed back there). */
+struct src {
+	uint8_t id[WH_ID_BYTES];
+	uint8_t pk[WH_PK_BYTES];
+};
+
+/* Per peer: what the last "in sync" line reported, when the link last
+ * went up or down, and what its record last said and when (mono ms). */
+struct peerinfo {
+	uint8_t pk[WH_PK_BYTES];
+	uint64_t out, in, since_ms;
+	uint64_t wrote_ms;
+	int wrote_up;
+	struct wh_sync_stats wrote;
+	uint64_t wrote_last_sync;
+};
+
+/* A peer dropped from the trust list by a reload: a later refusal of
+ * its CURVE key can then name it. */
+struct gone {
+	char name[WH_NET_NAME_MAX + 1];
+	uint8_t pk[WH_PK_BYTES];
+	uint8_t curve[32];
+};
+
+struct agent {
+	struct cli *c;
+	struct settings *cur;
+	struct wh_net *net;
+	struct syncio sio;
+	int pipe[2];
+	int lock; /* HOME/agent.lock, held while we run */
+	int stop;
+	uint64_t started_ms; /* wall clock */
+	uint32_t interval;   /* s; the net keeps the one it opened with */
+	uint64_t log_pos, log_due;
+	int log_dirty;
+	uint64_t peers_due;
+	struct src *srcs;
+	size_t nsrc, capsrc;
+	struct peerinfo *pi;
+	size_t npi;
+	struct gone gone[GONE_MAX];
+	size_t ngone, gone_next;
+	/* command-line values that override the config */
+	const char *flag_listen[CLI_CONF_LIST_MAX];
+	size_t nflag_listen;
+	const char *flag_peer[CLI_CONF_LIST_MAX];
+	size_t nflag_peer;
+	uint32_t flag_interval;
+	int flag_level;
+};
+
+static inline uint64_t agent_mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- agent_peers.c ---- */
+
+/* The net's event callback (ctx: struct agent). */
+void agent_on_event(void *ctx, const struct wh_net_event *ev);
+/* The syncio ingest hook (ctx: struct agent): remembers where new ops
+ * came from, logs refusals. */
+void agent_on_ingest(void *ctx, const uint8_t peer[WH_PK_BYTES],
+		     const struct wh_slice *ops, size_t n, const int *res);
+/* Push ops that reached the op log since the last call to the links
+ * (not back to where they came from); sets the next poll time. */
+void agent_push_new(struct agent *a);
+/* Write the record of every peer whose counters moved since its last
+ * write, if that was PEER_WRITE_MS ago or more; sets peers_due. */
+void agent_peers_flush(struct agent *a);
+/* At shutdown: record every link as disconnected. */
+void agent_peers_stop(struct agent *a);
+/* After a reload: remember peers that 'old' trusted and 'now' does not. */
+void agent_trust_dropped(struct agent *a, const struct trust *old,
+			 const struct trust *now);
+/* Free what agent_peers.c allocated in a. */
+void agent_peers_free(struct agent *a);
+
+#endif
