@@ -41,7 +41,11 @@ struct cli_conf {
 	char code[WH_CODE_MAX + 1];
 	char path[WH_PATH_MAX + 1];
 	char name[256];
-	char role[32]; /* station | street | district (checked on load) */
+	char role[32]; /* station | street | district | department
+			* (cli_role_valid, checked on load) */
+	/* The department a role-department station speaks for (城管);
+	 * "" for every other role (checked on load). */
+	char department[WH_DEPT_MAX + 1];
 	/* The agent's keys (see cmd_agent.c); checked by the agent, which
 	 * can say which line of its own config is wrong. */
 	char listen[CLI_CONF_LIST_MAX][CLI_CONF_VALUE_MAX];
@@ -59,6 +63,7 @@ struct cli {
 	struct cli_conf conf;
 	struct wh_key *key;      /* loaded by cli_open(CLI_NEED_KEY) */
 	struct wh_store *store;  /* opened by cli_open(CLI_NEED_STORE) */
+	uint64_t now_ms; /* $WHISTLE_NOW_MS (tests); 0: the wall clock */
 };
 
 /* One row of a command table. fn gets the arguments after its name and
@@ -92,6 +97,14 @@ int cmd_case_list(struct cli *c, int argc, char **argv);
 int cmd_case_show(struct cli *c, int argc, char **argv);
 int cmd_case_attach(struct cli *c, int argc, char **argv);
 int cmd_case_file(struct cli *c, int argc, char **argv);
+/* the whistle-and-report loop (cmd_case_loop.c) */
+int cmd_case_triage(struct cli *c, int argc, char **argv);
+int cmd_case_whistle(struct cli *c, int argc, char **argv);
+int cmd_case_supervise(struct cli *c, int argc, char **argv);
+int cmd_case_report(struct cli *c, int argc, char **argv);
+int cmd_case_feedback(struct cli *c, int argc, char **argv);
+int cmd_case_rate(struct cli *c, int argc, char **argv);
+int cmd_case_reopen(struct cli *c, int argc, char **argv);
 
 struct json;
 /* The JSON object of a case (docs: the case object). */
@@ -101,6 +114,55 @@ void cli_case_json(const struct cli *c, struct json *j,
  * held. out is initialised on success only. */
 int cli_case_load(const struct cli *c, const char *code, uint32_t seq,
 		  struct wh_case *out);
+/* After a change (cmd_case.c): the case object (--json) or
+ * "ID: text" on one line. */
+int cli_case_report(struct cli *c, const char *code, uint32_t seq,
+		    const char *text);
+
+/* ---- the loop, shown (cmd_case_flow.c) ---- */
+
+/* "now" for overdue questions: c->now_ms if set, else the wall clock. */
+uint64_t cli_now(const struct cli *c);
+/* A duration in ms as "2小时15分" (zh) or "2h15m": the two largest
+ * units (天 d, 小时 h, 分 m), rounded down, a zero second one left out;
+ * "0分" / "0m" under a minute. */
+void cli_duration_zh(uint64_t ms, char out[32]);
+void cli_duration_en(uint64_t ms, char out[32]);
+/* The "loop" member of the case object (key and value). */
+void cli_flow_json(const struct cli *c, struct json *j,
+		   const struct wh_case *v);
+/* The loop part of `case show`, text. */
+void cli_flow_text(const struct cli *c, const struct wh_case *v);
+/* One-line summary of a loop op for --history; 0 if op is not one. */
+int cli_flow_history(const struct wh_op *op);
+/* `case list --overdue` (cmd_case_view.c parses; this lists). */
+int cli_overdue_list(struct cli *c, const char *scope, uint32_t limit);
+
+/* ---- roles (roles.c) ---- */
+
+/* Loop steps a station's role may or may not take. */
+enum cli_step {
+	CLI_STEP_TRIAGE,
+	CLI_STEP_WHISTLE_ALLEY, /* as 街巷长, 社区书记, 街道书记 */
+	CLI_STEP_WHISTLE_COMMUNITY,
+	CLI_STEP_WHISTLE_STREET,
+	CLI_STEP_REPORT, /* for a department: its own only */
+	CLI_STEP_FEEDBACK,
+	CLI_STEP_RATE_RESIDENT, /* 民评官, recorded for the resident */
+	CLI_STEP_RATE_DEPT,     /* 下评上 */
+	CLI_STEP_REOPEN_RESIDENT,
+	CLI_STEP_REOPEN_STREET
+};
+/* Whether role is one whistle.conf may name. */
+int cli_role_valid(const char *role);
+/* The enum wh_role a role announces to sync peers, -1 if unknown. */
+int cli_role_net(const char *role);
+/* The whistler rank (enum wh_whistler) a role whistles as by default. */
+unsigned cli_role_whistler(const char *role);
+/* WH_OK, or WH_EDENIED with why set (static text) when this station's
+ * role may not take step; dept is the department a report speaks for. */
+int cli_role_may(const struct cli_conf *conf, enum cli_step step,
+		 const char *dept, const char **why);
 
 /* ---- messages (main.c) ---- */
 

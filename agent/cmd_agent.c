@@ -439,7 +439,7 @@ static int serve(struct agent *a, const char *d)
 	struct wh_net_opts o = {
 		.key = c->key,
 		.self = {.key = c->key,
-			 .role = (enum wh_role)wh_role_parse(c->conf.role),
+			 .role = (enum wh_role)cli_role_net(c->conf.role),
 			 .path = c->conf.path,
 			 .digest_interval_ms = a->interval * 1000u},
 		.io = syncio_io(&a->sio),

@@ -1,7 +1,8 @@
 /*
  * cmd_case.c: the `whistle case` group: its table, and the subcommands
  * that write (new, set, note, tag, move). Reading (list, show) lives in
- * cmd_case_view.c.
+ * cmd_case_view.c and cmd_case_show.c, the whistle-and-report loop's
+ * steps in cmd_case_loop.c.
  *
  * Each writing command runs the same steps: parse and check every
  * argument (usage errors, exit 2), including a trial build of every op
@@ -236,9 +237,8 @@ static int edit_fields(const struct edit *e, struct wh_op_draft *d)
 	return n;
 }
 
-/* After a change: the case object (--json) or a one-line summary. */
-static int report(struct cli *c, const char *code, uint32_t seq,
-		  const char *text)
+int cli_case_report(struct cli *c, const char *code, uint32_t seq,
+		    const char *text)
 {
 	char id[WH_CASE_ID_MAX];
 	wh_case_id_format(code, seq, id);
@@ -328,7 +328,7 @@ static int case_new(struct cli *c, int argc, char **argv)
 		fflush(stdout);
 	}
 	edit_fini(&e);
-	return c->json ? report(c, c->conf.code, seq, "") : CLI_OK;
+	return c->json ? cli_case_report(c, c->conf.code, seq, "") : CLI_OK;
 }
 
 static const char set_help[] =
@@ -337,9 +337,11 @@ static const char set_help[] =
 	"Change a case. --status takes new, accepted, in_progress, resolved,\n"
 	"closed, reopened, cancelled (or 新建 已受理 处理中 已解决 已办结\n"
 	"已重启 已撤销); a step the workflow does not allow from the current\n"
-	"status is refused and nothing is written. Field options as for\n"
-	"'case new': --title --description --category --priority --source\n"
-	"--address --reporter --contact --ref --lat/--lon.\n";
+	"status is refused and nothing is written, and so is 'resolved' while\n"
+	"the lead department a case was whistled to (牵头部门) has not\n"
+	"reported it resolved ('case report --step resolve'). Field options\n"
+	"as for 'case new': --title --description --category --priority\n"
+	"--source --address --reporter --contact --ref --lat/--lon.\n";
 
 static int case_set(struct cli *c, int argc, char **argv)
 {
@@ -368,11 +370,18 @@ static int case_set(struct cli *c, int argc, char **argv)
 	char msg[256] = "";
 	if (rc == CLI_OK && e.status >= 0) {
 		unsigned from = v.status, to = (unsigned)e.status;
+		const char *why = NULL;
 		if (!wh_status_allowed(from, to)) {
 			rc = cli_fail(c, "%s: cannot go from %s (%s) to %s (%s)",
 				      e.id, wh_status_label(from),
 				      wh_status_name(from), wh_status_label(to),
 				      wh_status_name(to));
+		} else if (wh_flow_status_check(&v, to, &why) != WH_OK) {
+			/* the fold would ignore it: a case whistled to
+			 * departments resolves when its lead does */
+			rc = cli_fail(c, "%s: cannot go to %s (%s): %s", e.id,
+				      wh_status_label(to), wh_status_name(to),
+				      why);
 		} else {
 			wh_draft_init(&d[nd], WH_OP_CASE_STATUS, code, seq,
 				      v.path ? v.path : c->conf.path);
@@ -408,7 +417,7 @@ static int case_set(struct cli *c, int argc, char **argv)
 	edit_fini(&e);
 	if (rc)
 		return rc < 0 ? CLI_OK : rc;
-	return report(c, code, seq, msg);
+	return cli_case_report(c, code, seq, msg);
 }
 
 /* Parse "ID [more positionals]" for note/tag/move: the id and up to
@@ -490,7 +499,7 @@ static int case_note(struct cli *c, int argc, char **argv)
 	wh_case_fini(&v);
 	if (src)
 		return cli_store_err(c, s.pos[0], src);
-	return report(c, code, seq, "note added");
+	return cli_case_report(c, code, seq, "note added");
 }
 
 static const char tag_help[] =
@@ -605,7 +614,7 @@ static int case_tag(struct cli *c, int argc, char **argv)
 		return rc;
 	rc = tag_apply(c, &s, code, seq, &v);
 	wh_case_fini(&v);
-	return rc ? rc : report(c, code, seq, "tags updated");
+	return rc ? rc : cli_case_report(c, code, seq, "tags updated");
 }
 
 static const char move_help[] =
@@ -650,7 +659,7 @@ static int case_move(struct cli *c, int argc, char **argv)
 		return cli_store_err(c, s.pos[0], src);
 	char msg[WH_PATH_MAX + 16];
 	snprintf(msg, sizeof msg, "moved to %s", np);
-	return report(c, code, seq, msg);
+	return cli_case_report(c, code, seq, msg);
 }
 
 static const char case_help[] =
@@ -662,7 +671,7 @@ static const char case_help[] =
 
 static const struct cli_cmd subs[] = {
 	{"new", case_new, "take in a new case; prints its id"},
-	{"list", cmd_case_list, "list cases (--status, --scope, --limit)"},
+	{"list", cmd_case_list, "list cases (--status, --scope, --overdue)"},
 	{"show", cmd_case_show, "show one case; --history lists every op"},
 	{"set", case_set, "change status or fields"},
 	{"note", case_note, "add a note"},
@@ -670,6 +679,13 @@ static const struct cli_cmd subs[] = {
 	{"move", case_move, "move a case to another jurisdiction path"},
 	{"attach", cmd_case_attach, "attach a photo or document (拍照上报)"},
 	{"file", cmd_case_file, "write out an attachment's content"},
+	{"triage", cmd_case_triage, "三事分流: micro, small or big matter"},
+	{"whistle", cmd_case_whistle, "吹哨: summon departments, set limits"},
+	{"supervise", cmd_case_supervise, "监督哨: whistle an overdue case"},
+	{"report", cmd_case_report, "部门报到: ack, onsite, progress, resolve"},
+	{"feedback", cmd_case_feedback, "结果反馈: the result told back"},
+	{"rate", cmd_case_rate, "评价: resident rates, street rates a dept"},
+	{"reopen", cmd_case_reopen, "重启: a new round of the loop"},
 	{NULL, NULL, NULL},
 };
 

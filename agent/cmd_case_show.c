@@ -18,10 +18,12 @@ static const char show_help[] =
 	"usage: whistle case show ID [--history] [--json]\n"
 	"\n"
 	"Show every field of a case, a status conflict if there is one, its\n"
-	"tags and notes. --history lists every op in fold order: local time,\n"
-	"author (本站 = this station, else the first 8 hex digits of the\n"
-	"key), kind, what it changed, and whether the fold set it aside\n"
-	"[忽略 ignored] or flagged it [冲突 conflict].\n"
+	"tags, the whistle-and-report loop (分流, 吹哨, each department's\n"
+	"报到 / 到场 / 办结 and deadlines, what is overdue now, feedback,\n"
+	"ratings, flags to confirm) and notes. --history lists every op in\n"
+	"fold order: local time, author (本站 = this station, else the first\n"
+	"8 hex digits of the key), kind, what it changed, and whether the\n"
+	"fold set it aside [忽略 ignored] or flagged it [冲突 conflict].\n"
 	"--json prints the case object, with \"history\" when asked.\n";
 
 /* Chinese label of a field key, for the history lines. */
@@ -69,6 +71,13 @@ static const char *uint_name(uint8_t key, uint64_t u)
 	case WH_F_TO:
 	case WH_F_FROM: return wh_status_name((unsigned)u);
 	case WH_F_SET: return u == WH_SET_TAGS ? "tags" : "parties";
+	case WH_F_LEVEL: return wh_level_name((unsigned)u);
+	case WH_F_WKIND: return wh_wkind_name((unsigned)u);
+	case WH_F_WHISTLER: return wh_whistler_name((unsigned)u);
+	case WH_F_STEP: return wh_step_name((unsigned)u);
+	case WH_F_CHANNEL: return wh_channel_name((unsigned)u);
+	case WH_F_RATER:
+		return u == WH_RATER_RESIDENT ? "resident" : "street";
 	default: return NULL;
 	}
 }
@@ -101,6 +110,17 @@ static void json_field(struct json *j, const struct wh_field *f)
 			json_key(j, "lon");
 			json_num_raw(j, b);
 			json_obj_end(j);
+		} else if (f->key == WH_F_DEPTS) {
+			struct wh_mp r;
+			struct wh_slice e;
+			wh_mp_init(&r, f->s.p, f->s.n);
+			json_arr(j);
+			for (uint32_t k = 0; k < f->count; k++) {
+				if (wh_mp_read_str(&r, &e, WH_DEPT_MAX))
+					break; /* decode checked them */
+				json_strn(j, (const char *)e.p, e.n);
+			}
+			json_arr_end(j);
 		} else { /* removes: op ids */
 			struct wh_mp r;
 			wh_mp_init(&r, f->s.p, f->s.n);
@@ -181,6 +201,8 @@ static void history_change(const struct wh_op *op)
 		put_value(&wh_op_field(op, WH_F_NEW_PATH)->s, 60);
 		return;
 	default:
+		if (cli_flow_history(op))
+			return;
 		break;
 	}
 	for (uint32_t i = 0; i < op->nfields; i++) {
@@ -264,6 +286,17 @@ static void row(const char *label, const char *value)
 	fputc('\n', stdout);
 }
 
+static void description(const char *d)
+{
+	printf("  描述 Description\n    ");
+	for (const char *p = d; *p; p++) {
+		fputc(*p, stdout);
+		if (*p == '\n')
+			fputs("    ", stdout);
+	}
+	fputc('\n', stdout);
+}
+
 static void show_text(const struct cli *c, const struct wh_case *v)
 {
 	char id[WH_CASE_ID_MAX], buf[512], t1[CLI_TIME_MAX], who[16];
@@ -324,17 +357,11 @@ static void show_text(const struct cli *c, const struct wh_case *v)
 				  ")",
 		 v->nops, v->nconflicts, v->nignored);
 	row("操作 Ops", buf);
-	if (!v->description) {
+	if (!v->description)
 		row("描述 Description", NULL);
-		return;
-	}
-	printf("  描述 Description\n    ");
-	for (const char *p = v->description; *p; p++) {
-		fputc(*p, stdout);
-		if (*p == '\n')
-			fputs("    ", stdout);
-	}
-	fputc('\n', stdout);
+	else
+		description(v->description);
+	cli_flow_text(c, v);
 }
 
 int cmd_case_show(struct cli *c, int argc, char **argv)

@@ -57,7 +57,6 @@ static void json_location(struct json *j, int64_t lat, int64_t lon)
 void cli_case_json(const struct cli *c, struct json *j,
 		   const struct wh_case *v)
 {
-	(void)c;
 	char id[WH_CASE_ID_MAX];
 	wh_case_id_format(v->code, v->seq, id);
 	json_obj(j);
@@ -114,20 +113,26 @@ void cli_case_json(const struct cli *c, struct json *j,
 		json_null(j);
 	}
 	json_kbool(j, "incomplete", !v->has_create);
+	cli_flow_json(c, j, v);
 	/* the object stays open: show adds "history" before closing */
 }
 
 /* ---- case list ---- */
 
 static const char list_help[] =
-	"usage: whistle case list [--status S] [--scope PATH] [--limit N] "
-	"[--all]\n"
+	"usage: whistle case list [--status S | --overdue] [--scope PATH]\n"
+	"                         [--limit N] [--all]\n"
 	"\n"
 	"List cases in case id order: id, status, priority, category, title.\n"
 	"  --status S    only cases in status S (new, in_progress, 处理中, ...)\n"
+	"  --overdue     instead, what is overdue now (督办): per department\n"
+	"                late to report (报到超时) or to resolve (办结超时),\n"
+	"                how late, most late first\n"
 	"  --scope PATH  only cases whose path lies within PATH\n"
-	"  --limit N     at most N cases (default 200); --all: no limit\n"
-	"--json prints an array of case objects.\n";
+	"  --limit N     at most N rows (default 200); --all: no limit\n"
+	"--json prints an array of case objects; with --overdue, of objects\n"
+	"{id, department, lead, what (report|resolve), what_label, late_ms,\n"
+	"due_ms, due, title}.\n";
 
 struct list_ctx {
 	const struct cli *c;
@@ -179,10 +184,10 @@ int cmd_case_list(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
 		{"status", 0, 1}, {"scope", 0, 1}, {"limit", 0, 1},
-		{"all", 0, 0},    {NULL, 0, 0},
+		{"all", 0, 0},    {"overdue", 0, 0}, {NULL, 0, 0},
 	};
 	struct wh_case_filter f = {NULL, -1, 200};
-	int all = 0, rc;
+	int all = 0, overdue = 0, rc;
 	struct cli_args a;
 	cli_args_init(&a, argc, argv);
 	int t, which;
@@ -213,11 +218,18 @@ int cmd_case_list(struct cli *c, int argc, char **argv)
 			return cli_usage(c, "--limit 0: use --all for no limit");
 		if (which == 3)
 			all = 1;
+		if (which == 4)
+			overdue = 1;
 	}
+	if (overdue && f.status >= 0)
+		return cli_usage(c, "--overdue lists open cases: it does not "
+				    "take --status");
 	if (all)
 		f.limit = 0;
 	if ((rc = cli_open(c, CLI_NEED_CONF | CLI_NEED_STORE)))
 		return rc;
+	if (overdue)
+		return cli_overdue_list(c, f.scope, f.limit);
 	struct list_ctx l = {.c = c, .limit = f.limit};
 	if (f.limit)
 		f.limit++; /* one more, to say there are more */

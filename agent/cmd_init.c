@@ -21,11 +21,13 @@ static const char help[] =
 	"usage: whistle [--home DIR] init --path PATH [--station NAME]\n"
 	"                             [--code CODE] [--name TEXT]\n"
 	"                             [--role station|street|district]\n"
+	"                             [--role department --department NAME]\n"
 	"\n"
 	"Create a station home in DIR (made with mode 0700 if missing):\n"
 	"  key.secret    the station's Ed25519 secret key, mode 0600\n"
 	"  key.public    its public key in hex\n"
 	"  whistle.conf  'key = value' lines: station, code, path, name, role\n"
+	"                (and department)\n"
 	"  store/        the operation store\n"
 	"\n"
 	"  --path PATH     jurisdiction, e.g. xicheng/xinjiekou/zhaodengyu\n"
@@ -36,8 +38,12 @@ static const char help[] =
 	"                  (xinjiekou/zhaodengyu -> XJK-ZDY)\n"
 	"  --name TEXT     display name, e.g. 赵登禹社区\n"
 	"  --role ROLE     station (community station, the default), street\n"
-	"                  (street hub) or district (district hub); the\n"
+	"                  (street hub), district (district hub) or\n"
+	"                  department (a department's station, e.g. 城管;\n"
+	"                  it reports on cases it is whistled to); the\n"
 	"                  agent's scope is its path\n"
+	"  --department NAME  with --role department: its name, e.g. 城管\n"
+	"                  (as streets name it in their whistles)\n"
 	"\n"
 	"whistle.conf also takes the agent's keys, documented in its header\n"
 	"and in 'whistle agent --help': listen, peer (both repeatable),\n"
@@ -175,10 +181,11 @@ static int parse(struct cli *c, int argc, char **argv, struct cli_conf *conf)
 {
 	static const struct cli_opt opts[] = {
 		{"path", 0, 1}, {"station", 0, 1}, {"code", 0, 1},
-		{"name", 0, 1}, {"role", 0, 1}, {NULL, 0, 0},
+		{"name", 0, 1}, {"role", 0, 1}, {"department", 0, 1},
+		{NULL, 0, 0},
 	};
 	const char *path = NULL, *station = NULL, *code = NULL, *name = NULL,
-		   *role = "station";
+		   *role = "station", *dept = NULL;
 	struct cli_args a;
 	cli_args_init(&a, argc, argv);
 	int t, which;
@@ -190,7 +197,8 @@ static int parse(struct cli *c, int argc, char **argv, struct cli_conf *conf)
 			return -1;
 		if (t == ARG_POS)
 			return cli_usage(c, "unexpected argument '%s'", v);
-		const char **dst[] = {&path, &station, &code, &name, &role};
+		const char **dst[] = {&path, &station, &code,
+				      &name, &role, &dept};
 		*dst[which] = v;
 	}
 	if (!path)
@@ -223,11 +231,31 @@ static int parse(struct cli *c, int argc, char **argv, struct cli_conf *conf)
 				    "pass --code",
 				 path);
 	}
-	if (strcmp(role, "station") && strcmp(role, "street") &&
-	    strcmp(role, "district"))
+	if (!cli_role_valid(role))
 		return cli_usage(c, "--role '%s': one of station, street, "
-				    "district",
+				    "district, department",
 				 role);
+	if (!strcmp(role, "department") != !!dept)
+		return cli_usage(c, dept ? "--department goes with --role "
+					   "department"
+					 : "--role department needs "
+					   "--department NAME (e.g. 城管)");
+	if (dept) {
+		if (!*dept || strlen(dept) > WH_DEPT_MAX)
+			return cli_usage(c, "--department '%s': 1 to %u bytes",
+					 dept, WH_DEPT_MAX);
+		for (const char *p = dept; *p; p++)
+			if ((unsigned char)*p < 0x20)
+				return cli_usage(c, "--department: control "
+						    "characters are not "
+						    "allowed");
+		/* the config trims what it reads: keep what it keeps */
+		if (dept[0] == ' ' || dept[strlen(dept) - 1] == ' ')
+			return cli_usage(c, "--department '%s': leading or "
+					    "trailing spaces",
+					 dept);
+		strcpy(conf->department, dept);
+	}
 	if (!name)
 		name = station;
 	if (strlen(name) >= sizeof conf->name)
@@ -275,6 +303,8 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		json_kstr(&j, "path", conf.path);
 		json_kstr(&j, "name", conf.name);
 		json_kstr(&j, "role", conf.role);
+		json_kstr(&j, "department",
+			  conf.department[0] ? conf.department : NULL);
 		json_kstr(&j, "public_key", pk);
 		json_obj_end(&j);
 		json_end(&j);
@@ -285,6 +315,8 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		       conf.code, conf.code);
 		printf("  path        %s\n", conf.path);
 		printf("  role        %s\n", conf.role);
+		if (conf.department[0])
+			printf("  department  %s\n", conf.department);
 		printf("  public key  %s\n", pk);
 	}
 	return CLI_OK;

@@ -258,7 +258,7 @@ int cmd_sync(struct cli *c, int argc, char **argv)
 	struct wh_net_opts no = {
 		.key = c->key,
 		.self = {.key = c->key,
-			 .role = (enum wh_role)wh_role_parse(c->conf.role),
+			 .role = (enum wh_role)cli_role_net(c->conf.role),
 			 .path = c->conf.path},
 		.io = syncio_io(&sio),
 		.on_event = on_event,

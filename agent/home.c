@@ -2,9 +2,9 @@
  * home.c: a station's home directory and what it holds.
  *
  *     HOME/whistle.conf   "key = value" lines (station, code, path, name,
- *                         role; the agent's listen, peer (repeatable),
- *                         sync_interval, log_level); '#' starts a
- *                         comment line
+ *                         role, department; the agent's listen, peer
+ *                         (repeatable), sync_interval, log_level); '#'
+ *                         starts a comment line
  *     HOME/trust          the trust list (agent/trust.h)
  *     HOME/key.secret     64 raw bytes, libsodium's Ed25519 secret key;
  *                         mode 0600, refused if group/other can read it
@@ -119,6 +119,7 @@ static int conf_set(struct cli_conf *conf, const char *k, const char *v)
 		{"path", conf->path, sizeof conf->path},
 		{"name", conf->name, sizeof conf->name},
 		{"role", conf->role, sizeof conf->role},
+		{"department", conf->department, sizeof conf->department},
 		{"log_level", conf->log_level, sizeof conf->log_level},
 	};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
@@ -186,10 +187,21 @@ int cli_conf_load(const struct cli *c, const char *file, struct cli_conf *conf)
 	/* Homes made before roles existed have none: a station. */
 	if (!conf->role[0])
 		strcpy(conf->role, "station");
-	if (strcmp(conf->role, "station") && strcmp(conf->role, "street") &&
-	    strcmp(conf->role, "district"))
-		return cli_fail(c, "%s: 'role' must be station, street or "
-				   "district",
+	if (!cli_role_valid(conf->role))
+		return cli_fail(c, "%s: 'role' must be station, street, "
+				   "district or department",
+				file);
+	/* A department station speaks for exactly one department, and only
+	 * it does: a stray 'department' line elsewhere would suggest powers
+	 * the station does not have. */
+	int is_dept = !strcmp(conf->role, "department");
+	if (is_dept && !conf->department[0])
+		return cli_fail(c, "%s: role department needs 'department' "
+				   "(its name, e.g. 城管)",
+				file);
+	if (!is_dept && conf->department[0])
+		return cli_fail(c, "%s: 'department' is only for role "
+				   "department",
 				file);
 	if (conf->log_level[0] && strcmp(conf->log_level, "error") &&
 	    strcmp(conf->log_level, "warn") && strcmp(conf->log_level, "info") &&
@@ -223,8 +235,11 @@ int cli_conf_write(const struct cli *c, const char *home,
 		"# code:    prefix of the case ids it issues (XJK-ZDY-000001)\n"
 		"# path:    its jurisdiction, district/street/community\n"
 		"# name:    display name\n"
-		"# role:    station (community station), street (street hub)\n"
-		"#          or district (district hub); its scope is its path\n"
+		"# role:    station (community station), street (street hub),\n"
+		"#          district (district hub) or department (a\n"
+		"#          department's station); its scope is its path\n"
+		"# department: with role department, the department's name\n"
+		"#          (城管): the one it reports for\n"
 		"#\n"
 		"# The agent ('whistle agent') also reads, each optional:\n"
 		"#   listen = tcp://0.0.0.0:7420   accept peers here (repeatable;\n"
@@ -238,6 +253,8 @@ int cli_conf_write(const struct cli *c, const char *home,
 		"station = %s\ncode = %s\npath = %s\nname = %s\nrole = %s\n",
 		conf->station, conf->code, conf->path, conf->name,
 		conf->role);
+	if (conf->department[0])
+		fprintf(f, "department = %s\n", conf->department);
 	for (unsigned i = 0; i < conf->nlisten; i++)
 		fprintf(f, "listen = %s\n", conf->listen[i]);
 	for (unsigned i = 0; i < conf->npeer; i++)
