@@ -161,6 +161,9 @@ static int check_whistle(const struct wh_case *c, const struct wh_op *op,
 	if (f->level == WH_LEVEL_MICRO)
 		REFUSE(WH_ESTATE, "a micro matter is for residents, not a "
 				  "whistle (微事不吹哨)");
+	if (result_in(c->status))
+		REFUSE(WH_ESTATE, "the case is resolved: reopen it before "
+				  "whistling again (已解决，请先重启)");
 	if (rank < rank_for(f->level))
 		REFUSE(WH_EDENIED, "a big matter is whistled by the street "
 				   "(大事由街道吹哨)");
@@ -184,6 +187,12 @@ static int check_report(const struct wh_case *c, const struct wh_op *op,
 	if (!s)
 		REFUSE(WH_EDENIED, "this department was not summoned to the "
 				   "case (未被吹哨)");
+	/* Its author had not seen this round's summons: the step answers
+	 * an earlier round (the case was reopened meanwhile). */
+	const struct wh_field *sf = wh_op_field(op, WH_F_SEEN);
+	if (sf && sf->u < s->summoned_at)
+		REFUSE(WH_ESTATE, "the case was reopened and whistled again "
+				  "since (案件已重启)");
 	if (s->resolved_at)
 		REFUSE(WH_ESTATE, "this department has already resolved its "
 				  "part (已办结)");
@@ -251,7 +260,8 @@ int wh_flow_status_check(const struct wh_case *c, unsigned to,
 {
 	if (why)
 		*why = NULL;
-	if (to == WH_ST_RESOLVED && has_open_lead(&c->flow))
+	if ((to == WH_ST_RESOLVED || to == WH_ST_CLOSED) &&
+	    has_open_lead(&c->flow))
 		REFUSE(WH_ESTATE, "the lead department has not resolved its "
 				  "part (牵头部门尚未办结)");
 	return WH_OK;
@@ -344,7 +354,7 @@ static enum wh_apply apply_whistle(struct wh_case *c, const struct wh_op *op,
 			r = WH_APPLY_CONFLICT;
 		}
 	}
-	if (r == WH_APPLY_OK)
+	if (r == WH_APPLY_OK && seen >= f->lead_at)
 		f->conflicts &= ~WH_FLOW_C_LEAD;
 	f->lead_at = op->hlc;
 	return r;
@@ -400,10 +410,12 @@ enum wh_apply wh_flow_apply(struct wh_case *c, const struct wh_op *op)
 		/* A department that acted on a round reopened meanwhile,
 		 * without seeing the reopen: someone must look. */
 		const struct wh_field *d = wh_op_field(op, WH_F_DEPT);
+		const struct wh_summons *cur =
+		    d ? find(f, (const char *)d->s.p, d->s.n) : NULL;
 		if (op->kind == WH_OP_REPORT && d &&
-		    !find(f, (const char *)d->s.p, d->s.n) &&
 		    summoned_before(f, (const char *)d->s.p, d->s.n) &&
-		    seen < f->reopened_at)
+		    seen < f->reopened_at &&
+		    (!cur || seen < cur->summoned_at))
 			f->conflicts |= WH_FLOW_C_REPORT;
 		return WH_APPLY_IGNORED;
 	}
@@ -415,7 +427,8 @@ enum wh_apply wh_flow_apply(struct wh_case *c, const struct wh_op *op)
 		    seen < f->level_at) {
 			f->conflicts |= WH_FLOW_C_LEVEL;
 			r = WH_APPLY_CONFLICT;
-		} else {
+		} else if (seen >= f->level_at) {
+			/* someone who saw the level decided */
 			f->conflicts &= ~WH_FLOW_C_LEVEL;
 		}
 		f->level = lv;

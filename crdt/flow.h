@@ -39,8 +39,10 @@ enum wh_level {
 	WH_LEVEL_NONE = 255
 };
 
-/* Who blows the whistle (三级吹哨), lowest first. A case of level L may
- * be whistled by a whistler of rank >= L: a big matter by the street. */
+/* Who blows the whistle (三级吹哨), lowest first. A big matter (大事) is
+ * whistled by the street secretary; a small one (小事) by any of the
+ * three; a micro matter (微事) is the residents' own and is not
+ * whistled. */
 enum wh_whistler {
 	WH_WHISTLER_ALLEY = 0,     /* 街巷长 */
 	WH_WHISTLER_COMMUNITY = 1, /* 社区书记 */
@@ -86,8 +88,9 @@ enum wh_channel {
 /* Flags a person must clear (bits of struct wh_flow.conflicts). */
 #define WH_FLOW_C_LEVEL 1u  /* two triage levels set concurrently */
 #define WH_FLOW_C_LEAD 2u   /* two whistles named different leads */
-#define WH_FLOW_C_REPORT 4u /* a department acted on a round that was
-			     * reopened meanwhile: its step is ignored */
+#define WH_FLOW_C_REPORT 4u /* a department acted without seeing its
+			     * summons of this round (the case was
+			     * reopened meanwhile): its step is ignored */
 
 #define WH_DEPT_MAX 64u        /* bytes of a department's name */
 #define WH_FLOW_MAX_LIMIT_MS (366ull * 24 * 3600 * 1000) /* a year */
@@ -177,8 +180,9 @@ enum wh_apply wh_flow_apply(struct wh_case *c, const struct wh_op *op);
 
 /* The loop's say in a status change to 'to': WH_OK, or WH_ESTATE when the
  * current round has a lead department that has not resolved and 'to' is
- * resolved (a case whistled to departments resolves when its lead does).
- * The fold ignores such a status op; the CLI refuses it. */
+ * resolved or closed (a case whistled to departments resolves when its
+ * lead does; cancelling stays possible). The fold ignores such a status
+ * op; the CLI refuses it. */
 WH_MUST_CHECK int wh_flow_status_check(const struct wh_case *c, unsigned to,
 				       const char **why);
 
@@ -191,10 +195,11 @@ const struct wh_summons *wh_flow_summons(const struct wh_case *c,
 					 const char *dept);
 
 /* Overdue at wall time now_ms: for each summons of the current round of
- * a case not closed or cancelled, a report past report_due (acked later
- * or not yet) or a resolution past resolve_due. cb gets each summons
- * overdue now (not yet done and past due), with how late in ms; returns
- * how many. cb may be NULL. */
+ * a case that has no result yet (not resolved, closed or cancelled), a
+ * report not made by report_due, or a resolution not made by
+ * resolve_due. cb gets each one with how late in ms; returns how many.
+ * cb may be NULL. (A step made late but made is history, not overdue:
+ * statistics count it.) */
 typedef void (*wh_overdue_cb)(void *ctx, const struct wh_summons *s,
 			      int resolve, uint64_t late_ms);
 uint32_t wh_flow_overdue(const struct wh_case *c, uint64_t now_ms,

@@ -184,7 +184,8 @@ static int doc_rows(struct wh_store *s, MDB_txn *txn, const char *scope,
 		return rc;
 	uint8_t kb[AGG_KEY_MAX];
 	kb[0] = '/';
-	memcpy(kb + 1, scope, sn);
+	if (sn) /* scope may be NULL for the root */
+		memcpy(kb + 1, scope, sn);
 	MDB_val k = {sn + 1, kb}, d;
 	int mrc = mdb_cursor_get(cur, &k, &d, MDB_SET_RANGE);
 	/* Keys that start with the scope but not on a '/' boundary
@@ -235,7 +236,8 @@ static int scope_rows(struct wh_store *s, const char *scope, row_fn fn,
 	s->walkers++;
 	uint8_t kb[AGG_KEY_MAX];
 	kb[0] = '/';
-	memcpy(kb + 1, scope, sn);
+	if (sn) /* scope may be NULL for the root */
+		memcpy(kb + 1, scope, sn);
 	MDB_val k = {sn + 1, kb}, ck;
 	int mrc;
 	if (sn)
@@ -409,7 +411,8 @@ static int acc_add(struct wh_store *s, MDB_txn *txn, int db, const char *p,
 {
 	uint8_t kb[AGG_KEY_MAX];
 	kb[0] = '/';
-	memcpy(kb + 1, p, n);
+	if (n)
+		memcpy(kb + 1, p, n);
 	MDB_val k = {n + 1, kb}, v;
 	int rc = mdb_get(txn, s->dbi[db], &k, &v);
 	if (rc)
