@@ -3,16 +3,26 @@
  *
  * The decoder reads through crdt/mp.h only, so every read is bounded and
  * canonical; the two packed runs (symbols, keys) are walked here with
- * their own bounds. It never allocates: a decoded message is a fixed
- * struct plus slices into the input.
+ * their own bounds. It allocates nothing but the buffer of a compressed
+ * OPS's ops, which it sizes from the frame header only after checking
+ * the header against the same bound as a whole message: a decoded
+ * message is a fixed struct plus slices into the input or that buffer.
+ * This is the only file that includes zstd.h.
  */
 #include "msg.h"
 
 #include "mp.h"
 #include "sync.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zstd.h>
+
+/* A decompression buffer past this size is not kept for the next
+ * message unless that one needs at least half of it: one large batch
+ * should not pin 4 MiB for the rest of the session. */
+#define ZBUF_KEEP (1u << 20)
 
 /* Elements of each message's array, by type (index 0 unused). */
 static const uint8_t msg_len[WH_MSG_TYPE_MAX + 1] = {
@@ -24,6 +34,12 @@ static void put_u64le(uint8_t *p, uint64_t v)
 {
 	for (int i = 0; i < 8; i++)
 		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_u32le(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
 }
 
 static uint64_t get_u64le(const uint8_t *p)
@@ -164,16 +180,13 @@ static int dec_want(struct wh_mp *r, struct wh_msg *m)
 	return WH_OK;
 }
 
-static int dec_ops(struct wh_mp *r, struct wh_msg *m)
+/* The array of bin ops of an OPS message, plain or decompressed. */
+static int ops_array(struct wh_mp *r, struct wh_msg *m)
 {
-	int rc = read_u32(r, &m->flags);
-	if (rc)
-		return rc;
-	if (m->flags > WH_OPS_PUSH)
-		return WH_EDECODE;
 	const uint8_t *start = r->p;
 	uint32_t n;
-	if ((rc = wh_mp_read_array(r, &n, WH_MSG_MAX_OPS)))
+	int rc = wh_mp_read_array(r, &n, WH_MSG_MAX_OPS);
+	if (rc)
 		return rc;
 	for (uint32_t i = 0; i < n; i++) {
 		struct wh_slice s;
@@ -186,6 +199,78 @@ static int dec_ops(struct wh_mp *r, struct wh_msg *m)
 	m->data.p = start;
 	m->data.n = (size_t)(r->p - start);
 	return WH_OK;
+}
+
+/* zstd allocates its contexts itself; NULL is out of memory, which
+ * aborts here as it does in wh_xmalloc: no caller has a path for it. */
+static void zstd_oom(const void *ctx)
+{
+	if (ctx)
+		return;
+	fputs("whistle: out of memory (zstd context)\n", stderr);
+	abort();
+}
+
+/*
+ * Decompress the frame f into z's buffer, out = the content. Every
+ * check that can be made on the frame's header and block headers comes
+ * before the allocation; the size allocated is the declared one, which
+ * is at most WH_SYNC_MAX_MSG.
+ */
+static int inflate_ops(struct wh_msg_zstd *z, struct wh_slice f,
+		       struct wh_slice *out)
+{
+	/* The magic number first: it also keeps out skippable frames,
+	 * which zstd would otherwise pass over silently. */
+	if (!z || f.n < 4 || get_u32le(f.p) != ZSTD_MAGICNUMBER)
+		return WH_EDECODE;
+	unsigned long long size = ZSTD_getFrameContentSize(f.p, f.n);
+	if (size == ZSTD_CONTENTSIZE_UNKNOWN ||
+	    size == ZSTD_CONTENTSIZE_ERROR || size == 0)
+		return WH_EDECODE; /* 0: no array is empty bytes */
+	if (size > WH_SYNC_MAX_MSG)
+		return WH_ETOOBIG;
+	/* Exactly one frame: a truncated one, or a second frame after it
+	 * (which ZSTD_decompressDCtx would go on to decode), is refused. */
+	size_t fn = ZSTD_findFrameCompressedSize(f.p, f.n);
+	if (ZSTD_isError(fn) || fn != f.n)
+		return WH_EDECODE;
+	if (size > z->cap || (z->cap > ZBUF_KEEP && size < z->cap / 2)) {
+		free(z->buf);
+		z->buf = wh_xmalloc((size_t)size);
+		z->cap = (size_t)size;
+	}
+	if (!z->dctx) {
+		z->dctx = ZSTD_createDCtx();
+		zstd_oom(z->dctx);
+	}
+	size_t got =
+	    ZSTD_decompressDCtx(z->dctx, z->buf, (size_t)size, f.p, f.n);
+	if (ZSTD_isError(got) || got != size)
+		return WH_EDECODE;
+	out->p = z->buf;
+	out->n = got;
+	return WH_OK;
+}
+
+static int dec_ops(struct wh_mp *r, struct wh_msg_zstd *z, struct wh_msg *m)
+{
+	int rc = read_u32(r, &m->flags);
+	if (rc)
+		return rc;
+	if (m->flags & ~(WH_OPS_PUSH | WH_OPS_ZSTD))
+		return WH_EDECODE;
+	if (!(m->flags & WH_OPS_ZSTD))
+		return ops_array(r, m);
+	struct wh_slice frame, ops;
+	struct wh_mp in;
+	if ((rc = wh_mp_read_bin(r, &frame, WH_SYNC_MAX_MSG)) ||
+	    (rc = inflate_ops(z, frame, &ops)))
+		return rc;
+	wh_mp_init(&in, ops.p, ops.n);
+	if ((rc = ops_array(&in, m)))
+		return rc;
+	return wh_mp_left(&in) ? WH_EDECODE : WH_OK;
 }
 
 static int dec_receipt(struct wh_mp *r, struct wh_msg *m)
@@ -232,7 +317,7 @@ static int dec_bye(struct wh_mp *r, struct wh_msg *m)
 	return WH_OK;
 }
 
-static int dec_body(struct wh_mp *r, struct wh_msg *m)
+static int dec_body(struct wh_mp *r, struct wh_msg_zstd *z, struct wh_msg *m)
 {
 	int rc;
 	switch (m->type) {
@@ -265,7 +350,7 @@ static int dec_body(struct wh_mp *r, struct wh_msg *m)
 			return rc;
 		return dec_want(r, m);
 	case WH_MSG_OPS:
-		return dec_ops(r, m);
+		return dec_ops(r, z, m);
 	case WH_MSG_RECEIPT:
 		return dec_receipt(r, m);
 	default:
@@ -273,7 +358,8 @@ static int dec_body(struct wh_mp *r, struct wh_msg *m)
 	}
 }
 
-int wh_msg_decode(const uint8_t *p, size_t n, struct wh_msg *m)
+int wh_msg_decode(const uint8_t *p, size_t n, struct wh_msg_zstd *z,
+		  struct wh_msg *m)
 {
 	memset(m, 0, sizeof *m);
 	if (n > WH_SYNC_MAX_MSG)
@@ -290,7 +376,7 @@ int wh_msg_decode(const uint8_t *p, size_t n, struct wh_msg *m)
 	if (len != msg_len[type])
 		return WH_EDECODE;
 	m->type = (uint8_t)type;
-	if ((rc = dec_body(&r, m)))
+	if ((rc = dec_body(&r, z, m)))
 		return rc;
 	return wh_mp_left(&r) ? WH_EDECODE : WH_OK;
 }
@@ -335,14 +421,15 @@ int wh_msg_receipt_verify(const struct wh_msg *m, const uint8_t pk[WH_PK_BYTES])
 
 /* ---- writers ---- */
 
-void wh_msg_hello(struct wh_buf *b, uint32_t role, const char *path,
-		  const uint8_t salt[WH_MSG_SALT_BYTES], uint64_t count,
-		  const uint8_t digest[WH_ID_BYTES], uint64_t ms)
+void wh_msg_hello(struct wh_buf *b, uint32_t proto_max, uint32_t role,
+		  const char *path, const uint8_t salt[WH_MSG_SALT_BYTES],
+		  uint64_t count, const uint8_t digest[WH_ID_BYTES],
+		  uint64_t ms)
 {
-	wh_mpw_array(b, 9);
+	wh_mpw_array(b, msg_len[WH_MSG_HELLO]);
 	wh_mpw_uint(b, WH_MSG_HELLO);
-	wh_mpw_uint(b, WH_SYNC_PROTO); /* min */
-	wh_mpw_uint(b, WH_SYNC_PROTO); /* max */
+	wh_mpw_uint(b, WH_SYNC_PROTO_MIN);
+	wh_mpw_uint(b, proto_max);
 	wh_mpw_uint(b, role);
 	wh_mpw_cstr(b, path);
 	wh_mpw_bin(b, salt, WH_MSG_SALT_BYTES);
@@ -406,17 +493,88 @@ void wh_msg_want(struct wh_buf *b, const char *scope, uint32_t round,
 	free(tmp);
 }
 
-void wh_msg_ops_begin(struct wh_buf *b, uint32_t flags, uint32_t n)
+static void ops_head(struct wh_buf *b, uint32_t flags)
 {
 	wh_mpw_array(b, msg_len[WH_MSG_OPS]);
 	wh_mpw_uint(b, WH_MSG_OPS);
 	wh_mpw_uint(b, flags);
+}
+
+void wh_msg_ops_begin(struct wh_buf *b, uint32_t flags, uint32_t n)
+{
+	ops_head(b, flags);
 	wh_mpw_array(b, n);
 }
 
 void wh_msg_ops_add(struct wh_buf *b, const uint8_t *op, size_t n)
 {
 	wh_mpw_bin(b, op, n);
+}
+
+void wh_msg_zstd_fini(struct wh_msg_zstd *z)
+{
+	if (!z)
+		return;
+	ZSTD_freeCCtx(z->cctx);
+	ZSTD_freeDCtx(z->dctx);
+	free(z->buf);
+	memset(z, 0, sizeof *z);
+}
+
+/* Compress src into a new buffer if the frame comes out shorter than
+ * max bytes; returns its size, or 0 (send it plain). */
+static size_t deflate_ops(struct wh_msg_zstd *z, const uint8_t *src, size_t n,
+			  size_t max, uint8_t **out)
+{
+	if (!z->cctx) {
+		z->cctx = ZSTD_createCCtx();
+		zstd_oom(z->cctx);
+		/* The frame must declare its content size (the decoder
+		 * insists); that is ZSTD_compress2's default, set anyway. */
+		if (ZSTD_isError(ZSTD_CCtx_setParameter(
+			z->cctx, ZSTD_c_compressionLevel, WH_MSG_ZSTD_LEVEL)) ||
+		    ZSTD_isError(ZSTD_CCtx_setParameter(
+			z->cctx, ZSTD_c_contentSizeFlag, 1))) {
+			ZSTD_freeCCtx(z->cctx);
+			z->cctx = NULL;
+			return 0;
+		}
+	}
+	uint8_t *dst = wh_xmalloc(max);
+	/* A frame that would not fit in max fails with dstSize_tooSmall:
+	 * that is the "does not pay" answer, found without a bound-sized
+	 * buffer. */
+	size_t zn = ZSTD_compress2(z->cctx, dst, max, src, n);
+	if (ZSTD_isError(zn) || zn == 0) {
+		free(dst);
+		return 0;
+	}
+	*out = dst;
+	return zn;
+}
+
+void wh_msg_ops_pack(struct wh_buf *b, uint32_t flags, uint32_t n,
+		     const uint8_t *bins, size_t len, struct wh_msg_zstd *z)
+{
+	size_t at = b->len;
+	flags &= ~WH_OPS_ZSTD;
+	ops_head(b, flags);
+	size_t arr = b->len; /* the array, which is what gets compressed */
+	wh_mpw_array(b, n);
+	wh_buf_append(b, bins, len);
+	size_t alen = b->len - arr;
+	if (!z || alen < WH_MSG_ZSTD_MIN)
+		return;
+	/* Worth it only if the bin of the frame is shorter than the array;
+	 * a bin header takes up to 5 bytes. */
+	uint8_t *frame = NULL;
+	size_t zn = deflate_ops(z, b->p + arr, alen, alen - 5, &frame);
+	if (!zn)
+		return;
+	b->len = at;
+	ops_head(b, flags | WH_OPS_ZSTD);
+	wh_mpw_bin(b, frame, zn);
+	free(frame);
 }
 
 void wh_msg_receipt(struct wh_buf *b, const struct wh_key *key,

@@ -1,9 +1,10 @@
 /*
- * msg.h: the sync protocol's wire messages (protocol version 1), their
- * writers and the one decoder of a peer's bytes.
+ * msg.h: the sync protocol's wire messages (protocol versions 1 and 2),
+ * their writers and the one decoder of a peer's bytes.
  *
  * Every message is one canonical msgpack fixarray whose first element is
- * its type (docs/protocol.md, "Sync protocol, version 1", has the bytes):
+ * its type (docs/protocol.md, "Sync protocol, versions 1 and 2", has the
+ * bytes):
  *
  *   HELLO   [1, proto_min, proto_max, role, path, salt bin16, count,
  *            digest bin32, ms]
@@ -13,6 +14,7 @@
  *   MORE    [4, scope, round, next, how_many]
  *   WANT    [5, scope, round, flags, bin: keys u64le]
  *   OPS     [6, flags, [bin op, ...]]
+ *           [6, flags | WH_OPS_ZSTD, bin: one zstd frame of [bin op, ...]]
  *   RECEIPT [7, bin body, bin sig64]; body = ["whistle-receipt", scope,
  *            count, digest bin32, ms, signer bin32]
  *   BYE     [8, code, text]     ERROR [9, code, text]
@@ -21,8 +23,12 @@
  * it: total size, every length and count against the limits below,
  * paths with wh_path_valid, the packed symbol and key runs, and that
  * nothing trails the message. Slices in a decoded struct point into the
- * message bytes and live as long as they do. Writers cannot fail (OOM
- * aborts) and append to a wh_buf.
+ * message bytes and live as long as they do; the ops of a compressed OPS
+ * message point into the wh_msg_zstd given to the decoder instead (see
+ * there). Writers cannot fail (OOM aborts) and append to a wh_buf.
+ *
+ * Version 2 differs from version 1 only in WH_OPS_ZSTD; the session
+ * (sync.h) sends it only on a link whose HELLOs both offered version 2.
  */
 #ifndef WH_MSG_H
 #define WH_MSG_H
@@ -56,6 +62,13 @@ enum wh_msg_type {
 /* OPS flags */
 #define WH_OPS_SYNC 0u /* answer within a reconciliation */
 #define WH_OPS_PUSH 1u /* new op pushed while the link is up */
+#define WH_OPS_ZSTD 2u /* the ops array is one zstd frame (version 2) */
+
+/* Compress an OPS array only from this many bytes on (smaller batches,
+ * single pushes mostly, gain little and cost a frame header), and only
+ * when the frame is smaller than the array. */
+#define WH_MSG_ZSTD_MIN 512u
+#define WH_MSG_ZSTD_LEVEL 3
 
 /* WANT flags */
 #define WH_WANT_FINAL 1u /* last WANT of the round: answer, then RECEIPT */
@@ -91,20 +104,52 @@ struct wh_msg {
 	char text[WH_MSG_MAX_TEXT + 1];
 };
 
+struct ZSTD_CCtx_s;
+struct ZSTD_DCtx_s;
+
+/*
+ * The zstd working memory of one link: a compression context for the
+ * OPS it sends, a decompression context and the buffer that holds the
+ * ops of the last compressed OPS it decoded. Zero-initialise; the
+ * contexts are made on first use (about 1 MiB to compress, 0.1 MiB to
+ * decompress); wh_msg_zstd_fini releases everything and accepts NULL.
+ * Not thread-safe: one per session.
+ */
+struct wh_msg_zstd {
+	struct ZSTD_CCtx_s *cctx;
+	struct ZSTD_DCtx_s *dctx;
+	uint8_t *buf; /* decompressed ops array of the last message */
+	size_t cap;
+};
+
+void wh_msg_zstd_fini(struct wh_msg_zstd *z);
+
 /*
  * Decode and validate one message of n bytes. Errors: WH_ETOOBIG (over
  * WH_SYNC_MAX_MSG or a limit above), WH_ETRUNC, WH_EDECODE, WH_ECANON,
  * WH_EUTF8, WH_EPATH, WH_EVERSION (unknown type). On success m borrows
- * from p.
+ * from p, and for an OPS message flagged WH_OPS_ZSTD also from z: its
+ * ops (m->data, wh_msg_ops) live until the next wh_msg_decode with the
+ * same z or wh_msg_zstd_fini(z), whichever comes first.
+ *
+ * A compressed OPS is checked before anything is allocated: the bin
+ * must hold exactly one zstd frame (no skippable frame, nothing after
+ * it) that declares its content size, at most WH_SYNC_MAX_MSG
+ * (WH_ETOOBIG past it; so a frame can make the decoder hold no more
+ * than a plain OPS message could). It is decompressed into a buffer of
+ * exactly that size and must fill it; the content is then checked as
+ * the array of a plain OPS. Anything else is WH_EDECODE, as is any
+ * compressed OPS when z is NULL.
  */
-WH_MUST_CHECK int wh_msg_decode(const uint8_t *p, size_t n, struct wh_msg *m);
+WH_MUST_CHECK int wh_msg_decode(const uint8_t *p, size_t n,
+				struct wh_msg_zstd *z, struct wh_msg *m);
 
 /* The symbols of a decoded SYMBOLS message: out has m->n entries. */
 void wh_msg_symbols(const struct wh_msg *m, struct wh_riblt_sym *out);
 /* Key i (< m->n) of a decoded WANT message. */
 uint64_t wh_msg_key(const struct wh_msg *m, uint32_t i);
 /* The ops of a decoded OPS message: out has m->n entries, borrowing
- * from the message. */
+ * from the message (or from the decoder's wh_msg_zstd, see above). */
 void wh_msg_ops(const struct wh_msg *m, struct wh_slice *out);
 /* WH_OK if the receipt was signed by pk, else WH_ESIG. */
 WH_MUST_CHECK int wh_msg_receipt_verify(const struct wh_msg *m,
@@ -112,9 +157,11 @@ WH_MUST_CHECK int wh_msg_receipt_verify(const struct wh_msg *m,
 
 /* ---- writers ---- */
 
-void wh_msg_hello(struct wh_buf *b, uint32_t role, const char *path,
-		  const uint8_t salt[WH_MSG_SALT_BYTES], uint64_t count,
-		  const uint8_t digest[WH_ID_BYTES], uint64_t ms);
+/* HELLO offering protocol versions WH_SYNC_PROTO_MIN .. proto_max. */
+void wh_msg_hello(struct wh_buf *b, uint32_t proto_max, uint32_t role,
+		  const char *path, const uint8_t salt[WH_MSG_SALT_BYTES],
+		  uint64_t count, const uint8_t digest[WH_ID_BYTES],
+		  uint64_t ms);
 void wh_msg_digest(struct wh_buf *b, const char *scope, uint32_t round,
 		   uint64_t count, const uint8_t digest[WH_ID_BYTES]);
 void wh_msg_symbols_write(struct wh_buf *b, const char *scope,
@@ -124,9 +171,18 @@ void wh_msg_more(struct wh_buf *b, const char *scope, uint32_t round,
 		 uint64_t next, uint32_t how_many);
 void wh_msg_want(struct wh_buf *b, const char *scope, uint32_t round,
 		 uint32_t flags, const uint64_t *keys, size_t n);
-/* OPS in two steps: begin with the number of ops, then each op. */
+/* A plain OPS in two steps: begin with the number of ops, then each op. */
 void wh_msg_ops_begin(struct wh_buf *b, uint32_t flags, uint32_t n);
 void wh_msg_ops_add(struct wh_buf *b, const uint8_t *op, size_t n);
+/*
+ * A whole OPS of n ops whose bins (each written by wh_msg_ops_add) are
+ * the len bytes at bins. With z, as one zstd frame (flag WH_OPS_ZSTD
+ * added) if the array is at least WH_MSG_ZSTD_MIN bytes and the frame
+ * comes out smaller; else, and always without z, plain. Pass z only
+ * for a peer that reads version 2.
+ */
+void wh_msg_ops_pack(struct wh_buf *b, uint32_t flags, uint32_t n,
+		     const uint8_t *bins, size_t len, struct wh_msg_zstd *z);
 /* A RECEIPT signed by key. */
 void wh_msg_receipt(struct wh_buf *b, const struct wh_key *key,
 		    const char *scope, uint64_t count,

@@ -173,6 +173,17 @@ void sync_queue_clear(struct wh_sync *s)
 	s->qh = s->qn = s->qbytes = 0;
 }
 
+/* An OPS message of n ops (bins as wh_msg_ops_add wrote them) into
+ * out: compressed when the link speaks version 2 and it pays. Batches
+ * are cut by raw size, so WH_SYNC_BATCH_BYTES bounds what the peer
+ * decompresses as well as what it ingests per transaction. */
+void sync_ops_msg(struct wh_sync *s, uint32_t flags, uint32_t n,
+		  const struct wh_buf *bins, struct wh_buf *out)
+{
+	struct wh_msg_zstd *z = s->proto >= WH_SYNC_PROTO_ZSTD ? &s->z : NULL;
+	wh_msg_ops_pack(out, flags, n, bins->p, bins->len, z);
+}
+
 /* One OPS message of the next pending ops, up to WH_SYNC_BATCH_BYTES
  * (a single larger op goes alone). Ops gone from the store are skipped. */
 static int build_ops_batch(struct wh_sync *s)
@@ -199,8 +210,7 @@ static int build_ops_batch(struct wh_sync *s)
 		s->ppos++;
 	}
 	if (cnt) {
-		wh_msg_ops_begin(&msg, WH_OPS_SYNC, cnt);
-		wh_buf_append(&msg, ops.p, ops.len);
+		sync_ops_msg(s, WH_OPS_SYNC, cnt, &ops, &msg);
 		sync_enqueue(s, &msg);
 		s->stats.ops_out += cnt;
 	}

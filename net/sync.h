@@ -5,9 +5,11 @@
  * store through struct wh_sync_io (tests plug in their own). It is pure
  * enough to run two sessions back to back in one process.
  *
- * Protocol version 1 (docs/protocol.md has the bytes):
+ * Protocol versions 1 and 2 (docs/protocol.md has the bytes):
  *   - On link up both sides send HELLO: protocol versions, role, path,
- *     a per-session salt, and the digest of their own scope.
+ *     a per-session salt, and the digest of their own scope. The link
+ *     speaks the highest version both offer; version 2 only adds OPS
+ *     batches compressed with zstd, sent when they come out smaller.
  *   - The shared scope is the narrower of the two paths when one holds
  *     the other; disjoint scopes share nothing (the link stays idle).
  *   - The side with the wider scope compares the narrower side's digest
@@ -42,7 +44,9 @@
 #include "op.h"
 #include "wh.h"
 
-#define WH_SYNC_PROTO 1
+#define WH_SYNC_PROTO_MIN 1  /* oldest version this agent speaks */
+#define WH_SYNC_PROTO_MAX 2  /* newest: 1 + zstd-compressed OPS */
+#define WH_SYNC_PROTO_ZSTD 2 /* first version with WH_OPS_ZSTD */
 #define WH_SYNC_MAX_MSG (4u << 20)     /* largest message either side sends */
 #define WH_SYNC_BATCH_BYTES (256u << 10) /* ops per OPS message, by size */
 #define WH_SYNC_DIGEST_INTERVAL_MS 30000u
@@ -95,6 +99,10 @@ struct wh_sync_self {
 	enum wh_role role;
 	const char *path; /* jurisdiction; copied */
 	uint32_t digest_interval_ms; /* 0: WH_SYNC_DIGEST_INTERVAL_MS */
+	/* Newest protocol version to offer, WH_SYNC_PROTO_MIN ..
+	 * WH_SYNC_PROTO_MAX; 0: WH_SYNC_PROTO_MAX. 1 turns compression
+	 * off (tests use it to play an agent that predates it). */
+	uint32_t proto_max;
 };
 
 struct wh_sync_stats {
@@ -110,6 +118,7 @@ struct wh_sync_state {
 	char scope[WH_PATH_MAX + 1]; /* shared scope; "" if none */
 	char peer_path[WH_PATH_MAX + 1];
 	enum wh_role peer_role;
+	uint32_t proto;            /* version the link speaks (0: no HELLO) */
 	int in_sync;               /* last reconciliation ended equal */
 	uint64_t last_sync_ms;     /* when it did (0: never) */
 	uint64_t peer_count;       /* ops the peer held in scope, last heard */

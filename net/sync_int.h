@@ -48,6 +48,7 @@ struct wh_sync {
 	enum wh_role role;
 	char path[WH_PATH_MAX + 1];
 	uint32_t interval;
+	uint32_t proto_max; /* newest version we offer */
 	uint8_t peer_pk[WH_PK_BYTES];
 
 	/* link */
@@ -55,6 +56,7 @@ struct wh_sync {
 	char scope[WH_PATH_MAX + 1];
 	char peer_path[WH_PATH_MAX + 1];
 	enum wh_role peer_role;
+	uint32_t proto; /* the link's version: newest both offer; 0 = none */
 	uint64_t peer_hello_count; /* peer's count of its own scope */
 	uint8_t my_salt[WH_MSG_SALT_BYTES], salt[WH_MSG_SALT_BYTES];
 
@@ -70,6 +72,7 @@ struct wh_sync {
 	uint64_t expect_end; /* symbols the client expects before asking */
 
 	/* out */
+	struct wh_msg_zstd z; /* both ways; compresses only if proto >= 2 */
 	struct qmsg *q;
 	size_t qh, qn, qcap, qbytes;
 	uint8_t (*pend)[WH_ID_BYTES]; /* ops to send, in order */
@@ -91,6 +94,8 @@ struct wh_sync {
 
 
 uint64_t sync_now_ms(struct wh_sync *s);
+void sync_ops_msg(struct wh_sync *s, uint32_t flags, uint32_t n,
+		  const struct wh_buf *bins, struct wh_buf *out);
 void sync_round_reset(struct wh_sync *s);
 int sync_flush(struct wh_sync *s);
 void sync_enqueue(struct wh_sync *s, struct wh_buf *b);

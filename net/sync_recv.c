@@ -5,6 +5,7 @@
  */
 #include "sync_int.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,13 +13,21 @@
 
 static int on_hello(struct wh_sync *s, const struct wh_msg *m)
 {
-	if (m->proto_max < WH_SYNC_PROTO || m->proto_min > WH_SYNC_PROTO) {
-		sync_send_error(s, WH_EVERSION, "this agent speaks protocol 1");
+	if (m->proto_max < WH_SYNC_PROTO_MIN || m->proto_min > s->proto_max) {
+		char text[64];
+		snprintf(text, sizeof text,
+			 "this agent speaks protocol versions %u to %u",
+			 WH_SYNC_PROTO_MIN, (unsigned)s->proto_max);
+		sync_send_error(s, WH_EVERSION, text);
 		s->hello_done = 0;
+		s->proto = 0;
 		return sync_flush(s);
 	}
 	int again = s->hello_done;
 	sync_round_reset(s);
+	/* The newest version both offer. A version-1 agent checks only
+	 * that 1 lies in our range, so offering 2 costs it nothing. */
+	s->proto = m->proto_max < s->proto_max ? m->proto_max : s->proto_max;
 	memcpy(s->peer_path, m->path, sizeof s->peer_path);
 	s->peer_role = m->role <= WH_ROLE_OTHER ? (enum wh_role)m->role
 						: WH_ROLE_OTHER;
@@ -41,7 +50,8 @@ static int on_hello(struct wh_sync *s, const struct wh_msg *m)
 		if (rc != WH_OK)
 			return rc;
 		struct wh_buf b = {0};
-		wh_msg_hello(&b, s->role, s->path, s->my_salt, cnt, dig, now);
+		wh_msg_hello(&b, s->proto_max, s->role, s->path, s->my_salt,
+			     cnt, dig, now);
 		sync_enqueue(s, &b);
 	}
 	if (!s->scope[0])
@@ -251,7 +261,9 @@ int wh_sync_new(const struct wh_sync_io *io, const struct wh_sync_self *self,
 	    !io->digest || !io->each_id || !io->get_op || !io->ingest ||
 	    !io->send || !io->now_ms || !io->random ||
 	    !wh_path_valid(self->path, strlen(self->path)) ||
-	    (unsigned)self->role > WH_ROLE_OTHER)
+	    (unsigned)self->role > WH_ROLE_OTHER ||
+	    self->proto_max > WH_SYNC_PROTO_MAX ||
+	    (self->proto_max && self->proto_max < WH_SYNC_PROTO_MIN))
 		return WH_EINVAL;
 	struct wh_sync *s = wh_xcalloc(1, sizeof *s);
 	s->io = *io;
@@ -260,6 +272,7 @@ int wh_sync_new(const struct wh_sync_io *io, const struct wh_sync_self *self,
 	memcpy(s->path, self->path, strlen(self->path) + 1);
 	s->interval = self->digest_interval_ms ? self->digest_interval_ms
 					       : WH_SYNC_DIGEST_INTERVAL_MS;
+	s->proto_max = self->proto_max ? self->proto_max : WH_SYNC_PROTO_MAX;
 	memcpy(s->peer_pk, peer_pk, WH_PK_BYTES);
 	*out = s;
 	return WH_OK;
@@ -272,6 +285,7 @@ void wh_sync_free(struct wh_sync *s)
 	sync_round_reset(s);
 	sync_queue_clear(s);
 	free(s->q);
+	wh_msg_zstd_fini(&s->z);
 	free(s);
 }
 
@@ -282,6 +296,7 @@ int wh_sync_start(struct wh_sync *s)
 	sync_round_reset(s);
 	sync_queue_clear(s); /* what was queued belonged to the old link */
 	s->hello_done = 0;
+	s->proto = 0; /* until the peer's HELLO says what it reads */
 	s->in_sync = 0;
 	s->scope[0] = '\0';
 	s->round = 0;
@@ -291,7 +306,8 @@ int wh_sync_start(struct wh_sync *s)
 		return rc;
 	uint64_t now = sync_now_ms(s);
 	struct wh_buf b = {0};
-	wh_msg_hello(&b, s->role, s->path, s->my_salt, cnt, dig, now);
+	wh_msg_hello(&b, s->proto_max, s->role, s->path, s->my_salt, cnt, dig,
+		     now);
 	sync_enqueue(s, &b);
 	s->next_digest_ms = now + s->interval;
 	return sync_flush(s);
@@ -302,7 +318,9 @@ int wh_sync_recv(struct wh_sync *s, const uint8_t *msg, size_t n)
 	struct wh_msg m;
 	s->stats.msgs_in++;
 	s->stats.bytes_in += n;
-	if (wh_msg_decode(msg, n, &m) != WH_OK)
+	/* Compressed OPS are decoded on any link: a peer that sends them
+	 * unasked gains nothing, and they pass the same checks. */
+	if (wh_msg_decode(msg, n, &s->z, &m) != WH_OK)
 		return sync_strike(s);
 	if (m.type == WH_MSG_HELLO)
 		return on_hello(s, &m);
@@ -368,8 +386,7 @@ static void push_batch(struct wh_sync *s, struct wh_buf *ops, uint32_t *cnt)
 		return;
 	if (s->qbytes + ops->len <= QUEUE_MAX_BYTES) {
 		struct wh_buf b = {0};
-		wh_msg_ops_begin(&b, WH_OPS_PUSH, *cnt);
-		wh_buf_append(&b, ops->p, ops->len);
+		sync_ops_msg(s, WH_OPS_PUSH, *cnt, ops, &b);
 		sync_enqueue(s, &b);
 		s->stats.ops_out += *cnt;
 	} /* else: the transport is far behind; anti-entropy catches up */
@@ -411,6 +428,7 @@ void wh_sync_get_state(const struct wh_sync *s, struct wh_sync_state *st)
 	memcpy(st->scope, s->scope, sizeof st->scope);
 	memcpy(st->peer_path, s->peer_path, sizeof st->peer_path);
 	st->peer_role = s->peer_role;
+	st->proto = s->proto;
 	st->in_sync = s->in_sync;
 	st->last_sync_ms = s->last_sync_ms;
 	st->peer_count = s->peer_count;

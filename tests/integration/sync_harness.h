@@ -14,7 +14,9 @@
  * latencies (a round trip is two). Faults: drop every message after the
  * k-th; make send return WH_EBUSY now and then; per-direction byte and
  * message counts; ops_seen counts every op carried in OPS messages per
- * op id (to prove nothing was sent twice).
+ * op id (to prove nothing was sent twice); zops counts the OPS messages
+ * that went compressed. A node's proto_max (0: newest) is what its
+ * sessions offer, so a node can play an agent that predates zstd.
  */
 #ifndef WH_SYNC_HARNESS_H
 #define WH_SYNC_HARNESS_H
@@ -46,6 +48,7 @@ struct sh_node {
 	struct wh_key *key;
 	const char *path;
 	enum wh_role role;
+	uint32_t proto_max;
 };
 
 struct sh_msg {
@@ -63,7 +66,9 @@ struct sh_end {
 	struct sh_msg *q; /* messages to the peer */
 	size_t qn, qcap;
 	uint64_t rng;
-	uint64_t bytes, msgs, ops_bytes; /* sent */
+	uint64_t bytes, msgs, ops_bytes; /* sent; ops_bytes uncompressed */
+	uint64_t zops;                   /* OPS messages sent compressed */
+	struct wh_msg_zstd z;            /* to decode what it sends */
 	unsigned busy_pct;               /* chance of WH_EBUSY per send */
 	struct wh_sync *relay[4];        /* push what we ingest to these */
 	int nrelay;
@@ -289,12 +294,13 @@ static inline int sh_send(void *ctx, const uint8_t *msg, size_t n)
 	e->msgs++;
 	int lost = l->drop_after && l->sent_total > l->drop_after;
 	struct wh_msg m;
-	int dec = wh_msg_decode(msg, n, &m) == WH_OK;
+	int dec = wh_msg_decode(msg, n, &e->z, &m) == WH_OK;
 	if (dec && getenv("WH_TRACE"))
 		fprintf(stderr, "%p: type %u n %u first %" PRIu64 " %zu bytes\n",
 			(void *)e, m.type, m.n, m.first, n);
 	if (dec && m.type == WH_MSG_OPS) {
 		e->ops_bytes += m.data.n;
+		e->zops += (m.flags & WH_OPS_ZSTD) != 0;
 		if (l->track && !lost) {
 			struct wh_slice *ops = wh_xmalloc(m.n * sizeof *ops);
 			wh_msg_ops(&m, ops);
@@ -351,7 +357,8 @@ static inline void sh_end_init(struct sh_end *e, struct sh_link *l,
 	struct wh_sync_self self = {.key = me->key,
 				    .role = me->role,
 				    .path = me->path,
-				    .digest_interval_ms = interval};
+				    .digest_interval_ms = interval,
+				    .proto_max = me->proto_max};
 	e->node = me;
 	e->link = l;
 	e->rng = seed;
@@ -384,6 +391,8 @@ static inline void sh_link_fini(struct sh_link *l)
 	free(l->b.q);
 	wh_sync_free(l->a.s);
 	wh_sync_free(l->b.s);
+	wh_msg_zstd_fini(&l->a.z);
+	wh_msg_zstd_fini(&l->b.z);
 	memset(l, 0, sizeof *l);
 }
 

@@ -9,7 +9,10 @@
  * station -> hub -> district chain relays pushes; an interrupted sync
  * resumes without sending any op twice; garbage, forged and
  * out-of-scope input is refused and counted while the session keeps
- * working; receipts are verified. Seed printed; WH_QUICK=1 scales down.
+ * working; receipts are verified; OPS go compressed (sync answers and
+ * pushes) between two current agents, and plain to and from an agent
+ * that offers only protocol version 1. Seed printed; WH_QUICK=1 scales
+ * down.
  */
 #include "integration/sync_harness.h"
 
@@ -556,6 +559,75 @@ static void test_empty(void)
 	}
 }
 
+/* Every op of x as slices over d (the caller frees both). */
+static size_t all_ops(struct sh_node *x, struct wh_buf *d,
+		      struct wh_slice **v)
+{
+	sh_dump(x->st, NULL, d);
+	return sh_slices(d, v);
+}
+
+/* x holds cases, y others; sync, then x pushes everything it holds.
+ * y_proto is what y offers (1: an agent from before compression). */
+static void zstd_pair(uint32_t y_proto)
+{
+	struct sh_node x, y;
+	struct sh_link l;
+	sh_node_open(&x, P_COMM, WH_ROLE_STATION, NULL);
+	sh_node_open(&y, P_COMM, WH_ROLE_STATION, NULL);
+	y.proto_max = y_proto;
+	sh_author_cases(&x, "XJK-ZDY", P_COMM, 60, 3, NULL);
+	sh_author_cases(&y, "XJK-SJF", P_COMM, 40, 2, NULL);
+	sh_link_init(&l, &x, &y, rng);
+	sh_start(&l);
+	(void)sh_pump(&l);
+	CHECK(sh_same_digest(x.st, y.st, NULL));
+	both_in_sync(&l);
+	struct wh_sync_state sa, sb;
+	wh_sync_get_state(l.a.s, &sa);
+	wh_sync_get_state(l.b.s, &sb);
+	uint32_t want = y_proto ? y_proto : WH_SYNC_PROTO_MAX;
+	CHECK_EQ(sa.proto, want);
+	CHECK_EQ(sb.proto, want);
+	uint64_t za = l.a.zops, zb = l.b.zops;
+	/* live pushes: everything x holds, in batches that pay */
+	struct wh_buf d = {0};
+	struct wh_slice *v;
+	size_t n = all_ops(&x, &d, &v);
+	REQUIRE(wh_sync_push(l.a.s, v, n) == WH_OK);
+	(void)sh_pump(&l);
+	uint64_t pushed = l.a.zops - za;
+	printf("zstd, y offers %u: sync %" PRIu64 " / %" PRIu64
+	       " compressed OPS; push %" PRIu64 "; bytes %" PRIu64
+	       " / %" PRIu64 " for ops %" PRIu64 " / %" PRIu64 "\n",
+	       (unsigned)want, za, zb, pushed, l.a.bytes, l.b.bytes,
+	       l.a.ops_bytes, l.b.ops_bytes);
+	if (want >= WH_SYNC_PROTO_ZSTD) {
+		CHECK(za > 0 && zb > 0); /* answers both ways */
+		CHECK(pushed > 0);
+		CHECK(l.a.bytes < l.a.ops_bytes);
+	} else {
+		/* an agent that never offered version 2 gets none, and
+		 * sends none */
+		CHECK_EQ(l.a.zops + l.b.zops, 0);
+		CHECK(l.a.bytes > l.a.ops_bytes);
+	}
+	wh_sync_get_state(l.b.s, &sb);
+	CHECK_EQ(sb.stats.dropped, 0);
+	CHECK(sh_same_digest(x.st, y.st, NULL));
+	free(v);
+	wh_buf_fini(&d);
+	sh_link_fini(&l);
+	sh_node_close(&x);
+	sh_node_close(&y);
+}
+
+static void test_zstd(void)
+{
+	zstd_pair(0);
+	zstd_pair(1);
+}
+
 int main(void)
 {
 	rng = wh_test_seed("test_sync_pair");
@@ -572,5 +644,6 @@ int main(void)
 	test_garbage();
 	test_disjoint();
 	test_empty();
+	test_zstd();
 	return wh_test_done("test_sync_pair");
 }

@@ -6,7 +6,10 @@
  *   garbage   COUNT messages of random bytes
  *   trunc     COUNT valid HELLOs cut short at random points
  *   huge      COUNT small messages whose msgpack length prefixes claim
- *             gigabytes (array, bin and str headers)
+ *             gigabytes (array, bin and str headers), or whose
+ *             compressed OPS frame claims a terabyte or 4 MiB + 1, and
+ *             a zstd bomb: 4 MiB of zeros in a few hundred bytes, which
+ *             the agent may inflate (the limit) but must then refuse
  *   oversize  one message past the agent's ZMQ_MAXMSGSIZE (libzmq must
  *             drop the connection)
  *   forged    a proper HELLO, then COUNT OPS messages each carrying an op
@@ -27,6 +30,7 @@
  * by ZAP, or nobody there), 2 on usage errors.
  */
 #include "key.h"
+#include "mp.h"
 #include "msg.h"
 #include "op.h"
 #include "sync.h"
@@ -34,6 +38,7 @@
 
 #include <sodium.h>
 #include <zmq.h>
+#include <zstd.h>
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,10 +108,29 @@ static void hello(void *s, const char *path, unsigned *sent)
 	uint8_t salt[WH_MSG_SALT_BYTES], dig[WH_ID_BYTES] = {0};
 	randombytes_buf(salt, sizeof salt);
 	struct wh_buf b = {0};
-	wh_msg_hello(&b, WH_ROLE_STATION, path, salt, 0, dig,
-		     wh_clock_realtime(NULL));
+	wh_msg_hello(&b, WH_SYNC_PROTO_MAX, WH_ROLE_STATION, path, salt, 0,
+		     dig, wh_clock_realtime(NULL));
 	send_buf(s, &b, sent);
 	wh_buf_fini(&b);
+}
+
+/* An OPS (push, zstd) whose frame holds n zero bytes: a bomb. */
+static void zstd_zeros(size_t n, struct wh_buf *out)
+{
+	uint8_t *zeros = wh_xcalloc(n, 1);
+	size_t cap = ZSTD_compressBound(n);
+	uint8_t *frame = wh_xmalloc(cap);
+	size_t fn = ZSTD_compress(frame, cap, zeros, n, 19);
+	if (ZSTD_isError(fn)) {
+		fprintf(stderr, "wh_badpeer: cannot make a zstd frame\n");
+		exit(1);
+	}
+	wh_mpw_array(out, 3);
+	wh_mpw_uint(out, WH_MSG_OPS);
+	wh_mpw_uint(out, WH_OPS_PUSH | WH_OPS_ZSTD);
+	wh_mpw_bin(out, frame, fn);
+	free(zeros);
+	free(frame);
 }
 
 /* A validly signed create op for case CODE-seq at path. */
@@ -203,8 +227,8 @@ int main(int argc, char **argv)
 		}
 	} else if (!strcmp(mode, "trunc")) {
 		uint8_t salt[WH_MSG_SALT_BYTES] = {0}, dig[WH_ID_BYTES] = {0};
-		wh_msg_hello(&b, WH_ROLE_STATION, path, salt, 1, dig,
-			     wh_clock_realtime(NULL));
+		wh_msg_hello(&b, WH_SYNC_PROTO_MAX, WH_ROLE_STATION, path,
+			     salt, 1, dig, wh_clock_realtime(NULL));
 		size_t full = b.len;
 		for (unsigned i = 0; i < count; i++) {
 			b.len = 1 + randombytes_uniform((uint32_t)full - 1);
@@ -223,11 +247,29 @@ int main(int argc, char **argv)
 			{0x99, 0x01, 0x01, 0x01, 0x00, 0xdb, 0xff, 0xff, 0xff,
 			 0xff, 0x61},
 		};
+		/* compressed OPS: a frame header that declares 2^40
+		 * bytes (then one empty last block), 4 MiB + 1 of zeros,
+		 * and 4 MiB of zeros, the most a frame may declare */
+		static const uint8_t tera[] = {
+			0x93, 0x06, 0x03, 0xc4, 0x10, 0x28, 0xb5, 0x2f, 0xfd,
+			0xe0, 0x00, 0x00, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00,
+			0x01, 0x00, 0x00};
+		struct wh_buf zb[3] = {{0}, {0}, {0}};
+		wh_buf_append(&zb[0], tera, sizeof tera);
+		zstd_zeros(WH_SYNC_MAX_MSG + 1, &zb[1]);
+		zstd_zeros(WH_SYNC_MAX_MSG, &zb[2]);
 		for (unsigned i = 0; i < count; i++) {
 			wh_buf_reset(&b);
-			wh_buf_append(&b, heads[i % 4], sizeof heads[0]);
+			if (i % 7 < 4)
+				wh_buf_append(&b, heads[i % 7],
+					      sizeof heads[0]);
+			else
+				wh_buf_append(&b, zb[i % 7 - 4].p,
+					      zb[i % 7 - 4].len);
 			send_buf(s, &b, &sent);
 		}
+		for (int k = 0; k < 3; k++)
+			wh_buf_fini(&zb[k]);
 	} else if (!strcmp(mode, "oversize")) {
 		size_t n = WH_SYNC_MAX_MSG + (1u << 20);
 		wh_buf_reserve(&b, n);

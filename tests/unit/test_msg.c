@@ -37,8 +37,8 @@ static void make_all(struct sample *s)
 	uint64_t keys[3] = {1, 0x8000000000000000ull, 42};
 	int k = 0;
 	memset(s, 0, NMSG * sizeof *s);
-	wh_msg_hello(&s[k].b, WH_ROLE_STREET, "xicheng/xinjiekou", salt, 7,
-		     dig, 1790000000000ull);
+	wh_msg_hello(&s[k].b, WH_SYNC_PROTO_MAX, WH_ROLE_STREET,
+		     "xicheng/xinjiekou", salt, 7, dig, 1790000000000ull);
 	s[k++].type = WH_MSG_HELLO;
 	wh_msg_digest(&s[k].b, scope, 3, 1000, dig);
 	s[k++].type = WH_MSG_DIGEST;
@@ -77,20 +77,21 @@ static void test_roundtrip(struct sample *s)
 	for (size_t i = 0; i < sizeof dig; i++)
 		dig[i] = (uint8_t)(0xa0 + i);
 	for (int i = 0; i < NMSG; i++) {
-		int rc = wh_msg_decode(s[i].b.p, s[i].b.len, &m);
+		int rc = wh_msg_decode(s[i].b.p, s[i].b.len, NULL, &m);
 		CHECK_EQ(rc, WH_OK);
 		CHECK_EQ(m.type, s[i].type);
 	}
-	REQUIRE(wh_msg_decode(s[0].b.p, s[0].b.len, &m) == WH_OK);
+	REQUIRE(wh_msg_decode(s[0].b.p, s[0].b.len, NULL, &m) == WH_OK);
 	CHECK(!strcmp(m.path, "xicheng/xinjiekou"));
 	CHECK_EQ(m.role, WH_ROLE_STREET);
 	CHECK_EQ(m.count, 7);
-	CHECK_EQ(m.proto_min, 1);
+	CHECK_EQ(m.proto_min, WH_SYNC_PROTO_MIN);
+	CHECK_EQ(m.proto_max, WH_SYNC_PROTO_MAX);
 	CHECK(!memcmp(m.digest, dig, WH_ID_BYTES));
 	CHECK_EQ(m.salt[15], 15);
 	CHECK_EQ(m.ms, 1790000000000ull);
 
-	REQUIRE(wh_msg_decode(s[2].b.p, s[2].b.len, &m) == WH_OK);
+	REQUIRE(wh_msg_decode(s[2].b.p, s[2].b.len, NULL, &m) == WH_OK);
 	struct wh_riblt_sym got[5];
 	CHECK_EQ(m.n, 5);
 	CHECK_EQ(m.first, 16);
@@ -100,19 +101,19 @@ static void test_roundtrip(struct sample *s)
 	CHECK(got[3].count == INT64_MIN && got[4].count == INT64_MAX);
 	CHECK(got[0].key == 1 && got[0].check == 2 && got[0].count == 3);
 
-	REQUIRE(wh_msg_decode(s[3].b.p, s[3].b.len, &m) == WH_OK);
+	REQUIRE(wh_msg_decode(s[3].b.p, s[3].b.len, NULL, &m) == WH_OK);
 	CHECK(m.first == 21 && m.n == 32);
-	REQUIRE(wh_msg_decode(s[4].b.p, s[4].b.len, &m) == WH_OK);
+	REQUIRE(wh_msg_decode(s[4].b.p, s[4].b.len, NULL, &m) == WH_OK);
 	CHECK(m.n == 3 && wh_msg_key(&m, 1) == 0x8000000000000000ull &&
 	      m.flags == WH_WANT_FINAL);
-	REQUIRE(wh_msg_decode(s[6].b.p, s[6].b.len, &m) == WH_OK);
+	REQUIRE(wh_msg_decode(s[6].b.p, s[6].b.len, NULL, &m) == WH_OK);
 	struct wh_slice ops[2];
 	CHECK_EQ(m.n, 2);
 	CHECK_EQ(m.flags, WH_OPS_PUSH);
 	wh_msg_ops(&m, ops);
 	CHECK(ops[1].n == 7 && !memcmp(ops[1].p, "op-two!", 7));
 
-	REQUIRE(wh_msg_decode(s[8].b.p, s[8].b.len, &m) == WH_OK);
+	REQUIRE(wh_msg_decode(s[8].b.p, s[8].b.len, NULL, &m) == WH_OK);
 	CHECK(!strcmp(m.scope, scope));
 	CHECK_EQ(m.count, 1000);
 	CHECK_EQ(wh_msg_receipt_verify(&m, key->pk), WH_OK);
@@ -125,10 +126,10 @@ static void test_roundtrip(struct sample *s)
 	struct wh_op op;
 	CHECK(wh_op_decode(m.body.p, m.body.n, &op) != WH_OK);
 
-	REQUIRE(wh_msg_decode(s[10].b.p, s[10].b.len, &m) == WH_OK);
+	REQUIRE(wh_msg_decode(s[10].b.p, s[10].b.len, NULL, &m) == WH_OK);
 	CHECK_EQ(m.code, WH_EVERSION);
 	CHECK(!strcmp(m.text, "版本不对 version"));
-	REQUIRE(wh_msg_decode(s[11].b.p, s[11].b.len, &m) == WH_OK);
+	REQUIRE(wh_msg_decode(s[11].b.p, s[11].b.len, NULL, &m) == WH_OK);
 	CHECK_EQ(strlen(m.text), WH_MSG_MAX_TEXT);
 }
 
@@ -172,7 +173,7 @@ static void test_mutations(struct sample *s)
 		for (size_t k = 0; k < b->len; k++) {
 			uint8_t *cut = wh_xmalloc(k ? k : 1);
 			memcpy(cut, b->p, k);
-			int rc = wh_msg_decode(cut, k, &m);
+			int rc = wh_msg_decode(cut, k, NULL, &m);
 			CHECK(rc != WH_OK);
 			free(cut);
 		}
@@ -180,14 +181,14 @@ static void test_mutations(struct sample *s)
 		uint8_t *more = wh_xmalloc(b->len + 1);
 		memcpy(more, b->p, b->len);
 		more[b->len] = 0;
-		CHECK(wh_msg_decode(more, b->len + 1, &m) != WH_OK);
+		CHECK(wh_msg_decode(more, b->len + 1, NULL, &m) != WH_OK);
 		free(more);
 		/* every single bit flip */
 		uint8_t *p = wh_xmalloc(b->len);
 		for (size_t k = 0; k < b->len * 8; k++) {
 			memcpy(p, b->p, b->len);
 			p[k / 8] ^= (uint8_t)(1u << (k % 8));
-			if (wh_msg_decode(p, b->len, &m) == WH_OK) {
+			if (wh_msg_decode(p, b->len, NULL, &m) == WH_OK) {
 				check_valid(&m, b->len);
 				accepted++;
 			} else {
@@ -200,7 +201,7 @@ static void test_mutations(struct sample *s)
 			for (int j = 0; j < 3; j++)
 				p[wh_test_below(&rng, b->len)] =
 				    (uint8_t)wh_test_rand(&rng);
-			if (wh_msg_decode(p, b->len, &m) == WH_OK)
+			if (wh_msg_decode(p, b->len, NULL, &m) == WH_OK)
 				check_valid(&m, b->len);
 		}
 		free(p);
@@ -216,61 +217,62 @@ static void test_limits(void)
 	uint8_t dig[WH_ID_BYTES] = {0};
 	/* oversized message */
 	uint8_t *big = wh_xcalloc(WH_SYNC_MAX_MSG + 1, 1);
-	CHECK_EQ(wh_msg_decode(big, WH_SYNC_MAX_MSG + 1, &m), WH_ETOOBIG);
+	CHECK_EQ(wh_msg_decode(big, WH_SYNC_MAX_MSG + 1, NULL, &m),
+		 WH_ETOOBIG);
 	free(big);
 	/* huge declared array and bin lengths */
 	static const uint8_t a[] = {0xdd, 0xff, 0xff, 0xff, 0xff, 0x06};
-	CHECK(wh_msg_decode(a, sizeof a, &m) != WH_OK);
+	CHECK(wh_msg_decode(a, sizeof a, NULL, &m) != WH_OK);
 	static const uint8_t o[] = {0x93, 0x06, 0x00, 0xdd, 0x00,
 				    0x01, 0x00, 0x00, 0xc4};
-	CHECK(wh_msg_decode(o, sizeof o, &m) != WH_OK);
+	CHECK(wh_msg_decode(o, sizeof o, NULL, &m) != WH_OK);
 	static const uint8_t bn[] = {0x93, 0x06, 0x00, 0x91, 0xc6,
 				     0xff, 0xff, 0xff, 0xff, 0x00};
-	CHECK(wh_msg_decode(bn, sizeof bn, &m) != WH_OK);
+	CHECK(wh_msg_decode(bn, sizeof bn, NULL, &m) != WH_OK);
 	/* unknown type, type 0, wrong arity */
 	static const uint8_t t[] = {0x91, 0x0a};
-	CHECK_EQ(wh_msg_decode(t, sizeof t, &m), WH_EVERSION);
+	CHECK_EQ(wh_msg_decode(t, sizeof t, NULL, &m), WH_EVERSION);
 	static const uint8_t t0[] = {0x91, 0x00};
-	CHECK_EQ(wh_msg_decode(t0, sizeof t0, &m), WH_EVERSION);
+	CHECK_EQ(wh_msg_decode(t0, sizeof t0, NULL, &m), WH_EVERSION);
 	static const uint8_t ar[] = {0x92, 0x08, 0x00};
-	CHECK_EQ(wh_msg_decode(ar, sizeof ar, &m), WH_EDECODE);
+	CHECK_EQ(wh_msg_decode(ar, sizeof ar, NULL, &m), WH_EDECODE);
 	/* MORE asking for too much, or nothing */
 	wh_msg_more(&b, scope, 1, 0, WH_MSG_MAX_MORE + 1);
-	CHECK_EQ(wh_msg_decode(b.p, b.len, &m), WH_ETOOBIG);
+	CHECK_EQ(wh_msg_decode(b.p, b.len, NULL, &m), WH_ETOOBIG);
 	wh_buf_reset(&b);
 	wh_msg_more(&b, scope, 1, 0, 0);
-	CHECK(wh_msg_decode(b.p, b.len, &m) != WH_OK);
+	CHECK(wh_msg_decode(b.p, b.len, NULL, &m) != WH_OK);
 	wh_buf_reset(&b);
 	/* too many symbols in one message */
 	size_t ns = WH_MSG_MAX_SYMS + 1;
 	struct wh_riblt_sym *syms = wh_xcalloc(ns, sizeof *syms);
 	wh_msg_symbols_write(&b, scope, 1, 0, syms, ns);
-	CHECK_EQ(wh_msg_decode(b.p, b.len, &m), WH_ETOOBIG);
+	CHECK_EQ(wh_msg_decode(b.p, b.len, NULL, &m), WH_ETOOBIG);
 	wh_buf_reset(&b);
 	wh_msg_symbols_write(&b, scope, 1, 0, syms, ns - 1);
-	CHECK_EQ(wh_msg_decode(b.p, b.len, &m), WH_OK);
+	CHECK_EQ(wh_msg_decode(b.p, b.len, NULL, &m), WH_OK);
 	wh_buf_reset(&b);
 	free(syms);
 	/* too many keys in one WANT */
 	uint64_t *keys = wh_xcalloc(WH_MSG_MAX_KEYS + 1, 8);
 	wh_msg_want(&b, scope, 1, 0, keys, WH_MSG_MAX_KEYS + 1);
-	CHECK(wh_msg_decode(b.p, b.len, &m) != WH_OK);
+	CHECK(wh_msg_decode(b.p, b.len, NULL, &m) != WH_OK);
 	wh_buf_reset(&b);
 	free(keys);
 	/* WANT(all) with keys; unknown flags */
 	uint64_t k1 = 5;
 	wh_msg_want(&b, scope, 1, WH_WANT_ALL, &k1, 1);
-	CHECK_EQ(wh_msg_decode(b.p, b.len, &m), WH_EDECODE);
+	CHECK_EQ(wh_msg_decode(b.p, b.len, NULL, &m), WH_EDECODE);
 	wh_buf_reset(&b);
 	wh_msg_want(&b, scope, 1, 8, NULL, 0);
-	CHECK_EQ(wh_msg_decode(b.p, b.len, &m), WH_EDECODE);
+	CHECK_EQ(wh_msg_decode(b.p, b.len, NULL, &m), WH_EDECODE);
 	wh_buf_reset(&b);
 	/* bad paths */
 	wh_msg_digest(&b, "Xicheng", 1, 0, dig);
-	CHECK_EQ(wh_msg_decode(b.p, b.len, &m), WH_EPATH);
+	CHECK_EQ(wh_msg_decode(b.p, b.len, NULL, &m), WH_EPATH);
 	wh_buf_reset(&b);
 	wh_msg_digest(&b, "a//b", 1, 0, dig);
-	CHECK_EQ(wh_msg_decode(b.p, b.len, &m), WH_EPATH);
+	CHECK_EQ(wh_msg_decode(b.p, b.len, NULL, &m), WH_EPATH);
 	wh_buf_reset(&b);
 	/* a non-canonical varint in a symbol (1 spelt in two bytes) */
 	uint8_t raw[17 + 1];
@@ -283,7 +285,7 @@ static void test_limits(void)
 	wh_mpw_uint(&b, 1);
 	wh_mpw_uint(&b, 0);
 	wh_mpw_bin(&b, raw, sizeof raw);
-	CHECK_EQ(wh_msg_decode(b.p, b.len, &m), WH_EDECODE);
+	CHECK_EQ(wh_msg_decode(b.p, b.len, NULL, &m), WH_EDECODE);
 	wh_buf_fini(&b);
 }
 
