@@ -668,6 +668,7 @@ static const struct cli_cmd subs[] = {
 	{"note", case_note, "add a note"},
 	{"tag", case_tag, "add or remove tags"},
 	{"move", case_move, "move a case to another jurisdiction path"},
+	{"import", cmd_case_import, "bulk intake from CSV or JSON Lines"},
 	{NULL, NULL, NULL},
 };
 

@@ -5,7 +5,8 @@ set -euo pipefail
 
 pkgs=(
   gcc make cmake pkg-config          # toolchain
-  libsodium-dev libzmq3-dev liblmdb-dev libmsgpack-dev   # the four deps
+  libsodium-dev libzmq3-dev liblmdb-dev libmsgpack-dev   # the core deps
+  libjansson-dev                     # JSON Lines input (case import)
   jq                                 # JSON checks in scenario tests
   iproute2 nftables iptables         # namespaces, loss and partitions
   procps psmisc                      # pgrep/pkill/killall in scenario tests
