@@ -135,8 +135,7 @@ int cli_parse_u32(const struct cli *c, const char *opt, const char *s,
 	return CLI_OK;
 }
 
-int cli_parse_degrees(const struct cli *c, const char *opt, const char *s,
-		      double limit, int64_t *e7)
+int cli_degrees(const char *s, double limit, int64_t *e7)
 {
 	char *end;
 	errno = 0;
@@ -144,13 +143,24 @@ int cli_parse_degrees(const struct cli *c, const char *opt, const char *s,
 	/* strtod also takes "nan", "inf" and hex floats: refuse them by
 	 * insisting on plain decimal characters. */
 	if (!*s || *end || errno || strspn(s, "+-0123456789.") != strlen(s))
-		return cli_usage(c, "%s '%s': not a decimal number of degrees",
-				 opt, s);
+		return WH_EDECODE;
 	if (v < -limit || v > limit)
-		return cli_usage(c, "%s '%s': out of range (-%g .. %g)", opt,
-				 s, limit, limit);
+		return WH_ETOOBIG;
 	double scaled = v * 1e7;
 	*e7 = (int64_t)(scaled + (scaled < 0 ? -0.5 : 0.5));
+	return WH_OK;
+}
+
+int cli_parse_degrees(const struct cli *c, const char *opt, const char *s,
+		      double limit, int64_t *e7)
+{
+	int rc = cli_degrees(s, limit, e7);
+	if (rc == WH_EDECODE)
+		return cli_usage(c, "%s '%s': not a decimal number of degrees",
+				 opt, s);
+	if (rc != WH_OK)
+		return cli_usage(c, "%s '%s': out of range (-%g .. %g)", opt,
+				 s, limit, limit);
 	return CLI_OK;
 }
 

@@ -105,6 +105,8 @@ int cmd_case_report(struct cli *c, int argc, char **argv);
 int cmd_case_feedback(struct cli *c, int argc, char **argv);
 int cmd_case_rate(struct cli *c, int argc, char **argv);
 int cmd_case_reopen(struct cli *c, int argc, char **argv);
+/* bulk intake from CSV or JSON Lines (cmd_case_import.c) */
+int cmd_case_import(struct cli *c, int argc, char **argv);
 
 struct json;
 /* The JSON object of a case (docs: the case object). */
@@ -205,6 +207,10 @@ int cli_parse_u32(const struct cli *c, const char *opt, const char *s,
 		  uint32_t *out);
 int cli_parse_degrees(const struct cli *c, const char *opt, const char *s,
 		      double limit, int64_t *e7);
+/* The same without a message, for callers that report elsewhere (case
+ * import names the file and line): WH_OK, WH_EDECODE (not a plain
+ * decimal number) or WH_ETOOBIG (beyond +-limit). */
+WH_MUST_CHECK int cli_degrees(const char *s, double limit, int64_t *e7);
 
 /* Parse a case id argument; usage message on failure. */
 int cli_parse_case_id(const struct cli *c, const char *s,
@@ -256,6 +262,11 @@ int cli_store_err(const struct cli *c, const char *what, int rc);
  * Returns WH_OK or the first build error.
  */
 int cli_probe_drafts(const struct wh_op_draft *d, size_t n);
+/* The same with a key the caller keeps: a key costs a guarded
+ * sodium_malloc (mmap, mprotect, munmap), too dear per row of a bulk
+ * import. */
+int cli_probe_drafts_with(const struct wh_key *key,
+			  const struct wh_op_draft *d, size_t n);
 
 /* ---- text (fmt.c) ---- */
 

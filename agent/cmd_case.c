@@ -686,6 +686,7 @@ static const struct cli_cmd subs[] = {
 	{"feedback", cmd_case_feedback, "结果反馈: the result told back"},
 	{"rate", cmd_case_rate, "评价: resident rates, street rates a dept"},
 	{"reopen", cmd_case_reopen, "重启: a new round of the loop"},
+	{"import", cmd_case_import, "bulk intake from CSV or JSON Lines"},
 	{NULL, NULL, NULL},
 };
 

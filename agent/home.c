@@ -425,13 +425,10 @@ int cli_store_err(const struct cli *c, const char *what, int rc)
 	}
 }
 
-int cli_probe_drafts(const struct wh_op_draft *d, size_t n)
+int cli_probe_drafts_with(const struct wh_key *key,
+			  const struct wh_op_draft *d, size_t n)
 {
-	/* A throwaway key: checking arguments must not need the home. */
-	struct wh_key *key = NULL;
-	int rc = wh_key_generate(&key);
-	if (rc)
-		return rc;
+	int rc = WH_OK;
 	struct wh_buf scratch = {0};
 	for (size_t i = 0; i < n && rc == WH_OK; i++) {
 		struct wh_op_draft t = d[i];
@@ -442,6 +439,17 @@ int cli_probe_drafts(const struct wh_op_draft *d, size_t n)
 		wh_buf_reset(&scratch);
 	}
 	wh_buf_fini(&scratch);
+	return rc;
+}
+
+int cli_probe_drafts(const struct wh_op_draft *d, size_t n)
+{
+	/* A throwaway key: checking arguments must not need the home. */
+	struct wh_key *key = NULL;
+	int rc = wh_key_generate(&key);
+	if (rc)
+		return rc;
+	rc = cli_probe_drafts_with(key, d, n);
 	wh_key_free(key);
 	return rc;
 }

@@ -26,7 +26,7 @@
 
 /* Elements of each message's array, by type (index 0 unused). */
 static const uint8_t msg_len[WH_MSG_TYPE_MAX + 1] = {
-    0, 9, 5, 5, 5, 5, 3, 3, 3, 3};
+    0, 9, 5, 5, 5, 5, 3, 3, 3, 3, 3, 6};
 
 /* ---- little helpers ---- */
 
@@ -353,6 +353,27 @@ static int dec_body(struct wh_mp *r, struct wh_msg_zstd *z, struct wh_msg *m)
 		return dec_ops(r, z, m);
 	case WH_MSG_RECEIPT:
 		return dec_receipt(r, m);
+	case WH_MSG_BLOBWANT:
+		if ((rc = read_path(r, m->scope)) ||
+		    (rc = wh_mp_read_bin(r, &m->data, (size_t)WH_MSG_MAX_BLOBWANT *
+							   WH_ID_BYTES)))
+			return rc;
+		if (m->data.n == 0 || m->data.n % WH_ID_BYTES)
+			return WH_EDECODE;
+		m->n = (uint32_t)(m->data.n / WH_ID_BYTES);
+		return WH_OK;
+	case WH_MSG_BLOB:
+		if ((rc = read_path(r, m->scope)) ||
+		    (rc = wh_mp_read_bin_fixed(r, m->digest, WH_ID_BYTES)) ||
+		    (rc = wh_mp_read_uint(r, &m->count)) ||
+		    (rc = wh_mp_read_uint(r, &m->first)) ||
+		    (rc = wh_mp_read_bin(r, &m->data, WH_MSG_BLOB_CHUNK)))
+			return rc;
+		/* The piece lies within a content of a size a blob may have. */
+		if (m->data.n == 0 || m->count > WH_BLOB_MAX_BYTES ||
+		    m->first >= m->count || m->data.n > m->count - m->first)
+			return WH_EDECODE;
+		return WH_OK;
 	default:
 		return dec_bye(r, m);
 	}
@@ -491,6 +512,28 @@ void wh_msg_want(struct wh_buf *b, const char *scope, uint32_t round,
 	wh_mpw_uint(b, flags);
 	wh_mpw_bin(b, tmp, n * 8);
 	free(tmp);
+}
+
+void wh_msg_blobwant(struct wh_buf *b, const char *scope,
+		     const uint8_t *hashes, size_t n)
+{
+	wh_mpw_array(b, msg_len[WH_MSG_BLOBWANT]);
+	wh_mpw_uint(b, WH_MSG_BLOBWANT);
+	wh_mpw_cstr(b, scope);
+	wh_mpw_bin(b, hashes, n * WH_ID_BYTES);
+}
+
+void wh_msg_blob(struct wh_buf *b, const char *scope,
+		 const uint8_t hash[WH_ID_BYTES], uint64_t size, uint64_t off,
+		 const uint8_t *p, size_t n)
+{
+	wh_mpw_array(b, msg_len[WH_MSG_BLOB]);
+	wh_mpw_uint(b, WH_MSG_BLOB);
+	wh_mpw_cstr(b, scope);
+	wh_mpw_bin(b, hash, WH_ID_BYTES);
+	wh_mpw_uint(b, size);
+	wh_mpw_uint(b, off);
+	wh_mpw_bin(b, p, n);
 }
 
 static void ops_head(struct wh_buf *b, uint32_t flags)

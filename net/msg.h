@@ -18,6 +18,8 @@
  *   RECEIPT [7, bin body, bin sig64]; body = ["whistle-receipt", scope,
  *            count, digest bin32, ms, signer bin32]
  *   BYE     [8, code, text]     ERROR [9, code, text]
+ *   BLOBWANT [10, scope, bin: hashes, 32 bytes each]        (version 3)
+ *   BLOB    [11, scope, hash bin32, size, offset, bin data]  (version 3)
  *
  * wh_msg_decode checks everything a peer controls before anything uses
  * it: total size, every length and count against the limits below,
@@ -27,8 +29,9 @@
  * message point into the wh_msg_zstd given to the decoder instead (see
  * there). Writers cannot fail (OOM aborts) and append to a wh_buf.
  *
- * Version 2 differs from version 1 only in WH_OPS_ZSTD; the session
- * (sync.h) sends it only on a link whose HELLOs both offered version 2.
+ * Version 2 differs from version 1 only in WH_OPS_ZSTD; version 3 adds
+ * BLOBWANT and BLOB (attachment content, after the ops). The session
+ * (sync.h) sends each only on a link whose HELLOs both offered it.
  */
 #ifndef WH_MSG_H
 #define WH_MSG_H
@@ -56,8 +59,13 @@ enum wh_msg_type {
 	WH_MSG_RECEIPT = 7,
 	WH_MSG_BYE = 8,
 	WH_MSG_ERROR = 9,
-	WH_MSG_TYPE_MAX = 9
+	WH_MSG_BLOBWANT = 10,
+	WH_MSG_BLOB = 11,
+	WH_MSG_TYPE_MAX = 11
 };
+
+#define WH_MSG_MAX_BLOBWANT 64u        /* hashes per BLOBWANT */
+#define WH_MSG_BLOB_CHUNK (256u << 10) /* content bytes per BLOB */
 
 /* OPS flags */
 #define WH_OPS_SYNC 0u /* answer within a reconciliation */
@@ -99,6 +107,9 @@ struct wh_msg {
 	/* RECEIPT */
 	struct wh_slice body, sig;
 	uint8_t signer[WH_PK_BYTES];
+	/* BLOBWANT: n hashes packed in 'data'. BLOB: 'digest' is the hash,
+	 * 'count' the content's size, 'first' the offset, 'data' the bytes
+	 * (1..WH_MSG_BLOB_CHUNK, within the size). */
 	/* BYE, ERROR */
 	int64_t code;
 	char text[WH_MSG_MAX_TEXT + 1];
@@ -171,6 +182,12 @@ void wh_msg_more(struct wh_buf *b, const char *scope, uint32_t round,
 		 uint64_t next, uint32_t how_many);
 void wh_msg_want(struct wh_buf *b, const char *scope, uint32_t round,
 		 uint32_t flags, const uint64_t *keys, size_t n);
+/* hashes: n (1..WH_MSG_MAX_BLOBWANT) of 32 bytes back to back. */
+void wh_msg_blobwant(struct wh_buf *b, const char *scope,
+		     const uint8_t *hashes, size_t n);
+void wh_msg_blob(struct wh_buf *b, const char *scope,
+		 const uint8_t hash[WH_ID_BYTES], uint64_t size, uint64_t off,
+		 const uint8_t *p, size_t n);
 /* A plain OPS in two steps: begin with the number of ops, then each op. */
 void wh_msg_ops_begin(struct wh_buf *b, uint32_t flags, uint32_t n);
 void wh_msg_ops_add(struct wh_buf *b, const uint8_t *op, size_t n);

@@ -5,8 +5,9 @@ set -euo pipefail
 
 pkgs=(
   gcc make cmake pkg-config          # toolchain
-  libsodium-dev libzmq3-dev liblmdb-dev libmsgpack-dev   # the five deps
-  libzstd-dev                        # ...the fifth: compressed OPS batches
+  libsodium-dev libzmq3-dev liblmdb-dev libmsgpack-dev   # the core deps
+  libzstd-dev                        # compressed OPS batches
+  libjansson-dev                     # JSON Lines input (case import)
   jq                                 # JSON checks in scenario tests
   iproute2 nftables iptables         # namespaces, loss and partitions
   procps psmisc                      # pgrep/pkill/killall in scenario tests
