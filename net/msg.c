@@ -12,6 +12,7 @@
 #include "msg.h"
 
 #include "mp.h"
+#include "flow.h"
 #include "sync.h"
 
 #include <stdio.h>
