@@ -36,6 +36,33 @@ static int io_case_reached(void *ctx, const char *code, uint32_t seq,
 	       WH_OK;
 }
 
+static int io_blobs_wanted(void *ctx, const char *scope,
+			   int (*cb)(void *cbctx,
+				     const uint8_t hash[WH_ID_BYTES],
+				     uint64_t size),
+			   void *cbctx)
+{
+	return wh_store_blobs_wanted(S(ctx)->store, scope, cb, cbctx);
+}
+
+/* Only content that an op in the link's scope names leaves the store. */
+static int io_blob_get(void *ctx, const uint8_t hash[WH_ID_BYTES],
+		       const char *scope, uint64_t off, size_t max,
+		       struct wh_buf *out, uint64_t *size)
+{
+	struct wh_store *st = S(ctx)->store;
+	int rc = wh_store_blob_in_scope(st, hash, scope);
+	return rc ? rc : wh_store_blob_get(st, hash, off, max, out, size);
+}
+
+static int io_blob_part(void *ctx, const uint8_t hash[WH_ID_BYTES],
+			uint64_t size, uint64_t off, const uint8_t *p,
+			size_t n)
+{
+	return wh_store_blob_part(S(ctx)->store, hash, size, off, p, n,
+				  NULL);
+}
+
 static int io_get_op(void *ctx, const uint8_t id[WH_ID_BYTES],
 		     struct wh_buf *out)
 {
@@ -159,6 +186,9 @@ struct wh_sync_io syncio_io(struct syncio *sio)
 		.digest = io_digest,
 		.each_id = io_each_id,
 		.case_reached = io_case_reached,
+		.blobs_wanted = io_blobs_wanted,
+		.blob_get = io_blob_get,
+		.blob_part = io_blob_part,
 		.get_op = io_get_op,
 		.ingest = io_ingest,
 		.send = NULL,

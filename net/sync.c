@@ -262,6 +262,7 @@ static void build_wants(struct wh_sync *s)
 int sync_flush(struct wh_sync *s)
 {
 	int rc = WH_OK;
+	unsigned pieces = 0;
 	for (;;) {
 		if (s->qn) {
 			struct qmsg *m = &s->q[s->qh];
@@ -299,6 +300,10 @@ int sync_flush(struct wh_sync *s)
 				rc = rrc;
 			continue;
 		}
+		/* Attachment content last, a few pieces a flush. */
+		if (s->nserve && pieces++ < BLOB_CHUNKS_PER_FLUSH &&
+		    sync_blob_serve(s))
+			continue;
 		return rc;
 	}
 }

@@ -45,8 +45,9 @@
 #include "wh.h"
 
 #define WH_SYNC_PROTO_MIN 1  /* oldest version this agent speaks */
-#define WH_SYNC_PROTO_MAX 2  /* newest: 1 + zstd-compressed OPS */
+#define WH_SYNC_PROTO_MAX 3  /* newest: 2 + attachment content */
 #define WH_SYNC_PROTO_ZSTD 2 /* first version with WH_OPS_ZSTD */
+#define WH_SYNC_PROTO_BLOB 3 /* first version with BLOBWANT / BLOB */
 #define WH_SYNC_MAX_MSG (4u << 20)     /* largest message either side sends */
 #define WH_SYNC_BATCH_BYTES (256u << 10) /* ops per OPS message, by size */
 #define WH_SYNC_DIGEST_INTERVAL_MS 30000u
@@ -85,6 +86,26 @@ struct wh_sync_io {
 	int (*ingest)(void *ctx, const uint8_t peer[WH_PK_BYTES],
 		      const char *scope, const struct wh_slice *ops, size_t n,
 		      int *results, size_t *added, size_t *refused);
+	/* Attachment content (version 3; all three NULL: none is moved).
+	 * blobs_wanted: call cb for content that attach ops of cases in
+	 * scope name but that is not here. blob_get: append bytes [off,
+	 * off + max) of content held here AND named by an op in scope's set
+	 * (else WH_ENOTFOUND) to out, its whole size to *size. blob_part: a
+	 * piece from the peer: WH_OK, WH_EEXIST (held already), WH_ENOTFOUND
+	 * (nobody here asked), WH_EFIELD (not the size the op names),
+	 * WH_ECHECKSUM (the whole does not hash to its name), or a store
+	 * failure. */
+	int (*blobs_wanted)(void *ctx, const char *scope,
+			    int (*cb)(void *cbctx,
+				      const uint8_t hash[WH_ID_BYTES],
+				      uint64_t size),
+			    void *cbctx);
+	int (*blob_get)(void *ctx, const uint8_t hash[WH_ID_BYTES],
+			const char *scope, uint64_t off, size_t max,
+			struct wh_buf *out, uint64_t *size);
+	int (*blob_part)(void *ctx, const uint8_t hash[WH_ID_BYTES],
+			 uint64_t size, uint64_t off, const uint8_t *p,
+			 size_t n);
 	/* Queue one message for the peer; WH_EBUSY if the queue is full (the
 	 * session retries on the next tick). */
 	int (*send)(void *ctx, const uint8_t *msg, size_t n);
@@ -111,6 +132,8 @@ struct wh_sync_stats {
 	uint64_t dropped;           /* malformed or unexpected messages */
 	uint64_t refused;           /* ops refused at ingest (forged, ...) */
 	uint64_t rounds;            /* reconciliations completed */
+	uint64_t blobs_in, blobs_out; /* attachment contents completed here
+				       * / served to the peer in full */
 };
 
 struct wh_sync_state {

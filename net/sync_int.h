@@ -17,6 +17,9 @@
 #define RETRY_MS 20u                /* tick again when the queue was full */
 #define PEER_N_CLAMP (1u << 26)     /* largest peer count believed */
 #define FIRST_MIN 16u
+#define BLOB_SERVE_MAX 16u  /* contents one link serves at a time */
+#define BLOB_CHUNKS_PER_FLUSH 4u /* 1 MiB a flush: the transport queue
+				  * stays short, ops overtake content */
 
 enum rstate {
 	R_IDLE = 0,
@@ -35,6 +38,12 @@ struct keyset {
 	uint32_t *tab; /* open addressing: entry index + 1; 0 = empty */
 	size_t mask;
 	const uint8_t *salt;
+};
+
+/* A content being served: its next piece starts at off. */
+struct blob_serve {
+	uint8_t hash[WH_ID_BYTES];
+	uint64_t size, off;
 };
 
 struct qmsg {
@@ -87,6 +96,12 @@ struct wh_sync {
 	uint8_t peer_digest[WH_ID_BYTES];
 	struct wh_sync_stats stats;
 
+	/* attachment content (sync_blob.c) */
+	struct blob_serve serve[BLOB_SERVE_MAX];
+	unsigned nserve;
+	uint64_t next_blob_ms;
+	struct wh_buf blobbuf;
+
 	uint64_t next_digest_ms;
 	unsigned bad;
 	uint64_t bad_since;
@@ -116,5 +131,12 @@ int sync_pend_all_cb(void *ctx, const uint8_t id[WH_ID_BYTES]);
 void sync_queue_clear(struct wh_sync *s);
 uint64_t sync_clamp_peer(uint64_t n);
 int sync_send_symbols(struct wh_sync *s, uint64_t how);
+
+/* sync_blob.c: attachment content, after the ops (protocol 3). */
+uint64_t sync_blob_tick(struct wh_sync *s, uint64_t now);
+int sync_blob_serve(struct wh_sync *s);
+int sync_on_blobwant(struct wh_sync *s, const struct wh_msg *m);
+int sync_on_blob(struct wh_sync *s, const struct wh_msg *m);
+void sync_blob_reset(struct wh_sync *s);
 
 #endif

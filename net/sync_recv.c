@@ -197,6 +197,8 @@ static int on_ops(struct wh_sync *s, const struct wh_msg *m)
 			bad = forged(res[i]);
 		if (s->st != R_IDLE)
 			s->round_ms = sync_now_ms(s);
+		if (added)
+			s->next_blob_ms = 0; /* new ops may name photos */
 	}
 	free(ops);
 	free(res);
@@ -286,6 +288,7 @@ void wh_sync_free(struct wh_sync *s)
 	sync_queue_clear(s);
 	free(s->q);
 	wh_msg_zstd_fini(&s->z);
+	wh_buf_fini(&s->blobbuf);
 	free(s);
 }
 
@@ -295,6 +298,7 @@ int wh_sync_start(struct wh_sync *s)
 	uint64_t cnt;
 	sync_round_reset(s);
 	sync_queue_clear(s); /* what was queued belonged to the old link */
+	sync_blob_reset(s);
 	s->hello_done = 0;
 	s->proto = 0; /* until the peer's HELLO says what it reads */
 	s->in_sync = 0;
@@ -342,6 +346,10 @@ int wh_sync_recv(struct wh_sync *s, const uint8_t *msg, size_t n)
 		return on_want(s, &m);
 	case WH_MSG_OPS:
 		return on_ops(s, &m);
+	case WH_MSG_BLOBWANT:
+		return sync_on_blobwant(s, &m);
+	case WH_MSG_BLOB:
+		return sync_on_blob(s, &m);
 	default:
 		return on_receipt(s, &m);
 	}
@@ -353,6 +361,11 @@ uint64_t wh_sync_tick(struct wh_sync *s)
 	uint64_t wait = s->interval;
 	if (sync_flush(s) != WH_OK || s->qn)
 		wait = RETRY_MS;
+	if (s->hello_done) {
+		uint64_t bw = sync_blob_tick(s, now);
+		if (bw < wait)
+			wait = bw;
+	}
 	if (!s->hello_done || !s->scope[0] || s->is_server)
 		return wait;
 	if (now >= s->next_digest_ms) {
@@ -418,7 +431,8 @@ int wh_sync_push(struct wh_sync *s, const struct wh_slice *ops, size_t n)
 int wh_sync_idle(const struct wh_sync *s)
 {
 	return s->hello_done && s->st == R_IDLE && s->qn == 0 &&
-	       s->ppos >= s->npend && !s->want_tail && !s->receipt_tail;
+	       s->ppos >= s->npend && !s->want_tail && !s->receipt_tail &&
+	       s->nserve == 0;
 }
 
 void wh_sync_get_state(const struct wh_sync *s, struct wh_sync_state *st)

@@ -171,6 +171,32 @@ static inline int sh_case_reached(void *ctx, const char *code, uint32_t seq,
 	return wh_store_case_reached(e->node->st, code, seq, scope) == WH_OK;
 }
 
+static inline int sh_blobs_wanted(void *ctx, const char *scope,
+				  int (*cb)(void *, const uint8_t *, uint64_t),
+				  void *cbctx)
+{
+	struct sh_end *e = ctx;
+	return wh_store_blobs_wanted(e->node->st, scope, cb, cbctx);
+}
+
+static inline int sh_blob_get(void *ctx, const uint8_t hash[WH_ID_BYTES],
+			      const char *scope, uint64_t off, size_t max,
+			      struct wh_buf *out, uint64_t *size)
+{
+	struct sh_end *e = ctx;
+	int rc = wh_store_blob_in_scope(e->node->st, hash, scope);
+	return rc ? rc
+		  : wh_store_blob_get(e->node->st, hash, off, max, out, size);
+}
+
+static inline int sh_blob_part(void *ctx, const uint8_t hash[WH_ID_BYTES],
+			       uint64_t size, uint64_t off, const uint8_t *p,
+			       size_t n)
+{
+	struct sh_end *e = ctx;
+	return wh_store_blob_part(e->node->st, hash, size, off, p, n, NULL);
+}
+
 static inline int sh_get_op(void *ctx, const uint8_t id[WH_ID_BYTES],
 		     struct wh_buf *out)
 {
@@ -348,6 +374,9 @@ static inline void sh_end_init(struct sh_end *e, struct sh_link *l,
 	    .digest = sh_digest,
 	    .each_id = sh_each_id,
 	    .case_reached = sh_case_reached,
+	    .blobs_wanted = sh_blobs_wanted,
+	    .blob_get = sh_blob_get,
+	    .blob_part = sh_blob_part,
 	    .get_op = sh_get_op,
 	    .ingest = sh_ingest,
 	    .send = sh_send,

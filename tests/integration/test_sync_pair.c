@@ -295,6 +295,80 @@ static void test_transfer(void)
 	sh_node_close(&st2);
 }
 
+/* A photo on a case (拍照上报) follows its text: the hub gets the ops in
+ * the round and the content after it, in pieces, checked against its
+ * hash; a station of another community never gets it; a peer that only
+ * speaks protocol 2 gets the ops and no content traffic at all. */
+static void test_blobs(void)
+{
+	struct sh_node st, hub, st2, old;
+	sh_node_open(&st, P_COMM, WH_ROLE_STATION, NULL);
+	sh_node_open(&hub, P_STREET, WH_ROLE_STREET, NULL);
+	sh_node_open(&st2, P_OTHER, WH_ROLE_STATION, NULL);
+	sh_node_open(&old, P_STREET, WH_ROLE_STREET, NULL);
+	sh_author_cases(&st, "XJK-ZDY", P_COMM, 1, 0, NULL);
+	size_t n = 700 * 1024; /* three pieces */
+	uint8_t *photo = wh_xmalloc(n), h[WH_ID_BYTES];
+	for (size_t i = 0; i < n; i++)
+		photo[i] = (uint8_t)(wh_test_rand(&rng) >> 7);
+	REQUIRE(wh_store_blob_put(st.st, photo, n, h) == WH_OK);
+	struct wh_op_draft d;
+	wh_draft_init(&d, WH_OP_ATTACH, "XJK-ZDY", 1, P_COMM);
+	wh_draft_bin(&d, WH_F_BLOB, h, WH_ID_BYTES);
+	wh_draft_uint(&d, WH_F_SIZE, n);
+	wh_draft_str(&d, WH_F_MIME, "image/jpeg");
+	wh_draft_uint(&d, WH_F_SEEN, 0);
+	REQUIRE(wh_store_author(st.st, st.key, &d, 1, sh_clock, NULL, NULL,
+				NULL) == WH_OK);
+
+	struct sh_link l;
+	sh_link_init(&l, &st, &hub, rng);
+	sh_start(&l);
+	(void)sh_pump(&l);
+	struct wh_buf b = {0};
+	CHECK(sh_same_digest(st.st, hub.st, P_COMM));
+	CHECK_EQ(wh_store_blob_get(hub.st, h, 0, 0, &b, NULL), WH_OK);
+	CHECK(b.len == n && !memcmp(b.p, photo, n));
+	struct wh_sync_state sa, sb;
+	wh_sync_get_state(l.a.s, &sa);
+	wh_sync_get_state(l.b.s, &sb);
+	CHECK_EQ(sa.stats.blobs_out, 1);
+	CHECK_EQ(sb.stats.blobs_in, 1);
+	printf("blobs: %zu bytes of photo, %" PRIu64 " bytes station->hub\n",
+	       n, l.a.bytes);
+	sh_link_fini(&l);
+
+	/* Another community's station: the op is not in its scope, and
+	 * the hub does not serve the content there. */
+	sh_link_init(&l, &st2, &hub, rng + 1);
+	sh_start(&l);
+	(void)sh_pump(&l);
+	wh_buf_reset(&b);
+	CHECK_EQ(wh_store_blob_get(st2.st, h, 0, 0, &b, NULL), WH_ENOTFOUND);
+	CHECK_EQ(wh_store_blob_in_scope(hub.st, h, P_OTHER), WH_ENOTFOUND);
+	sh_link_fini(&l);
+
+	/* A version-2 peer gets the ops and never hears of content. */
+	old.proto_max = 2;
+	sh_link_init(&l, &st, &old, rng + 2);
+	sh_start(&l);
+	(void)sh_pump(&l);
+	CHECK(sh_same_digest(st.st, old.st, P_COMM));
+	wh_buf_reset(&b);
+	CHECK_EQ(wh_store_blob_get(old.st, h, 0, 0, &b, NULL), WH_ENOTFOUND);
+	wh_sync_get_state(l.b.s, &sb);
+	CHECK_EQ(sb.stats.dropped, 0);
+	CHECK_EQ(sb.proto, 2);
+	sh_link_fini(&l);
+
+	wh_buf_fini(&b);
+	free(photo);
+	sh_node_close(&st);
+	sh_node_close(&hub);
+	sh_node_close(&st2);
+	sh_node_close(&old);
+}
+
 /* station -> street hub -> district: the hub relays what it ingests. */
 static void test_relay(void)
 {
@@ -640,6 +714,7 @@ int main(void)
 	test_scope();
 	test_relay();
 	test_transfer();
+	test_blobs();
 	test_interrupt();
 	test_garbage();
 	test_disjoint();

@@ -6,7 +6,8 @@
 # process syncing over ZeroMQ. The station takes a case in; the street
 # triages and whistles both departments (城管 leads) with a one-minute
 # report limit; 住建 reports at once, 城管 only after its limit passed;
-# 城管 resolves; the street feeds back and the resident's rating and the
+# 城管 resolves; a photo taken at the station reaches every replica
+# after the case's text; the street feeds back and the resident's rating and the
 # street's rating of 城管 are recorded; the resident reopens at the
 # station; the street whistles again and 城管 resolves again. After each
 # step every replica converges, and at the end all five show the same
@@ -85,6 +86,14 @@ wait_until 30 "the case reached both departments" \
 	bash -c "'$W' --home '$CG' case show '$ID' && '$W' --home '$ZJ' case show '$ID'"
 step "street triages: big" --home "$HB" case triage "$ID" --level big
 converged "triage everywhere"
+# A grid worker's photo (拍照上报): its content follows the case's text
+# to every replica, the district's and the departments' included.
+head -c 600000 /dev/urandom >"$T/photo.jpg"
+step "the station attaches a photo" --home "$Z" case attach "$ID" "$T/photo.jpg"
+photo_on() { wh --home "$1" case file "$ID" 1 -o "$T/got-$2.jpg" && cmp -s "$T/photo.jpg" "$T/got-$2.jpg"; }
+for n in hub dis cg; do
+	wait_until 30 "the photo reached $n intact" photo_on "${HOMEOF[$n]}" "$n"
+done
 T_WHISTLE=$(now_ms)
 step "street whistles 城管 (lead) and 住建" --home "$HB" case whistle "$ID" \
 	--dept 城管 --dept 住建 --lead 城管 --kind assemble \

@@ -6,6 +6,7 @@
  * refused; receipts verify only against their signer. Seed printed.
  */
 #include "mp.h"
+#include "flow.h"
 #include "msg.h"
 #include "sync.h"
 #include "wh_test.h"
@@ -230,7 +231,7 @@ static void test_limits(void)
 				     0xff, 0xff, 0xff, 0xff, 0x00};
 	CHECK(wh_msg_decode(bn, sizeof bn, NULL, &m) != WH_OK);
 	/* unknown type, type 0, wrong arity */
-	static const uint8_t t[] = {0x91, 0x0a};
+	static const uint8_t t[] = {0x91, 0x0c};
 	CHECK_EQ(wh_msg_decode(t, sizeof t, NULL, &m), WH_EVERSION);
 	static const uint8_t t0[] = {0x91, 0x00};
 	CHECK_EQ(wh_msg_decode(t0, sizeof t0, NULL, &m), WH_EVERSION);
@@ -289,6 +290,61 @@ static void test_limits(void)
 	wh_buf_fini(&b);
 }
 
+/* BLOBWANT and BLOB (protocol 3): round trip, and every bound. */
+static void test_blob_msgs(void)
+{
+	const char *sc = "xicheng/xinjiekou";
+	uint8_t h[3 * WH_ID_BYTES];
+	for (size_t i = 0; i < sizeof h; i++)
+		h[i] = (uint8_t)i;
+	struct wh_buf b = {0};
+	struct wh_msg m;
+	wh_msg_blobwant(&b, sc, h, 3);
+	CHECK_EQ(wh_msg_decode(b.p, b.len, NULL, &m), WH_OK);
+	CHECK(m.type == WH_MSG_BLOBWANT && m.n == 3 &&
+	      !strcmp(m.scope, sc) && !memcmp(m.data.p, h, sizeof h));
+	wh_buf_reset(&b);
+	wh_msg_blobwant(&b, sc, h, 0); /* asks for nothing */
+	CHECK_EQ(wh_msg_decode(b.p, b.len, NULL, &m), WH_EDECODE);
+	uint8_t *many = wh_xcalloc(WH_MSG_MAX_BLOBWANT + 1, WH_ID_BYTES);
+	wh_buf_reset(&b);
+	wh_msg_blobwant(&b, sc, many, WH_MSG_MAX_BLOBWANT + 1);
+	CHECK(wh_msg_decode(b.p, b.len, NULL, &m) != WH_OK);
+	free(many);
+	uint8_t piece[100];
+	memset(piece, 7, sizeof piece);
+	wh_buf_reset(&b);
+	wh_msg_blob(&b, sc, h, 1000, 900, piece, 100);
+	CHECK_EQ(wh_msg_decode(b.p, b.len, NULL, &m), WH_OK);
+	CHECK(m.type == WH_MSG_BLOB && m.count == 1000 && m.first == 900 &&
+	      m.data.n == 100 && !memcmp(m.digest, h, WH_ID_BYTES));
+	struct {
+		uint64_t size, off;
+		size_t n;
+	} bad[] = {
+		{1000, 901, 100},		/* runs past the size */
+		{1000, 1000, 1},		/* starts at the end */
+		{WH_BLOB_MAX_BYTES + 1ull, 0, 100}, /* no blob is that big */
+		{1000, 0, 0},			/* empty */
+	};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		wh_buf_reset(&b);
+		wh_msg_blob(&b, sc, h, bad[i].size, bad[i].off, piece,
+			    bad[i].n);
+		if (wh_msg_decode(b.p, b.len, NULL, &m) == WH_OK) {
+			fprintf(stderr, "blob bound %zu accepted\n", i);
+			wh_test_failures++;
+		}
+	}
+	uint8_t *big = wh_xcalloc(WH_MSG_BLOB_CHUNK + 1, 1);
+	wh_buf_reset(&b);
+	wh_msg_blob(&b, sc, h, WH_MSG_BLOB_CHUNK + 1, 0, big,
+		    WH_MSG_BLOB_CHUNK + 1);
+	CHECK(wh_msg_decode(b.p, b.len, NULL, &m) != WH_OK);
+	free(big);
+	wh_buf_fini(&b);
+}
+
 int main(void)
 {
 	rng = wh_test_seed("test_msg");
@@ -302,5 +358,6 @@ int main(void)
 	for (int i = 0; i < NMSG; i++)
 		wh_buf_fini(&s[i].b);
 	wh_key_free(key);
+	test_blob_msgs();
 	return wh_test_done("test_msg");
 }
