@@ -92,6 +92,7 @@ int cmd_version(struct cli *c, int argc, char **argv);
 int cmd_trust(struct cli *c, int argc, char **argv);
 int cmd_agent(struct cli *c, int argc, char **argv);
 int cmd_sync(struct cli *c, int argc, char **argv);
+int cmd_stats(struct cli *c, int argc, char **argv); /* cmd_stats.c */
 /* case subcommands that read (cmd_case_view.c) */
 int cmd_case_list(struct cli *c, int argc, char **argv);
 int cmd_case_show(struct cli *c, int argc, char **argv);

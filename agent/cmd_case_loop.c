@@ -17,6 +17,7 @@
  * A refused step writes nothing. Showing the loop is cmd_case_flow.c.
  */
 #include "cli.h"
+#include "cli_problems.h"
 #include "mp.h"
 
 #include <stdlib.h>
@@ -39,6 +40,8 @@ struct step {
 	uint64_t report_ms, resolve_ms;
 	struct wh_buf enc; /* depts, msgpack-encoded for the op */
 	char *note;        /* reopen: the note's text (owned) */
+	struct wh_problem_entry pe; /* whistle: the problem list's entry
+				     * that gave defaults (owned) */
 	char msg[MSG_MAX]; /* what the step did, for the one-line answer */
 };
 
@@ -438,6 +441,47 @@ static void describe(struct step *s, const struct wh_case *v)
 }
 
 /* Steps 2-4 for a step whose arguments passed (see the file header). */
+/* A whistle without --dept takes the departments, the lead and the
+ * limits the problem list (问题清单) gives for the case's category;
+ * --lead and the limits given still win. */
+static int list_defaults(struct cli *c, struct step *s,
+			 const struct wh_case *v)
+{
+	if (!v->category)
+		return cli_fail(c, "%s: no --dept given and the case has no "
+				   "category to look up in the problem list",
+				s->id);
+	int rc = cli_problem_lookup(c, v->path ? v->path : c->conf.path,
+				    v->category, &s->pe);
+	if (rc == WH_ENOTFOUND)
+		return cli_fail(c, "%s: no --dept given and the problem list "
+				   "has no entry for %s (问题清单无此类别)",
+				s->id, v->category);
+	if (rc)
+		return cli_store_err(c, s->id, rc);
+	for (uint32_t i = 0; i < s->pe.ndepts && s->ndepts < WH_FLOW_MAX_DEPTS;
+	     i++)
+		s->depts[s->ndepts++] = s->pe.depts[i];
+	int in = 0;
+	for (unsigned i = 0; i < s->ndepts && !in; i++)
+		in = !strcmp(s->depts[i], s->pe.lead);
+	if (!in && s->ndepts < WH_FLOW_MAX_DEPTS)
+		s->depts[s->ndepts++] = s->pe.lead;
+	if (!s->lead)
+		s->lead = s->pe.lead;
+	in = 0;
+	for (unsigned i = 0; i < s->ndepts && !in; i++)
+		in = !strcmp(s->depts[i], s->lead);
+	if (!in)
+		return cli_usage(c, "--lead '%s' is not among the list's "
+				    "departments for %s", s->lead, v->category);
+	if (!s->report_ms)
+		s->report_ms = s->pe.report_ms;
+	if (!s->resolve_ms)
+		s->resolve_ms = s->pe.resolve_ms;
+	return CLI_OK;
+}
+
 static int take(struct cli *c, struct step *s, struct wh_case *v)
 {
 	const char *why = NULL;
@@ -452,6 +496,9 @@ static int take(struct cli *c, struct step *s, struct wh_case *v)
 		return cli_usage(c, "--dept is required");
 	int rc = cli_case_load(c, s->code, s->seq, v);
 	if (rc)
+		return rc;
+	if (s->kind == WH_OP_WHISTLE && s->wkind != WH_WK_SUPERVISE &&
+	    !s->ndepts && (rc = list_defaults(c, s, v)))
 		return rc;
 	unsigned from = v->status;
 	if (s->kind == WH_OP_CASE_STATUS &&
@@ -520,6 +567,7 @@ static int step_main(struct cli *c, int argc, char **argv, uint8_t kind,
 		rc = run_step(c, &s);
 	wh_buf_fini(&s.enc);
 	free(s.note);
+	wh_problem_entry_fini(&s.pe);
 	return rc < 0 ? CLI_OK : rc;
 }
 
@@ -549,13 +597,15 @@ int cmd_case_triage(struct cli *c, int argc, char **argv)
 }
 
 static const char whistle_help[] =
-	"usage: whistle case whistle ID --dept D [--dept D ...] [--lead D]\n"
+	"usage: whistle case whistle ID [--dept D ...] [--lead D]\n"
 	"              [--kind KIND] [--as RANK] [--report-within DURATION]\n"
 	"              [--resolve-within DURATION] [--text TEXT]\n"
 	"\n"
 	"吹哨: summon departments (部门报到) to a triaged case.\n"
 	"  --dept D      a department, e.g. 城管 住建 公安; repeat (at most\n"
-	"                16)\n"
+	"                16). Without --dept, the problem list (问题清单)\n"
+	"                entry of the case's category gives the departments,\n"
+	"                the lead and the limits\n"
 	"  --lead D      the lead department (牵头部门), one of the --dept:\n"
 	"                the case is resolved when the lead reports 办结\n"
 	"  --kind KIND   prepare 预备哨, assemble 集结哨 (default), charge\n"
@@ -574,12 +624,10 @@ static int check_whistle(const struct cli *c, struct step *s)
 {
 	if (s->wkind < 0)
 		s->wkind = WH_WK_ASSEMBLE;
-	if (!s->ndepts && s->wkind != WH_WK_SUPERVISE)
-		return cli_usage(c, "--dept is required: the departments "
-				    "to summon");
-	if (!s->ndepts && (s->report_ms || s->resolve_ms || s->lead))
-		return cli_usage(c, "--report-within, --resolve-within and "
-				    "--lead apply to the --dept named");
+	/* No --dept: the problem list decides (list_defaults), and --lead
+	 * and the limits given override it. */
+	if (!s->ndepts)
+		return CLI_OK;
 	int in = !s->lead;
 	for (unsigned i = 0; i < s->ndepts && !in; i++)
 		in = !strcmp(s->depts[i], s->lead);

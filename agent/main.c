@@ -54,6 +54,7 @@ static const struct cli_cmd commands[] = {
 	{"trust", cmd_trust, "the peers this agent syncs with (trust list)"},
 	{"agent", cmd_agent, "run the sync agent (foreground daemon)"},
 	{"sync", cmd_sync, "sync once with one peer and exit"},
+	{"stats", cmd_stats, "统计: response, resolution, satisfaction rates"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "this text"},
 	{NULL, NULL, NULL},
