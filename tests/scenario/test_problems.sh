@@ -130,6 +130,22 @@ carry xjk xicheng/xinjiekou zdy
 want 0 "zdy show after removal" "${HOMEOF[zdy]}" --json problems show 楼道堆物
 jqc "district's entry is back" '.lead == "消防" and .path == "xicheng"'
 
+# ---- 3b. a whistle without --dept takes the list's entry ---------------
+X=${HOMEOF[xjk]}
+want 0 "a case of a listed category" "$X" case new --title "胡同里新搭彩钢房" --category 违法建设
+CID=$(head -n1 "$T/out")
+want 0 "triage big" "$X" case triage "$CID" --level big
+want 0 "whistle with no --dept" "$X" --json case whistle "$CID"
+jqc "the list's departments, lead and limits" \
+	'(.loop.summons | map(.department) | sort) == ["住建","城管"]
+	 and (.loop.summons | map(select(.lead))[0].department) == "城管"
+	 and (.loop.summons[0].resolve_due_ms - .loop.summons[0].report_due_ms) == (15*24-24)*3600000'
+want 0 "a case of an unlisted category" "$X" case new --title "其他" --category 没有这一类
+CID2=$(head -n1 "$T/out")
+want 0 "triage it" "$X" case triage "$CID2" --level big
+want 1 "whistle with no --dept and no entry" "$X" case whistle "$CID2"
+check "says the list has no entry" grep -q "问题清单无此类别" "$T/err"
+
 # ---- 4. refusals ---------------------------------------------------------
 Z=${HOMEOF[zdy]}
 OPSZ=$(ops_of "$Z")
