@@ -479,7 +479,7 @@ int wh_case_decode(const uint8_t *p, size_t n, struct wh_case *c)
 	uint32_t cnt;
 	uint64_t u;
 	struct wh_slice s;
-	wh_mp_init(&r, p, n);
+	wh_mp_init_own(&r, p, n);
 	memset(c, 0, sizeof *c);
 	TRY(wh_mp_read_array(&r, &cnt, 64));
 	if (cnt != VIEW_FIELDS)

@@ -143,7 +143,8 @@ WH_MUST_CHECK int wh_case_apply(struct wh_case *c, const struct wh_op *op,
  * encode to equal bytes. Appends to out. */
 void wh_case_encode(const struct wh_case *c, struct wh_buf *out);
 
-/* Decode what wh_case_encode wrote. Our own bytes, but still bounded:
+/* Decode what wh_case_encode wrote. Our own bytes (text is not checked
+ * for UTF-8 again: it was when its op was), but still bounded:
  * WH_ECORRUPT if they do not parse. c is initialised by this call. */
 WH_MUST_CHECK int wh_case_decode(const uint8_t *p, size_t n,
 				 struct wh_case *c);

@@ -196,7 +196,7 @@ static int read_bytes(struct wh_mp *r, int is_str, struct wh_slice *s,
 	if (wh_mp_left(r) - hdr < len)
 		return WH_ETRUNC;
 	const uint8_t *p = r->p + hdr;
-	if (is_str && !wh_utf8_valid(p, len))
+	if (is_str && !r->own && !wh_utf8_valid(p, len))
 		return WH_EUTF8;
 	s->p = p;
 	s->n = len;

@@ -33,12 +33,24 @@ enum wh_mp_type {
 
 struct wh_mp {
 	const uint8_t *p, *end;
+	int own; /* our own stored bytes: strings skip the UTF-8 check */
 };
 
 static inline void wh_mp_init(struct wh_mp *r, const uint8_t *p, size_t n)
 {
 	r->p = p;
 	r->end = p + n;
+	r->own = 0;
+}
+
+/* For bytes this program wrote itself from validated input (stored case
+ * views): every bound is still checked, but strings are not checked for
+ * UTF-8 again, which was a quarter of a district-wide listing's time. */
+static inline void wh_mp_init_own(struct wh_mp *r, const uint8_t *p,
+				  size_t n)
+{
+	wh_mp_init(r, p, n);
+	r->own = 1;
 }
 
 static inline size_t wh_mp_left(const struct wh_mp *r)

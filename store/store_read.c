@@ -43,6 +43,31 @@ int wh_store_case_get(struct wh_store *s, const char *code, uint32_t seq,
 	return rc;
 }
 
+/* One stored view against the filter; cb if it matches. *shown counts
+ * matches; returns cb's value, WH_ECORRUPT, or 0. */
+static int list_one(const MDB_val *v, const struct wh_case_filter *f,
+		    const char *scope, size_t sn, wh_case_cb cb, void *ctx,
+		    uint32_t *shown)
+{
+	struct wh_case c;
+	if (wh_case_decode(v->mv_data, v->mv_size, &c))
+		return WH_ECORRUPT;
+	int match = (!f || f->status < 0 || c.status == f->status) &&
+		    (c.path ? wh_path_within(c.path, strlen(c.path), scope, sn)
+			    : sn == 0);
+	int rc = match ? cb(ctx, &c) : 0;
+	wh_case_fini(&c);
+	if (match)
+		++*shown;
+	return rc;
+}
+
+/*
+ * The views, in case-id order. A scope walks only the cases its reach
+ * index lists (a superset of those whose current path lies within it,
+ * in the same key order) rather than every view in the store: a street
+ * of a district's 200,000 cases reads its own few thousand.
+ */
 int wh_store_case_list(struct wh_store *s, const struct wh_case_filter *f,
 		       wh_case_cb cb, void *ctx)
 {
@@ -57,31 +82,32 @@ int wh_store_case_list(struct wh_store *s, const struct wh_case_filter *f,
 	MDB_cursor *cur;
 	if ((rc = st_read_begin(s, &txn)))
 		return rc;
-	if ((rc = st_err(mdb_cursor_open(txn, s->dbi[DB_CASES], &cur)))) {
+	if ((rc = st_err(mdb_cursor_open(txn, s->dbi[sn ? DB_REACH : DB_CASES],
+					 &cur)))) {
 		mdb_txn_abort(txn);
 		return rc;
 	}
 	s->walkers++;
 	uint32_t shown = 0;
-	MDB_val k, v;
-	int mrc;
-	for (mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); !mrc;
-	     mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
-		struct wh_case c;
-		if (wh_case_decode(v.mv_data, v.mv_size, &c)) {
-			rc = WH_ECORRUPT;
-			break;
+	uint8_t kb[AGG_KEY_MAX];
+	kb[0] = '/';
+	if (sn)
+		memcpy(kb + 1, scope, sn);
+	MDB_val k = {sn + 1, kb}, v;
+	int mrc = sn ? mdb_cursor_get(cur, &k, &v, MDB_SET)
+		     : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	for (; !mrc && !rc; mrc = mdb_cursor_get(cur, &k, &v,
+						  sn ? MDB_NEXT_DUP : MDB_NEXT)) {
+		if (sn) { /* v is a case key: fetch its view */
+			MDB_val ck = v;
+			int g = mdb_get(txn, s->dbi[DB_CASES], &ck, &v);
+			if (g) {
+				rc = g == MDB_NOTFOUND ? WH_ECORRUPT : st_err(g);
+				break;
+			}
 		}
-		int match = (!f || f->status < 0 || c.status == f->status) &&
-			    (c.path ? wh_path_within(c.path, strlen(c.path),
-						     scope, sn)
-				    : sn == 0);
-		if (match)
-			rc = cb(ctx, &c);
-		wh_case_fini(&c);
-		if (rc)
-			break;
-		if (match && f && f->limit && ++shown == f->limit)
+		rc = list_one(&v, f, scope, sn, cb, ctx, &shown);
+		if (!rc && f && f->limit && shown == f->limit)
 			break;
 	}
 	s->walkers--;
