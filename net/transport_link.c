@@ -43,6 +43,29 @@ static int io_ingest(void *ctx, const uint8_t peer[WH_PK_BYTES],
 	return FWD.ingest(FWD.ctx, peer, scope, ops, k, results, added,
 			  refused);
 }
+static int io_case_reached(void *ctx, const char *code, uint32_t seq,
+			   const char *scope)
+{
+	return FWD.case_reached(FWD.ctx, code, seq, scope);
+}
+static int io_blobs_wanted(void *ctx, const char *scope,
+			   int (*cb)(void *, const uint8_t *, uint64_t),
+			   void *cbctx)
+{
+	return FWD.blobs_wanted(FWD.ctx, scope, cb, cbctx);
+}
+static int io_blob_get(void *ctx, const uint8_t hash[WH_ID_BYTES],
+		       const char *scope, uint64_t off, size_t max,
+		       struct wh_buf *out, uint64_t *size)
+{
+	return FWD.blob_get(FWD.ctx, hash, scope, off, max, out, size);
+}
+static int io_blob_part(void *ctx, const uint8_t hash[WH_ID_BYTES],
+			uint64_t size, uint64_t off, const uint8_t *p,
+			size_t k)
+{
+	return FWD.blob_part(FWD.ctx, hash, size, off, p, k);
+}
 static uint64_t io_now(void *ctx) { return FWD.now_ms(FWD.ctx); }
 static void io_random(void *ctx, uint8_t *out, size_t k)
 {
@@ -52,10 +75,17 @@ static void io_random(void *ctx, uint8_t *out, size_t k)
 
 static int session_new(struct wh_net *n, struct link *l)
 {
+	/* Every callback the agent gave, seen through the link (ctx); the
+	 * optional ones only if given. */
+	const struct wh_sync_io *a = &n->o.io;
 	struct wh_sync_io io = {
 		.ctx = l, .digest = io_digest, .each_id = io_each_id,
 		.get_op = io_get_op, .ingest = io_ingest, .send = io_send,
 		.now_ms = io_now, .random = io_random,
+		.case_reached = a->case_reached ? io_case_reached : NULL,
+		.blobs_wanted = a->blobs_wanted ? io_blobs_wanted : NULL,
+		.blob_get = a->blob_get ? io_blob_get : NULL,
+		.blob_part = a->blob_part ? io_blob_part : NULL,
 	};
 	struct wh_sync_self self = n->o.self;
 	self.path = n->path;
