@@ -75,30 +75,51 @@ int wh_store_case_list(struct wh_store *s, const struct wh_case_filter *f,
 		return WH_EINVAL;
 	size_t sn;
 	const char *scope = f ? f->scope : NULL;
-	int rc = scope_check(scope, &sn);
+	int rc = scope_check(scope, &sn), sn_walk_all = 0;
 	if (rc)
 		return rc;
 	MDB_txn *txn;
 	MDB_cursor *cur;
 	if ((rc = st_read_begin(s, &txn)))
 		return rc;
-	if ((rc = st_err(mdb_cursor_open(txn, s->dbi[sn ? DB_REACH : DB_CASES],
-					 &cur)))) {
-		mdb_txn_abort(txn);
-		return rc;
-	}
-	s->walkers++;
-	uint32_t shown = 0;
 	uint8_t kb[AGG_KEY_MAX];
 	kb[0] = '/';
 	if (sn)
 		memcpy(kb + 1, scope, sn);
 	MDB_val k = {sn + 1, kb}, v;
-	int mrc = sn ? mdb_cursor_get(cur, &k, &v, MDB_SET)
-		     : mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	for (; !mrc && !rc; mrc = mdb_cursor_get(cur, &k, &v,
-						  sn ? MDB_NEXT_DUP : MDB_NEXT)) {
-		if (sn) { /* v is a case key: fetch its view */
+	int mrc = MDB_SUCCESS;
+	if (sn) {
+		/* A scope that holds every case (a district's own store) reads
+		 * the views in order rather than looking each one up. */
+		MDB_stat st;
+		size_t in = 0;
+		rc = st_err(mdb_cursor_open(txn, s->dbi[DB_REACH], &cur));
+		if (!rc) {
+			mrc = mdb_cursor_get(cur, &k, &v, MDB_SET);
+			if (!mrc)
+				mrc = mdb_cursor_count(cur, &in);
+			if (!mrc && !mdb_stat(txn, s->dbi[DB_CASES], &st) &&
+			    in == st.ms_entries) {
+				mdb_cursor_close(cur);
+				sn_walk_all = 1;
+			}
+		}
+	}
+	if (!rc && (!sn || sn_walk_all)) {
+		rc = st_err(mdb_cursor_open(txn, s->dbi[DB_CASES], &cur));
+		if (!rc)
+			mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
+	}
+	if (rc) {
+		mdb_txn_abort(txn);
+		return rc;
+	}
+	int by_index = sn && !sn_walk_all;
+	s->walkers++;
+	uint32_t shown = 0;
+	for (; !mrc && !rc;
+	     mrc = mdb_cursor_get(cur, &k, &v, by_index ? MDB_NEXT_DUP : MDB_NEXT)) {
+		if (by_index) { /* v is a case key: fetch its view */
 			MDB_val ck = v;
 			int g = mdb_get(txn, s->dbi[DB_CASES], &ck, &v);
 			if (g) {
