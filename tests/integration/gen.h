@@ -497,7 +497,9 @@ static inline void gen_flow(struct gen *g, const struct wh_case *c,
 			wh_draft_uint(d, WH_F_RATER, WH_RATER_RESIDENT);
 		}
 	} else {
-		uint8_t h[WH_ID_BYTES] = {0};
+		/* The draft borrows its bytes until the caller builds it. */
+		static uint8_t h[WH_ID_BYTES];
+		memset(h, 0, sizeof h);
 		h[0] = (uint8_t)gen_rand(g, 8); /* repeats on purpose */
 		wh_draft_init(d, WH_OP_ATTACH, code, seq, path);
 		wh_draft_bin(d, WH_F_BLOB, h, sizeof h);
