@@ -30,6 +30,7 @@
 #include "key.h"
 #include "mp.h"
 #include "op.h"
+#include "stats.h"
 #include "store.h"
 #include "wh_test.h"
 
@@ -677,21 +678,81 @@ static inline void gen_rmrf(const char *dir)
 
 /* ---- store snapshots ---- */
 
-/* What two stores holding the same op set must agree on. */
+/* What two stores holding the same op set must agree on: views,
+ * digests, counts, and the loop's statistics (whistle stats) per scope
+ * at one fixed "now". */
 struct gen_snap {
 	uint8_t views[WH_ID_BYTES];
 	uint8_t dig[GEN_NSCOPES][WH_ID_BYTES];
 	uint64_t cnt[GEN_NSCOPES];
+	uint8_t stats[GEN_NSCOPES][WH_ID_BYTES];
 	struct wh_store_info info;
 };
+
+#define GEN_STATS_NOW 1800000000000ull
+
+static inline int gen_stats_cb(void *ctx, const struct wh_case *c)
+{
+	wh_stats_add(ctx, c);
+	return 0;
+}
+
+static inline void gen_hash_u64(struct wh_hasher *h, uint64_t v)
+{
+	uint8_t b[8];
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+	wh_hasher_update(h, b, 8);
+}
+
+static inline void gen_stats_row(struct wh_hasher *h,
+				 const struct wh_stats_row *r)
+{
+	const char *d = r->dept ? r->dept : "";
+	gen_hash_u64(h, strlen(d));
+	wh_hasher_update(h, (const uint8_t *)d, strlen(d));
+	uint64_t v[] = {r->cases, r->cancelled, r->summonses,
+			r->response.num, r->response.den, r->resolution.num,
+			r->resolution.den, r->satisfaction.num,
+			r->satisfaction.den, r->to_report.n,
+			r->to_report.mean_ms, r->to_report.p90_ms,
+			r->to_resolve.n, r->to_resolve.mean_ms,
+			r->to_resolve.p90_ms, r->overdue_cases,
+			r->overdue_summonses};
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		gen_hash_u64(h, v[i]);
+}
+
+/* A hash of every figure `whistle stats` gives for scope. */
+static inline void gen_stats_of(struct wh_store *s, const char *scope,
+				uint8_t out[WH_ID_BYTES])
+{
+	struct wh_stats_opts o = {GEN_STATS_NOW, 0, UINT64_MAX};
+	struct wh_stats_acc a;
+	struct wh_stats_result r;
+	struct wh_case_filter f = {scope, -1, 0};
+	wh_stats_init(&a, &o);
+	REQUIRE(wh_store_case_list(s, &f, gen_stats_cb, &a) == WH_OK);
+	wh_stats_finish(&a, &r);
+	struct wh_hasher h;
+	wh_hasher_init(&h);
+	gen_stats_row(&h, &r.total);
+	for (size_t i = 0; i < r.ndepts; i++)
+		gen_stats_row(&h, &r.depts[i]);
+	gen_hash_u64(&h, r.incomplete);
+	wh_hasher_final(&h, out);
+	wh_stats_result_fini(&r);
+}
 
 static inline void gen_snap(struct wh_store *s, struct gen_snap *sn)
 {
 	memset(sn, 0, sizeof *sn);
 	REQUIRE(wh_store_views_hash(s, sn->views) == WH_OK);
-	for (size_t k = 0; k < GEN_NSCOPES; k++)
+	for (size_t k = 0; k < GEN_NSCOPES; k++) {
 		REQUIRE(wh_store_digest(s, gen_scopes[k], sn->dig[k],
 					&sn->cnt[k]) == WH_OK);
+		gen_stats_of(s, gen_scopes[k], sn->stats[k]);
+	}
 	REQUIRE(wh_store_info(s, &sn->info) == WH_OK);
 }
 
@@ -712,6 +773,12 @@ static inline int gen_snap_eq(const struct gen_snap *a,
 				"%s: digest at scope \"%s\" differs "
 				"(count %" PRIu64 " vs %" PRIu64 ")\n",
 				what, gen_scopes[k], a->cnt[k], b->cnt[k]);
+			eq = 0;
+		}
+	for (size_t k = 0; k < GEN_NSCOPES; k++)
+		if (memcmp(a->stats[k], b->stats[k], WH_ID_BYTES)) {
+			fprintf(stderr, "%s: statistics at scope \"%s\" differ\n",
+				what, gen_scopes[k]);
 			eq = 0;
 		}
 	if (a->info.ops != b->info.ops || a->info.cases != b->info.cases ||

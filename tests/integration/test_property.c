@@ -1,7 +1,8 @@
 /*
  * test_property.c: the CRDT laws, through the store, on random histories
  * (tests/integration/gen.h makes them: 3-5 stations with skewed clocks
- * that see random parts of each other's work).
+ * that see random parts of each other's work, and take valid and invalid
+ * steps of the whistle-and-report loop among the rest).
  *
  * For each history:
  *   - oracle: a store fed one op per call, in creation order, must hold
@@ -9,12 +10,13 @@
  *     wh_case_apply) gives: every case view byte for byte, each case's
  *     history in fold order with the same outcome per op, case and op
  *     counts, and the digest of every scope computed independently from
- *     the op ids and the cases' final paths;
+ *     the op ids and the paths the cases' ops name (their reach);
  *   - permutations: fresh stores fed the set plus random duplicates in
  *     random orders (and fold order, and its reverse, which forces a
  *     refold per op) with random batch splits agree with it on views
- *     hash, digests at every scope and counts; each op is reported added
- *     exactly once;
+ *     hash, digests at every scope, counts and the loop's statistics
+ *     (whistle stats) at every scope; each op is reported added exactly
+ *     once;
  *   - rebuild, and close/reopen, change nothing;
  *   - subsets: two stores each receive a random subset (and must match
  *     the oracle for that subset), then the rest: equal again; a third
