@@ -3,8 +3,9 @@
 # publish-problems.sh HOME FILE: publish a problem list (问题清单) kept as
 # a TSV file through `whistle problems set`, one entry per line.
 #
-# A STOP-GAP until `whistle problems publish FILE` lands (which will check
-# the whole file first and write it in one transaction). This script
+# `whistle problems publish FILE` now does this in one command and checks
+# the whole file before writing anything; this script is kept for homes
+# run by an older whistle. It
 # publishes line by line: if a line is refused it stops there, names the
 # line, and the lines before it stay published. Fix the line and run it
 # again: lines already published unchanged write nothing (`problems set`

@@ -130,6 +130,27 @@ carry xjk xicheng/xinjiekou zdy
 want 0 "zdy show after removal" "${HOMEOF[zdy]}" --json problems show 楼道堆物
 jqc "district's entry is back" '.lead == "消防" and .path == "xicheng"'
 
+# ---- 3a. problems publish FILE: the same, in one command ----------------
+mkhome pubd haidian district HD
+PD=${HOMEOF[pubd]}
+want 0 "publish the sample" "$PD" problems publish "$SAMPLE"
+want 0 "listed" "$PD" --json problems list
+jqc "every row published" ".entries | length == $ROWS"
+before=$(digest_of "$PD")
+want 0 "publish it again" "$PD" problems publish "$SAMPLE"
+check "again: nothing written" [ "$(digest_of "$PD")" = "$before" ]
+{
+	printf 'category\tlead\tdepartments\treport_within\tresolve_within\ttext\n'
+	printf '新类甲\t城管\t城管，公安\t2h\t7d\t好\n'
+	printf '新类乙\t城管\t城管\t2周\t7d\t坏\n'
+} >"$T/pubbad.tsv"
+want 2 "a bad line refuses the file" "$PD" problems publish "$T/pubbad.tsv"
+check "names the line" grep -q "pubbad.tsv:3:" "$T/err"
+check "nothing of it written" [ "$(digest_of "$PD")" = "$before" ]
+printf 'cat\tlead\n' >"$T/pubhdr.tsv"
+want 2 "a wrong header" "$PD" problems publish "$T/pubhdr.tsv"
+want 1 "a station cannot publish" "${HOMEOF[zdy]}" problems publish "$SAMPLE"
+
 # ---- 3b. a whistle without --dept takes the list's entry ---------------
 X=${HOMEOF[xjk]}
 want 0 "a case of a listed category" "$X" case new --title "胡同里新搭彩钢房" --category 违法建设
