@@ -16,6 +16,7 @@
  * a store failure can split them).
  */
 #include "cli.h"
+#include "cli_problems.h"
 #include "json.h"
 #include "mp.h"
 
@@ -259,6 +260,28 @@ int cli_case_report(struct cli *c, const char *code, uint32_t seq,
 	return CLI_OK;
 }
 
+/* A category the problem list (问题清单) does not know is taken, but said:
+ * a whistle of the case then needs its departments named by hand. */
+static void category_hint(struct cli *c, const char *category)
+{
+	struct wh_problem_entry pe;
+	if (!category || !*category)
+		return;
+	int rc = cli_problem_lookup(c, c->conf.path, category, &pe);
+	wh_problem_entry_fini(&pe);
+	if (rc != WH_ENOTFOUND)
+		return;
+	struct cli_problems all;
+	if (cli_problems_load(c, c->conf.path, &all) == WH_OK &&
+	    all.merged.n > 0)
+		fprintf(stderr,
+			"whistle: note: category '%s' is not in the problem "
+			"list (问题清单无此类别); 'whistle problems list' shows "
+			"it, and a whistle of this case must name --dept\n",
+			category);
+	cli_problems_fini(&all);
+}
+
 static const char new_help[] =
 	"usage: whistle case new --title TEXT [options]\n"
 	"\n"
@@ -327,6 +350,7 @@ static int case_new(struct cli *c, int argc, char **argv)
 		printf("%s\n", id); /* first line: the id, for scripts */
 		fflush(stdout);
 	}
+	category_hint(c, e.str[WH_F_CATEGORY]);
 	edit_fini(&e);
 	return c->json ? cli_case_report(c, c->conf.code, seq, "") : CLI_OK;
 }
