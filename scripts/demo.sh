@@ -177,6 +177,24 @@ dis case show "$c4" >/dev/null
 echo "$c4 reached the district after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
 hub status
 
+section "12. The district's problem list, and a street whistle (吹哨) from it"
+dis problems publish "$here/share/problems/xicheng-sample.tsv" | tail -n 2
+# The list is a document published at the district's path: it reaches
+# the street hub by sync like any op.
+for _ in $(seq 1 200); do
+	hub problems show 开墙打洞 >/dev/null 2>&1 && break
+	sleep 0.1
+done
+hub problems show 开墙打洞
+hub case triage "$c3" --level big --reason "涉及违法建设，需多部门联合处置"
+hub case whistle "$c3" --kind assemble --text "请城管牵头、住建配合，限时报到"
+for _ in $(seq 1 100); do
+	zdy --json case show "$c3" 2>/dev/null | grep -q '"whistles":1' && break
+	sleep 0.1
+done
+echo "the station sees who was summoned and by when:"
+zdy case show "$c3"
+
 echo
 if [ "${KEEP:-0}" = 1 ]; then
 	echo "demo: done; homes kept in $D"
