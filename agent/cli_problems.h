@@ -89,4 +89,11 @@ void cli_duration_format(uint64_t ms, char out[CLI_DURATION_MAX]);
 /* `whistle problems` (cmd_problems.c). */
 int cmd_problems(struct cli *c, int argc, char **argv);
 
+/* `problems set` on an argument vector (cmd_problems.c); with check_only
+ * only its parse and checks, nothing written. `problems publish` runs it
+ * per line of its file. */
+int cli_problems_set_argv(struct cli *c, int argc, char **argv,
+			  int check_only);
+int cmd_problems_publish(struct cli *c, int argc, char **argv);
+
 #endif
