@@ -396,9 +396,11 @@ int cli_open(struct cli *c, unsigned need)
 		return CLI_FAIL;
 	if ((rc = cli_conf_load(c, file, &c->conf)))
 		return rc;
-	if ((need & CLI_NEED_KEY) && (rc = key_load(c)))
+	/* Open once: a command may call this per item (problems publish
+	 * runs `problems set` per line). */
+	if ((need & CLI_NEED_KEY) && !c->key && (rc = key_load(c)))
 		return rc;
-	if ((need & CLI_NEED_STORE) && (rc = store_open(c)))
+	if ((need & CLI_NEED_STORE) && !c->store && (rc = store_open(c)))
 		return rc;
 	return CLI_OK;
 }
