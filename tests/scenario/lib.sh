@@ -512,8 +512,14 @@ gen_bulk() {
 		--name gen >"$g.err" 2>&1 || return 1
 	cp "${HOMEOF[$as]}/key.secret" "$g/key.secret" &&
 		cp "${HOMEOF[$as]}/key.public" "$g/key.public" || return 1
+	# 600 characters of noise per case, so that compressed OPS batches
+	# still take a while on a slow link (a partition must land in the
+	# middle of the transfer, not after it)
+	local pool
+	pool=$(head -c $((n * 450 + 600)) /dev/urandom | base64 -w0)
 	for ((i = 1; i <= n; i++)); do
 		wh --home "$g" case new --title "批量案件 $i: 楼道堆物堵塞消防通道" \
+			--description "${pool:$((i * 600)):600}" \
 			--category 消防隐患 --grid "g$((i % 12 + 1))" "${targs[@]}" \
 			>/dev/null 2>>"$g.err" || return 1
 	done
