@@ -127,14 +127,19 @@ dis trust add "$kh" --name xinjiekou-hub --path xicheng/xinjiekou --role street
 hub trust list
 
 section "8. The agents come up: stations dial the hub, the hub dials the district"
-dis agent --listen "tcp://127.0.0.1:$DISP" --interval 2 2>"$D/district.log" &
+# The binary itself in the background, not a shell function: $! must be
+# the agent's pid, or the cleanup's kill leaves the agents running.
+"$W" --home "$DIS" agent --listen "tcp://127.0.0.1:$DISP" --interval 2 \
+	2>"$D/district.log" &
 pids+=($!)
-hub agent --listen "tcp://127.0.0.1:$HUBP" --peer xicheng-district --interval 2 \
-	2>"$D/hub.log" &
+"$W" --home "$HUB" agent --listen "tcp://127.0.0.1:$HUBP" \
+	--peer xicheng-district --interval 2 2>"$D/hub.log" &
 pids+=($!)
-zdy agent --peer xinjiekou-hub --interval 2 2>"$D/zhaodengyu.log" &
+"$W" --home "$ZDY" agent --peer xinjiekou-hub --interval 2 \
+	2>"$D/zhaodengyu.log" &
 pids+=($!)
-xsb agent --peer xinjiekou-hub --interval 2 2>"$D/xisibei.log" &
+"$W" --home "$XSB" agent --peer xinjiekou-hub --interval 2 \
+	2>"$D/xisibei.log" &
 pids+=($!)
 for scope in xicheng/xinjiekou/zhaodengyu xicheng/xinjiekou/xisibei; do
 	st=$([ "${scope##*/}" = zhaodengyu ] && echo "$ZDY" || echo "$XSB")
