@@ -79,6 +79,10 @@ struct cli_cmd {
 int cli_dispatch(struct cli *c, const struct cli_cmd *tab, const char *group,
 		 int argc, char **argv);
 void cli_table_print(FILE *f, const struct cli_cmd *tab, const char *group);
+/* A command group: --help / -h prints help and the table; anything else
+ * goes to cli_dispatch. */
+int cli_group(struct cli *c, const struct cli_cmd *tab, const char *group,
+	      const char *help, int argc, char **argv);
 
 /* The command groups (one file each). */
 int cmd_init(struct cli *c, int argc, char **argv);

@@ -716,11 +716,5 @@ static const struct cli_cmd subs[] = {
 
 int cmd_case(struct cli *c, int argc, char **argv)
 {
-	if (argc >= 1 &&
-	    (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
-		cli_help(case_help);
-		cli_table_print(stdout, subs, "case ");
-		return CLI_OK;
-	}
-	return cli_dispatch(c, subs, "case ", argc, argv);
+	return cli_group(c, subs, "case ", case_help, argc, argv);
 }

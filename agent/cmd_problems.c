@@ -644,11 +644,5 @@ static const struct cli_cmd subs[] = {
 
 int cmd_problems(struct cli *c, int argc, char **argv)
 {
-	if (argc >= 1 &&
-	    (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
-		cli_help(problems_help);
-		cli_table_print(stdout, subs, "problems ");
-		return CLI_OK;
-	}
-	return cli_dispatch(c, subs, "problems ", argc, argv);
+	return cli_group(c, subs, "problems ", problems_help, argc, argv);
 }

@@ -40,6 +40,18 @@ static const char options_text[] =
 	"command or option, bad value, no home given at all). A command that\n"
 	"fails writes nothing.\n";
 
+int cli_group(struct cli *c, const struct cli_cmd *tab, const char *group,
+	      const char *help, int argc, char **argv)
+{
+	if (argc >= 1 &&
+	    (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h"))) {
+		cli_help(help);
+		cli_table_print(stdout, tab, group);
+		return CLI_OK;
+	}
+	return cli_dispatch(c, tab, group, argc, argv);
+}
+
 static int cmd_help(struct cli *c, int argc, char **argv);
 
 static const struct cli_cmd commands[] = {
