@@ -106,7 +106,7 @@ replay() {
 }
 
 # Fuzz $1 for $seconds. Writes $work/result: runs, seconds, crashes and
-# the crashing inputs.
+# libFuzzer's exit code, then the crashing inputs.
 fuzz() {
   local t=$1 bin=$build/tests/fuzz/fuzz_$1 work=$build/fuzz/$1
   local dict
@@ -116,11 +116,11 @@ fuzz() {
   find "$work" -maxdepth 1 -type f \
     \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
        -o -name 'oom-*' \) -exec mv -f {} "$work/old/" \;
-  local t0=$SECONDS
+  local t0=$SECONDS rc=0
   "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
     -max_len="$(max_len "$t")" -print_final_stats=1 \
     -artifact_prefix="$work/" ${dict:+-dict="$dict"} \
-    "$work/corpus" "$root/tests/fuzz/corpus/$t" >"$work/fuzz.log" 2>&1 || true
+    "$work/corpus" "$root/tests/fuzz/corpus/$t" >"$work/fuzz.log" 2>&1 || rc=$?
   local runs crashes
   runs=$(grep -o 'stat::number_of_executed_units: [0-9]*' "$work/fuzz.log" \
            | tail -1 | grep -o '[0-9]*$' || true)
@@ -128,7 +128,7 @@ fuzz() {
               \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' \
                  -o -name 'oom-*' \) | sort)
   {
-    echo "${runs:-?} $((SECONDS - t0)) $(printf '%s' "$crashes" | grep -c . || true)"
+    echo "${runs:-?} $((SECONDS - t0)) $(printf '%s' "$crashes" | grep -c . || true) $rc"
     printf '%s\n' "$crashes"
   } >"$work/result"
 }
@@ -161,13 +161,17 @@ if [ $replay_only -eq 0 ]; then
   wait
   for t in "${targets[@]}"; do
     work=$build/fuzz/$t
-    read -r runs secs n <"$work/result"
+    read -r runs secs n rc <"$work/result"
     echo "fuzz_$t: runs=$runs seconds=$secs crashes=$n"
     if [ "$n" != 0 ]; then
       status=1
       tail -n +2 "$work/result" | while IFS= read -r f; do
         [ -n "$f" ] && echo "  fuzz_$t crashed: $f (log: build-fuzz/fuzz/$t/fuzz.log)"
       done
+    elif [ "$rc" != 0 ]; then
+      # Failed without saving an input (it could not start, say).
+      status=1
+      echo "  fuzz_$t: libFuzzer exited $rc (log: build-fuzz/fuzz/$t/fuzz.log)"
     fi
   done
 fi

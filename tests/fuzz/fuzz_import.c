@@ -53,16 +53,27 @@ int fuzz_imp_init(void)
 	strcpy(c->conf.path, FZ_PATH);
 	strcpy(c->conf.role, "station");
 	c->cmd = "case import";
-	/* The case rows may name: the first two ops of the story (the
-	 * create carries the external_ref). */
+	/* The cases rows may name: the first two ops of the story (its
+	 * create carries external_ref 12345-2026-000123), a second case
+	 * with the same reference (so a row naming it is ambiguous) and a
+	 * third with its own. */
 	struct fz_ops o = {0};
 	fz_story(&o, FZ_T0_MS);
-	struct wh_slice ops[2] = {fz_get(&o, 0), fz_get(&o, 1)};
+	static const char *const refs[] = {"12345-2026-000123", "T-1"};
+	for (uint32_t seq = 2; seq <= 3; seq++) {
+		struct wh_op_draft d;
+		wh_draft_init(&d, WH_OP_CASE_CREATE, FZ_CODE, seq, FZ_PATH);
+		wh_draft_str(&d, WH_F_TITLE, "imported before");
+		wh_draft_str(&d, WH_F_EXTREF, refs[seq - 2]);
+		fz_add(&o, &d, 1, WH_HLC_MAKE(FZ_T0_MS + seq, 0));
+	}
+	struct wh_slice ops[4] = {fz_get(&o, 0), fz_get(&o, 1),
+				  fz_get(&o, o.n - 2), fz_get(&o, o.n - 1)};
 	struct wh_ingest_opts io = {.now_ms = FZ_T0_MS + 3600000ull};
 	struct wh_ingest_result res;
-	int rc = wh_store_ingest(c->store, ops, 2, &io, NULL, &res);
+	int rc = wh_store_ingest(c->store, ops, 4, &io, NULL, &res);
 	fz_fini(&o);
-	return rc == WH_OK && res.added == 2 ? 0 : -1;
+	return rc == WH_OK && res.added == 4 ? 0 : -1;
 }
 
 void fuzz_imp_row(struct imp_plan *p, const struct imp_row *r)

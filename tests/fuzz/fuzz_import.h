@@ -6,8 +6,9 @@
  *
  * The store lives in a temporary directory made at start-up and
  * removed at exit; it holds the case of fuzz_gen.c (FZ-000001, with
- * external_ref 12345-2026-000123), so rows naming it take the update
- * path and the rest the create path.
+ * external_ref 12345-2026-000123), a second case with that reference
+ * and a third with T-1, so rows naming them take the update path (or
+ * are refused as ambiguous) and the rest the create path.
  */
 #ifndef WH_FUZZ_IMPORT_H
 #define WH_FUZZ_IMPORT_H

@@ -165,6 +165,18 @@ static void test_forged(void)
 	/* Once refused, always refused. */
 	CHECK_EQ(wh_riblt_dec_add(d, s, 1), WH_EDECODE);
 	wh_riblt_dec_free(d);
+
+	/* A count no encoder makes (found by fuzz_sync: INT64_MIN, which
+	 * the fold of a local key took past the int64 range). */
+	static const int64_t bad[] = {INT64_MIN, -1, (int64_t)UINT32_MAX + 1};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		REQUIRE(wh_riblt_dec_new(&key, 1, 1000, &d) == WH_OK);
+		memset(s, 0, sizeof s);
+		s[1].count = bad[i];
+		CHECK_EQ(wh_riblt_dec_add(d, s, 4), WH_EDECODE);
+		CHECK_EQ(wh_riblt_dec_count(d), 0);
+		wh_riblt_dec_free(d);
+	}
 }
 
 int main(void)
