@@ -294,6 +294,67 @@ typedef int (*wh_blob_cb)(void *ctx, const uint8_t hash[WH_ID_BYTES],
 WH_MUST_CHECK int wh_store_blobs_wanted(struct wh_store *s, const char *scope,
 					wh_blob_cb cb, void *ctx);
 
+/*
+ * Trust (crdt/roster.h). A store bound to an authority key holds the
+ * newest roster of the authority and of each of its delegates, and from
+ * then on every op it ingests or authors must pass wh_roster_authorize
+ * against them: the rule is enforced here, below every way ops arrive
+ * (sync, files, import, the CLI), so no path around it exists. A store
+ * with no authority (lab use, docs/security.md) checks signatures only.
+ */
+
+/* Bind the store to an authority key, once: WH_OK, or WH_EEXIST if it is
+ * bound to another key already (the same key again is WH_OK). */
+WH_MUST_CHECK int wh_store_authority_set(struct wh_store *s,
+					 const uint8_t pk[WH_PK_BYTES]);
+/* The authority key: WH_OK, or WH_ENOTFOUND if the store has none. */
+WH_MUST_CHECK int wh_store_authority_get(struct wh_store *s,
+					 uint8_t pk[WH_PK_BYTES]);
+
+/* What installing a roster did. */
+struct wh_roster_change {
+	uint64_t serial;
+	uint8_t signer[WH_PK_BYTES];
+	size_t purged;   /* ops dropped because the roster now refuses
+			  * them (a revocation, an ended grant) */
+	size_t narrowed; /* keys whose grants lost anything */
+};
+
+/*
+ * Install a roster (its exact bytes) in one write transaction: decode
+ * and check it against what is held (wh_roster_set_check), replace the
+ * signer's older roster, and if the new one narrows any grant, check
+ * every held op of the keys it narrowed again and drop those it now
+ * refuses, with what followed from them (a department's steps on a case
+ * whose only whistle was dropped), refolding their cases. Errors: the
+ * decode and check codes (WH_EEXIST, WH_EOLD, WH_EAUTHORITY, WH_ESCOPE,
+ * WH_ESIG, ...), WH_ENOTFOUND if the store has no authority, or a store
+ * failure; nothing is changed unless it returns WH_OK. why (may be NULL)
+ * gets a static phrase for refusals. ch may be NULL.
+ */
+WH_MUST_CHECK int wh_store_roster_put(struct wh_store *s, const uint8_t *p,
+				      size_t n, struct wh_roster_change *ch,
+				      const char **why);
+
+/* Every roster held (the authority's first), bytes borrowed for the
+ * call. What sync offers a peer and a bundle carries. */
+WH_MUST_CHECK int wh_store_roster_each(struct wh_store *s, wh_raw_cb cb,
+				       void *ctx);
+
+/* A decoded copy of what the store holds, rs zero-initialised by the
+ * call: WH_OK, or WH_ENOTFOUND if the store has no authority. Release
+ * with wh_roster_set_fini. */
+struct wh_roster_set;
+WH_MUST_CHECK int wh_store_roster_set(struct wh_store *s,
+				      struct wh_roster_set *rs);
+
+/* The departments any held whistle of case (code, seq) summoned, each
+ * passed to cb (NUL-terminated, borrowed for the call). */
+WH_MUST_CHECK int wh_store_case_summoned(struct wh_store *s,
+					 const char *code, uint32_t seq,
+					 int (*cb)(void *ctx, const char *dept),
+					 void *ctx);
+
 struct wh_store_info {
 	uint32_t schema;
 	uint64_t ops, cases;
