@@ -136,8 +136,7 @@ static int st_add_op(struct wh_store *s, struct wtx *w, const struct wh_op *op,
 		return rc;
 	if (wh_code_is_doc(op->code))
 		return st_doc_add(s, w->txn, op, cv);
-	if (op->kind == WH_OP_ATTACH &&
-	    (rc = st_blob_note(s, w->txn, op, ck, cn)))
+	if ((rc = st_blob_note(s, w->txn, op, ck, cn)))
 		return rc;
 	return fold(s, w->txn, op, ck, cn);
 }
