@@ -43,7 +43,7 @@
 #include "op.h"
 #include "wh.h"
 
-#define WH_STORE_SCHEMA 6
+#define WH_STORE_SCHEMA 7
 
 struct wh_store;
 
