@@ -133,6 +133,26 @@ WH_MUST_CHECK int wh_store_author(struct wh_store *s, const struct wh_key *key,
 				  uint8_t (*ids)[WH_ID_BYTES],
 				  struct wh_buf *ops_out);
 
+/*
+ * wh_store_author, with fill(fill_ctx, d, i) called inside the
+ * transaction for drafts[i] once its seq and hlc are set, just before it
+ * is built: for values bound to the case id, which a new case learns
+ * only there (sealed personal data, crdt/seal.h). fill may rewrite the
+ * bytes a field of d already points to, keeping their length, and
+ * nothing else; it runs again if the transaction is retried (a map
+ * growth), so it must not count on running once. A non-zero return
+ * aborts the call with that code, nothing stored.
+ */
+typedef int (*wh_draft_fill_fn)(void *ctx, const struct wh_op_draft *d,
+				size_t i);
+WH_MUST_CHECK int wh_store_author_fill(struct wh_store *s,
+				       const struct wh_key *key,
+				       struct wh_op_draft *drafts, size_t n,
+				       wh_clock_fn clock, void *clock_ctx,
+				       uint8_t (*ids)[WH_ID_BYTES],
+				       struct wh_buf *ops_out,
+				       wh_draft_fill_fn fill, void *fill_ctx);
+
 /* The view of case (code, seq). c is initialised by the call; release it
  * with wh_case_fini. WH_ENOTFOUND if no op of it is held. */
 WH_MUST_CHECK int wh_store_case_get(struct wh_store *s, const char *code,

@@ -68,6 +68,28 @@ static void case_view(struct wh_store *s, const char *code, uint32_t seq,
 	wh_case_fini(&c);
 }
 
+struct fill {
+	const struct wh_seal_key *k;
+	struct wh_buf buf;
+	int calls;
+};
+
+static int fill_fn(void *ctx, const struct wh_op_draft *d, size_t i)
+{
+	struct fill *f = ctx;
+	if (f->calls < 0)
+		return WH_EFAULT;
+	f->calls++;
+	if (i != 0)
+		return WH_OK;
+	struct wh_buf b = {0};
+	int rc = wh_seal_seal(f->k, d->code, d->seq, "赵", NULL, &b);
+	if (!rc && b.len == f->buf.len)
+		memcpy(f->buf.p, b.p, b.len);
+	wh_buf_fini(&b);
+	return rc;
+}
+
 int main(void)
 {
 	REQUIRE(wh_crypto_init() == WH_OK);
@@ -221,6 +243,43 @@ int main(void)
 	REQUIRE(wh_store_views_hash(s4, v1) == WH_OK);
 	REQUIRE(wh_store_views_hash(s5, v2) == WH_OK);
 	CHECK(!memcmp(v1, v2, WH_ID_BYTES));
+
+	/* Authoring a new case whose sealed value is bound to the seq the
+	 * store allocates: fill seals it inside the transaction. */
+	uint64_t now = T_NOW;
+	struct fill fctx = {ck, {0}, 0};
+	wh_buf_reserve(&fctx.buf, wh_seal_size("赵", NULL));
+	memset(fctx.buf.p, 0, wh_seal_size("赵", NULL));
+	fctx.buf.len = wh_seal_size("赵", NULL);
+	struct wh_op_draft nd[2];
+	wh_draft_init(&nd[0], WH_OP_CASE_CREATE, "ZDY", 0, XA);
+	wh_draft_str(&nd[0], WH_F_TITLE, "x");
+	wh_draft_bin(&nd[0], WH_F_SEALED, fctx.buf.p, fctx.buf.len);
+	wh_draft_bin(&nd[0], WH_F_KID, ck->kid, WH_ID_BYTES);
+	wh_draft_init(&nd[1], WH_OP_CASE_NOTE, "ZDY", 0, XA);
+	wh_draft_str(&nd[1], WH_F_TEXT, "n");
+	CHECK_EQ(wh_store_author_fill(a, k1, nd, 2, t_clock, &now, NULL, NULL,
+				      fill_fn, &fctx),
+		 WH_OK);
+	CHECK_EQ(nd[0].seq, 3);
+	CHECK_EQ(fctx.calls, 2);
+	struct wh_case nc;
+	REQUIRE(wh_store_case_get(a, "ZDY", 3, &nc) == WH_OK);
+	char *r = NULL, *cc = NULL;
+	CHECK_EQ(wh_seal_open(ck, "ZDY", 3, nc.sealed, nc.nsealed, &r, &cc),
+		 WH_OK);
+	CHECK(r && !strcmp(r, "赵") && !cc);
+	free(r);
+	wh_case_fini(&nc);
+	/* A refusing fill stores nothing. */
+	fctx.calls = -100;
+	wh_draft_init(&nd[0], WH_OP_CASE_CREATE, "ZDY", 0, XA);
+	wh_draft_str(&nd[0], WH_F_TITLE, "y");
+	CHECK_EQ(wh_store_author_fill(a, k1, nd, 1, t_clock, &now, NULL, NULL,
+				      fill_fn, &fctx),
+		 WH_EFAULT);
+	CHECK_EQ(wh_store_case_get(a, "ZDY", 4, &nc), WH_ENOTFOUND);
+	wh_buf_fini(&fctx.buf);
 
 	wh_store_close(a);
 	wh_store_close(b);
