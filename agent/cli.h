@@ -114,9 +114,12 @@ int cmd_case_reopen(struct cli *c, int argc, char **argv);
 int cmd_case_import(struct cli *c, int argc, char **argv);
 
 struct json;
-/* The JSON object of a case (docs: the case object). */
+struct cli_pd;
+/* The JSON object of a case (docs: the case object). pd: its personal
+ * data as this station opened it (cli_seal.h); NULL (lists): not
+ * opened, the view alone says what there is. */
 void cli_case_json(const struct cli *c, struct json *j,
-		   const struct wh_case *v);
+		   const struct wh_case *v, const struct cli_pd *pd);
 /* Read a case's view; "no case ID" (CLI_FAIL) if none of its ops is
  * held. out is initialised on success only. */
 int cli_case_load(const struct cli *c, const char *code, uint32_t seq,

@@ -17,6 +17,7 @@
  */
 #include "cli.h"
 #include "cli_problems.h"
+#include "cli_seal.h"
 #include "json.h"
 #include "mp.h"
 
@@ -214,13 +215,23 @@ static int edit_parse(struct cli *c, unsigned mode, int argc, char **argv,
 	return CLI_OK;
 }
 
-/* The last-writer-wins fields of e into d; how many. */
+/* Whether e gives personal data (reporter, contact): sealed, never
+ * written in clear (cli_seal.h). */
+static int edit_personal(const struct edit *e)
+{
+	return e->str[WH_F_REPORTER] || e->str[WH_F_CONTACT];
+}
+
+/* The last-writer-wins fields of e into d, but for the personal ones,
+ * which cli_seal_drafts adds sealed; how many fields e gives, those
+ * counted. */
 static int edit_fields(const struct edit *e, struct wh_op_draft *d)
 {
 	int n = 0;
 	for (unsigned k = 1; k <= WH_F_KEY_MAX; k++)
 		if (e->str[k]) {
-			wh_draft_str(d, (uint8_t)k, e->str[k]);
+			if (k != WH_F_REPORTER && k != WH_F_CONTACT)
+				wh_draft_str(d, (uint8_t)k, e->str[k]);
 			n++;
 		}
 	if (e->source >= 0) {
@@ -251,11 +262,19 @@ int cli_case_report(struct cli *c, const char *code, uint32_t seq,
 	int rc = cli_case_load(c, code, seq, &v);
 	if (rc)
 		return rc;
+	struct cli_pd pd;
+	if ((rc = cli_pd_load(c, &v, &pd))) {
+		cli_pd_fini(&pd);
+		wh_case_fini(&v);
+		return cli_fail(c, "%s: personal data: %s", id,
+				wh_strerror(rc));
+	}
 	struct json j;
 	json_init(&j, stdout);
-	cli_case_json(c, &j, &v);
+	cli_case_json(c, &j, &v, &pd);
 	json_obj_end(&j);
 	json_end(&j);
+	cli_pd_fini(&pd);
 	wh_case_fini(&v);
 	return CLI_OK;
 }
@@ -315,10 +334,15 @@ static int case_new(struct cli *c, int argc, char **argv)
 					  "be too long or too deep",
 				       e.grid, path);
 	}
-	/* The create and its tags in one transaction: tag drafts with seq 0
-	 * take the seq the store allocates for the create before them. */
-	size_t nd = 1 + e.ntags;
+	/* The create, its sealed personal data's keys op and its tags in
+	 * one transaction: drafts with seq 0 take the seq the store
+	 * allocates for the create before them, and the sealed value,
+	 * bound to that seq, is sealed there (cli_seal_fill). */
+	size_t nd = 2 + e.ntags, nk = 0;
 	struct wh_op_draft *d = wh_xcalloc(nd, sizeof *d);
+	struct cli_seal **seals = wh_xcalloc(nd, sizeof *seals);
+	struct cli_seal sp;
+	memset(&sp, 0, sizeof sp);
 	if (rc == CLI_OK) {
 		wh_draft_init(&d[0], WH_OP_CASE_CREATE, c->conf.code, 0, path);
 		edit_fields(&e, &d[0]);
@@ -328,16 +352,31 @@ static int case_new(struct cli *c, int argc, char **argv)
 			wh_draft_uint(&d[1 + i], WH_F_SET, WH_SET_TAGS);
 			wh_draft_str(&d[1 + i], WH_F_TAG, e.tags[i]);
 		}
-		int brc = cli_probe_drafts(d, nd);
+		int brc = cli_probe_drafts(d, 1 + e.ntags);
 		if (brc)
 			rc = cli_store_err(c, "new case", brc);
 	}
+	if (rc == CLI_OK && edit_personal(&e))
+		rc = cli_seal_begin(c, "new case", NULL, path,
+				    e.str[WH_F_REPORTER], e.str[WH_F_CONTACT],
+				    &sp);
+	if (rc == CLI_OK && sp.key) {
+		int src = cli_seal_drafts(&sp, c->conf.code, 0, path, &d[0],
+					  &d[1 + e.ntags], &nk);
+		if (src)
+			rc = cli_store_err(c, "new case", src);
+		seals[0] = &sp;
+	}
 	if (rc == CLI_OK) {
-		int src = wh_store_author(c->store, c->key, d, nd,
-					  wh_clock_realtime, NULL, NULL, NULL);
+		int src = wh_store_author_fill(c->store, c->key, d,
+					       1 + e.ntags + nk,
+					       wh_clock_realtime, NULL, NULL,
+					       NULL, cli_seal_fill, seals);
 		if (src)
 			rc = cli_store_err(c, "new case", src);
 	}
+	cli_seal_fini(&sp);
+	free(seals);
 	uint32_t seq = d[0].seq;
 	free(d);
 	if (rc) {
@@ -372,9 +411,11 @@ static int case_set(struct cli *c, int argc, char **argv)
 	struct edit e;
 	char code[WH_CODE_MAX + 1];
 	uint32_t seq = 0;
-	struct wh_op_draft d[2];
+	struct wh_op_draft d[3];
 	struct wh_case v;
+	struct cli_seal sp;
 	int have_view = 0, nd = 0;
+	memset(&sp, 0, sizeof sp);
 	int rc = edit_parse(c, IN_SET, argc, argv, &e, set_help);
 	if (rc == CLI_OK && !e.id)
 		rc = cli_usage(c, "missing case id");
@@ -416,19 +457,33 @@ static int case_set(struct cli *c, int argc, char **argv)
 				 wh_status_label(from), wh_status_label(to));
 		}
 	}
+	int nf = 0;
+	size_t nk = 0;
+	const char *path = have_view && v.path ? v.path : c->conf.path;
 	if (rc == CLI_OK) {
-		wh_draft_init(&d[nd], WH_OP_CASE_SET, code, seq,
-			      v.path ? v.path : c->conf.path);
-		int nf = edit_fields(&e, &d[nd]);
-		if (nf) {
-			nd++;
-			size_t n = strlen(msg);
-			snprintf(msg + n, sizeof msg - n, "%s%d field%s updated",
-				 n ? "; " : "", nf, nf == 1 ? "" : "s");
-		}
-		int brc = cli_probe_drafts(d, (size_t)nd);
+		wh_draft_init(&d[nd], WH_OP_CASE_SET, code, seq, path);
+		nf = edit_fields(&e, &d[nd]);
+		int brc = cli_probe_drafts(d, (size_t)nd +
+						      (d[nd].nfields ? 1 : 0));
 		if (brc)
 			rc = cli_store_err(c, e.id, brc);
+	}
+	/* Personal data is sealed, with the case's own key when this
+	 * station can open it (cli_seal.h). */
+	if (rc == CLI_OK && edit_personal(&e))
+		rc = cli_seal_begin(c, e.id, &v, path, e.str[WH_F_REPORTER],
+				    e.str[WH_F_CONTACT], &sp);
+	if (rc == CLI_OK && sp.key) {
+		int src = cli_seal_drafts(&sp, code, seq, path, &d[nd],
+					  &d[nd + 1], &nk);
+		if (src)
+			rc = cli_store_err(c, e.id, src);
+	}
+	if (rc == CLI_OK && nf) {
+		nd += 1 + (int)nk; /* the set, and a keys op after it */
+		size_t n = strlen(msg);
+		snprintf(msg + n, sizeof msg - n, "%s%d field%s updated",
+			 n ? "; " : "", nf, nf == 1 ? "" : "s");
 	}
 	if (rc == CLI_OK) {
 		int src = wh_store_author(c->store, c->key, d, (size_t)nd,
@@ -436,6 +491,7 @@ static int case_set(struct cli *c, int argc, char **argv)
 		if (src)
 			rc = cli_store_err(c, e.id, src);
 	}
+	cli_seal_fini(&sp);
 	if (have_view)
 		wh_case_fini(&v);
 	edit_fini(&e);
