@@ -110,6 +110,9 @@ int cmd_case_report(struct cli *c, int argc, char **argv);
 int cmd_case_feedback(struct cli *c, int argc, char **argv);
 int cmd_case_rate(struct cli *c, int argc, char **argv);
 int cmd_case_reopen(struct cli *c, int argc, char **argv);
+/* sealed personal data: erase it, share its key (cmd_case_seal.c) */
+int cmd_case_erase(struct cli *c, int argc, char **argv);
+int cmd_case_reseal(struct cli *c, int argc, char **argv);
 /* bulk intake from CSV or JSON Lines (cmd_case_import.c) */
 int cmd_case_import(struct cli *c, int argc, char **argv);
 

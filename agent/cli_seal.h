@@ -81,6 +81,20 @@ WH_MUST_CHECK int cli_seal_share(const struct cli *c, const struct wh_seal_key *
 				 struct wh_op_draft *d, size_t *added);
 
 /*
+ * Share case v's key with every reader who has no envelope yet: the
+ * readers of cli_seal_readers with the departments v ever summoned and
+ * extra[0..nextra) (a whistle's). *readable says whether this station
+ * can open the key at all (if not, nothing is shared); *added how many
+ * readers the keys op in *d covers (0: no op). WH_OK or a store error.
+ */
+WH_MUST_CHECK int cli_seal_share_case(const struct cli *c,
+				      const struct wh_case *v,
+				      const char *const *extra, size_t nextra,
+				      struct cli_share *share,
+				      struct wh_op_draft *d, size_t *added,
+				      int *readable);
+
+/*
  * Sealing a change of the personal fields (case new, set, import). Made
  * by cli_seal_begin from the case's view (NULL: a new case) and the
  * values given (NULL: not given; a given value replaces, the other is

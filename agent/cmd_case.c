@@ -767,6 +767,10 @@ static const struct cli_cmd subs[] = {
 	{"rate", cmd_case_rate, "评价: resident rates, street rates a dept"},
 	{"reopen", cmd_case_reopen, "重启: a new round of the loop"},
 	{"import", cmd_case_import, "bulk intake from CSV or JSON Lines"},
+	{"erase-personal", cmd_case_erase,
+	 "删除个人信息: make reporter and contact unreadable everywhere"},
+	{"reseal", cmd_case_reseal,
+	 "share a case key with readers that lack it (--all)"},
 	{NULL, NULL, NULL},
 };
 

@@ -269,6 +269,38 @@ int cli_seal_share(const struct cli *c, const struct wh_seal_key *k,
 	return WH_OK;
 }
 
+int cli_seal_share_case(const struct cli *c, const struct wh_case *v,
+			const char *const *extra, size_t nextra,
+			struct cli_share *share, struct wh_op_draft *d,
+			size_t *added, int *readable)
+{
+	*added = 0;
+	*readable = 0;
+	if (!v->has_kid || v->erased)
+		return WH_OK;
+	struct cli_pd pd;
+	int rc = cli_pd_load(c, v, &pd);
+	const char **depts =
+		wh_xcalloc(WH_FLOW_MAX_SUMMONS + nextra + 1, sizeof *depts);
+	size_t n = cli_seal_summoned(v, depts, WH_FLOW_MAX_SUMMONS);
+	for (size_t i = 0; i < nextra; i++)
+		depts[n++] = extra[i];
+	uint8_t(*readers)[WH_PK_BYTES] = NULL;
+	size_t nr = 0;
+	const char *path = v->path ? v->path : c->conf.path;
+	*readable = !rc && pd.key;
+	if (*readable)
+		rc = cli_seal_readers(c, path, depts, n, &readers, &nr);
+	if (!rc && *readable)
+		rc = cli_seal_share(c, pd.key, &pd,
+				    (const uint8_t(*)[WH_PK_BYTES])readers, nr,
+				    v->code, v->seq, path, share, d, added);
+	free(readers);
+	free(depts);
+	cli_pd_fini(&pd);
+	return rc;
+}
+
 /* ---- sealing a change --------------------------------------------- */
 
 static char *pick(const char *given, const char *kept)
