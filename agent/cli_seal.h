@@ -95,24 +95,52 @@ WH_MUST_CHECK int cli_seal_share_case(const struct cli *c,
 				      int *readable);
 
 /*
- * Sealing a change of the personal fields (case new, set, import). Made
- * by cli_seal_begin from the case's view (NULL: a new case) and the
- * values given (NULL: not given; a given value replaces, the other is
- * kept): it reuses the case key when this station can open it, else
- * makes a new one (then an envelope goes into the store and a keys op
- * must follow). Refused (CLI message, CLI_FAIL) when the case's data was
- * erased, or is sealed here unreadably and only one of the two fields is
- * given (the other would be lost).
+ * Sealing a change of the personal fields (case new, set, import), from
+ * the case's view v and what this station sees of it, pd (both NULL: a
+ * new case), and the values given (NULL: not given; a given value
+ * replaces, the other is kept). It reuses the case key when this station
+ * can open it, else makes a new one: then sp->env holds the envelope
+ * for every reader, for the caller to put in the store before the ops,
+ * and a keys op must follow. Nothing is written.
  */
 struct cli_seal {
 	struct wh_seal_key *key;
 	int new_key;
 	char *reporter, *contact; /* what is sealed (owned) */
 	struct wh_buf sealed;     /* its bytes (filled for a known seq) */
+	struct wh_buf env;        /* the envelope, when new_key */
 	struct cli_share share;   /* the keys op's fields, when new_key */
 	size_t nreaders;
 };
 
+/* Readers by path, for the rows of one import (new cases only: no
+ * department summoned yet). Zero-initialise; cli_rcache_fini frees. */
+#define CLI_RCACHE_PATHS 16
+struct cli_rcache {
+	size_t n, next;
+	struct {
+		char path[WH_PATH_MAX + 1];
+		uint8_t (*keys)[WH_PK_BYTES];
+		size_t nkeys;
+	} e[CLI_RCACHE_PATHS];
+};
+void cli_rcache_fini(struct cli_rcache *rc);
+
+/*
+ * WH_OK; WH_ESTATE with *why (static) when the data was erased, or is
+ * sealed unreadably here and only one field is given (the other would
+ * be lost); or an error. pd's key may be taken (set to NULL). cache may
+ * be NULL.
+ */
+WH_MUST_CHECK int cli_seal_prepare(const struct cli *c,
+				   const struct wh_case *v, struct cli_pd *pd,
+				   const char *path, const char *reporter,
+				   const char *contact,
+				   struct cli_rcache *cache,
+				   struct cli_seal *sp, const char **why);
+
+/* cli_seal_prepare for one command: reads pd itself, puts the envelope
+ * in the store, and says what went wrong (CLI_FAIL) prefixed by what. */
 WH_MUST_CHECK int cli_seal_begin(const struct cli *c, const char *what,
 				 const struct wh_case *v, const char *path,
 				 const char *reporter, const char *contact,

@@ -308,67 +308,117 @@ static char *pick(const char *given, const char *kept)
 	return dup_or_null(given ? given : kept);
 }
 
-int cli_seal_begin(const struct cli *c, const char *what, const struct wh_case *v,
-		   const char *path, const char *reporter, const char *contact,
-		   struct cli_seal *sp)
+/* Readers of a new case at path: from the cache when it has them. */
+static int cached_readers(const struct cli *c, struct cli_rcache *rc,
+			  const char *path, const char *const *depts,
+			  size_t nd, uint8_t (**out)[WH_PK_BYTES], size_t *n)
+{
+	if (!rc || nd)
+		return cli_seal_readers(c, path, depts, nd, out, n);
+	for (size_t i = 0; i < rc->n; i++)
+		if (!strcmp(rc->e[i].path, path)) {
+			*n = rc->e[i].nkeys;
+			*out = wh_xmalloc(*n * WH_PK_BYTES);
+			memcpy(*out, rc->e[i].keys, *n * WH_PK_BYTES);
+			return WH_OK;
+		}
+	int r = cli_seal_readers(c, path, NULL, 0, out, n);
+	if (r || strlen(path) > WH_PATH_MAX)
+		return r;
+	size_t at = rc->n < CLI_RCACHE_PATHS ? rc->n++
+					     : rc->next++ % CLI_RCACHE_PATHS;
+	free(rc->e[at].keys);
+	strcpy(rc->e[at].path, path);
+	rc->e[at].nkeys = *n;
+	rc->e[at].keys = wh_xmalloc(*n * WH_PK_BYTES);
+	memcpy(rc->e[at].keys, *out, *n * WH_PK_BYTES);
+	return WH_OK;
+}
+
+void cli_rcache_fini(struct cli_rcache *rc)
+{
+	for (size_t i = 0; i < rc->n; i++)
+		free(rc->e[i].keys);
+	memset(rc, 0, sizeof *rc);
+}
+
+int cli_seal_prepare(const struct cli *c, const struct wh_case *v,
+		     struct cli_pd *pd, const char *path, const char *reporter,
+		     const char *contact, struct cli_rcache *cache,
+		     struct cli_seal *sp, const char **why)
 {
 	memset(sp, 0, sizeof *sp);
-	struct cli_pd pd;
-	memset(&pd, 0, sizeof pd);
-	int rc = v ? cli_pd_load(c, v, &pd) : WH_OK;
-	if (rc)
-		return cli_fail(c, "%s: %s", what, wh_strerror(rc));
-	if (pd.state == CLI_PD_ERASED) {
-		cli_pd_fini(&pd);
-		return cli_fail(c, "%s: its personal data was erased "
-				   "(个人信息已删除); it cannot be set again",
-				what);
+	*why = NULL;
+	int state = pd ? pd->state : CLI_PD_NONE;
+	if (state == CLI_PD_ERASED) {
+		*why = "its personal data was erased (个人信息已删除); it "
+		       "cannot be set again";
+		return WH_ESTATE;
 	}
-	if (pd.state == CLI_PD_SEALED && (!reporter || !contact)) {
-		cli_pd_fini(&pd);
-		return cli_fail(c, "%s: its personal data is sealed and not "
-				   "readable here (加密, 本站无法读取): give "
-				   "both --reporter and --contact to replace it",
-				what);
+	if (state == CLI_PD_SEALED && (!reporter || !contact)) {
+		*why = "its personal data is sealed and not readable here "
+		       "(加密, 本站无法读取): give both reporter and contact "
+		       "to replace it";
+		return WH_ESTATE;
 	}
-	sp->reporter = pick(reporter, pd.reporter);
-	sp->contact = pick(contact, pd.contact);
-	if (pd.state == CLI_PD_OPEN && pd.key && v && v->has_kid) {
-		sp->key = pd.key; /* the readers hold it already */
-		pd.key = NULL;
-		cli_pd_fini(&pd);
-		return CLI_OK;
+	sp->reporter = pick(reporter, pd ? pd->reporter : NULL);
+	sp->contact = pick(contact, pd ? pd->contact : NULL);
+	if (state == CLI_PD_OPEN && pd->key && v && v->has_kid) {
+		sp->key = pd->key; /* the readers hold it already */
+		pd->key = NULL;
+		return WH_OK;
 	}
-	cli_pd_fini(&pd);
 	/* A new key: everyone who may read the case gets it. */
 	const char *depts[WH_FLOW_MAX_SUMMONS];
 	size_t nd = v ? cli_seal_summoned(v, depts, WH_FLOW_MAX_SUMMONS) : 0;
 	uint8_t(*readers)[WH_PK_BYTES] = NULL;
 	size_t n = 0;
-	if ((rc = wh_seal_key_new(&sp->key)) ||
-	    (rc = cli_seal_readers(c, path, depts, nd, &readers, &n))) {
-		cli_seal_fini(sp);
-		return cli_fail(c, "%s: readers: %s", what, wh_strerror(rc));
-	}
-	struct wh_buf env = {0};
-	rc = wh_seal_env_build(sp->key, (const uint8_t(*)[WH_PK_BYTES])readers,
-			       n, &env);
-	free(readers);
+	int rc = wh_seal_key_new(&sp->key);
 	if (!rc)
-		rc = wh_store_blob_put(c->store, env.p, env.len,
-				       sp->share.blob);
-	if (rc == WH_EEXIST)
-		rc = WH_OK;
-	sp->share.size = env.len;
-	memcpy(sp->share.kid, sp->key->kid, WH_ID_BYTES);
-	wh_buf_fini(&env);
+		rc = cached_readers(c, cache, path, depts, nd, &readers, &n);
+	if (!rc)
+		rc = wh_seal_env_build(sp->key,
+				       (const uint8_t(*)[WH_PK_BYTES])readers,
+				       n, &sp->env);
+	free(readers);
 	if (rc) {
 		cli_seal_fini(sp);
-		return cli_fail(c, "%s: key envelope: %s", what,
-				wh_strerror(rc));
+		return rc;
 	}
+	wh_hash(sp->env.p, sp->env.len, sp->share.blob);
+	sp->share.size = sp->env.len;
+	memcpy(sp->share.kid, sp->key->kid, WH_ID_BYTES);
 	sp->new_key = 1;
 	sp->nreaders = n;
+	return WH_OK;
+}
+
+int cli_seal_begin(const struct cli *c, const char *what,
+		   const struct wh_case *v, const char *path,
+		   const char *reporter, const char *contact,
+		   struct cli_seal *sp)
+{
+	struct cli_pd pd;
+	memset(&pd, 0, sizeof pd);
+	memset(sp, 0, sizeof *sp);
+	const char *why = NULL;
+	int rc = v ? cli_pd_load(c, v, &pd) : WH_OK;
+	if (!rc)
+		rc = cli_seal_prepare(c, v, v ? &pd : NULL, path, reporter,
+				      contact, NULL, sp, &why);
+	cli_pd_fini(&pd);
+	if (rc)
+		return cli_fail(c, "%s: %s", what, why ? why : wh_strerror(rc));
+	/* Content first: an op naming content we lack would only make us
+	 * ask peers for it. */
+	if (sp->new_key) {
+		rc = wh_store_blob_put(c->store, sp->env.p, sp->env.len, NULL);
+		if (rc && rc != WH_EEXIST) {
+			cli_seal_fini(sp);
+			return cli_fail(c, "%s: key envelope: %s", what,
+					wh_strerror(rc));
+		}
+	}
 	return CLI_OK;
 }
 
@@ -380,6 +430,7 @@ void cli_seal_fini(struct cli_seal *sp)
 	if (sp->sealed.p)
 		memset(sp->sealed.p, 0, sp->sealed.cap);
 	wh_buf_fini(&sp->sealed);
+	wh_buf_fini(&sp->env);
 	memset(sp, 0, sizeof *sp);
 }
 

@@ -284,6 +284,13 @@ WH_MUST_CHECK int wh_store_state_each(struct wh_store *s, const char *prefix,
 WH_MUST_CHECK int wh_store_blob_put(struct wh_store *s, const uint8_t *p,
 				    size_t n, uint8_t hash[WH_ID_BYTES]);
 
+/* Store n pieces of content in one write transaction, as
+ * wh_store_blob_put each (one held already is no error): WH_OK, or the
+ * first error, nothing stored. For bulk writers (case import's key
+ * envelopes) that would otherwise pay a commit per piece. */
+WH_MUST_CHECK int wh_store_blob_put_many(struct wh_store *s,
+					 const struct wh_slice *b, size_t n);
+
 /* Append content bytes [off, off + max) (max 0: to the end) to out and
  * the whole size to *size (may be NULL): WH_OK or WH_ENOTFOUND (not
  * held, or destroyed). */

@@ -253,6 +253,45 @@ int wh_store_blob_put(struct wh_store *s, const uint8_t *p, size_t n,
 	return st_write(s, put_fn, &a);
 }
 
+struct put_many {
+	const struct wh_slice *b;
+	size_t n;
+	uint8_t (*hash)[WH_ID_BYTES];
+};
+
+static int put_many_fn(struct wh_store *s, struct wtx *w, void *ctx)
+{
+	struct put_many *a = ctx;
+	for (size_t i = 0; i < a->n; i++) {
+		int g = gone(s, w->txn, a->hash[i]);
+		if (g)
+			return g < 0 ? g : WH_EDENIED;
+		int rc = blob_store(s, w->txn, a->hash[i], a->b[i].p,
+				    a->b[i].n);
+		if (rc && rc != WH_EEXIST)
+			return rc;
+	}
+	return WH_OK;
+}
+
+int wh_store_blob_put_many(struct wh_store *s, const struct wh_slice *b,
+			   size_t n)
+{
+	if (!s || (n && !b))
+		return WH_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (b[i].n == 0 || b[i].n > WH_BLOB_MAX_BYTES || !b[i].p)
+			return WH_ETOOBIG;
+	if (n == 0)
+		return WH_OK;
+	struct put_many a = {b, n, wh_xmalloc(n * WH_ID_BYTES)};
+	for (size_t i = 0; i < n; i++)
+		wh_hash(b[i].p, b[i].n, a.hash[i]);
+	int rc = st_write(s, put_many_fn, &a);
+	free(a.hash);
+	return rc;
+}
+
 /* ---- chunks from a peer ------------------------------------------ */
 
 struct part {

@@ -216,6 +216,15 @@ int main(void)
 	case_view(b, "ZDY", 1, &is_sealed, &is_erased);
 	CHECK(!is_sealed && is_erased);
 
+	/* Many pieces in one transaction: one held already is no error,
+	 * destroyed content refuses the whole call. */
+	struct wh_slice two[2] = {{photo, sizeof photo}, {sealed.p, sealed.len}};
+	CHECK_EQ(wh_store_blob_put_many(a, two, 2), WH_OK);
+	CHECK(held(a, ph));
+	struct wh_slice bad[2] = {{sealed.p, sealed.len}, {env.p, env.len}};
+	CHECK_EQ(wh_store_blob_put_many(a, bad, 2), WH_EDENIED);
+	CHECK(!held(a, eh));
+
 	/* The erase first, the keys op later (another arrival order): the
 	 * envelope is never wanted and refused when offered. */
 	char dd[512];
