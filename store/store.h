@@ -341,6 +341,10 @@ WH_MUST_CHECK int wh_store_roster_put(struct wh_store *s, const uint8_t *p,
 WH_MUST_CHECK int wh_store_roster_each(struct wh_store *s, wh_raw_cb cb,
 				       void *ctx);
 
+/* A counter that moves whenever the authority or a roster is installed
+ * (by any process): how a running agent notices `roster apply`. */
+WH_MUST_CHECK int wh_store_roster_gen(struct wh_store *s, uint64_t *gen);
+
 /* A decoded copy of what the store holds, rs zero-initialised by the
  * call: WH_OK, or WH_ENOTFOUND if the store has no authority. Release
  * with wh_roster_set_fini. */

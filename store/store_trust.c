@@ -280,6 +280,23 @@ int wh_store_authority_get(struct wh_store *s, uint8_t pk[WH_PK_BYTES])
 	return rc;
 }
 
+int wh_store_roster_gen(struct wh_store *s, uint64_t *gen)
+{
+	if (!s || !gen)
+		return WH_EINVAL;
+	MDB_txn *txn;
+	int rc = st_read_begin(s, &txn);
+	if (rc)
+		return rc;
+	rc = st_meta_get_u64(s, txn, GEN_KEY, gen);
+	mdb_txn_abort(txn);
+	if (rc == WH_ENOTFOUND) {
+		*gen = 0;
+		rc = WH_OK;
+	}
+	return rc;
+}
+
 int wh_store_roster_set(struct wh_store *s, struct wh_roster_set *rs)
 {
 	if (!s || !rs)

@@ -165,9 +165,9 @@ int main(void)
 	mk(&op, sta, WH_OP_REPORT, "XJK-ZDY", 1, ZDY, T_NOW);
 	CHECK_EQ(ingest1(s, &op), WH_EROLE);
 	mk(&op, sta, WH_OP_CASE_CREATE, "XJK-ZDY", 3, XIN "/other", T_NOW);
-	CHECK_EQ(ingest1(s, &op), WH_ESCOPE);
+	CHECK_EQ(ingest1(s, &op), WH_EJURIS);
 	mk(&op, sta, WH_OP_CASE_CREATE, "XJK-XXX", 3, ZDY, T_NOW);
-	CHECK_EQ(ingest1(s, &op), WH_ESCOPE); /* not its case-id code */
+	CHECK_EQ(ingest1(s, &op), WH_EJURIS); /* not its case-id code */
 	mk(&op, dept, WH_OP_REPORT, "XJK-ZDY", 1, ZDY, T_NOW + 1);
 	CHECK_EQ(ingest1(s, &op), WH_ESUMMON);
 	struct wh_buf report = {0};
