@@ -30,6 +30,8 @@
 /* Peers a reload dropped from the trust list, remembered to name them
  * when their key is refused. */
 #define GONE_MAX 32u
+/* Former jurisdictions kept until settled (agent_former.c). */
+#define FORMER_MAX 8u
 
 /* What is in effect: built from whistle.conf, the trust list and the
  * flags, swapped whole on reload. */
@@ -100,6 +102,10 @@ struct agent {
 	uint64_t roster_gen;     /* store's roster counter last acted on */
 	uint64_t roster_due;     /* mono ms: next look at the counter */
 	uint64_t roster_recheck; /* mono ms: next re-read of grant times */
+	/* former jurisdictions (agent_former.c) */
+	char former[FORMER_MAX][WH_PATH_MAX + 1];
+	size_t nformer;
+	char hello_path[WH_PATH_MAX + 1]; /* the path links are told */
 };
 
 static inline uint64_t agent_mono_ms(void)
@@ -128,6 +134,17 @@ void agent_on_roster(void *ctx, const uint8_t peer[WH_PK_BYTES],
 /* Once a second: a roster installed by another process is pushed and
  * put into effect; grants' times are re-read every minute. */
 void agent_roster_poll(struct agent *a);
+
+/* ---- agent_former.c ---- */
+
+/* At start: note a changed path as former, and set hello_path to the
+ * narrowest path holding the current and every unsettled former one. */
+void agent_former_start(struct agent *a);
+/* A round ended: former paths the in-sync scope holds are settled. */
+void agent_former_round(struct agent *a, const struct wh_sync_state *st);
+/* Longest common prefix of two paths on '/' boundaries ("" if none). */
+void agent_path_lca(const char *a, const char *b,
+		    char out[WH_PATH_MAX + 1]);
 
 /* ---- agent_peers.c ---- */
 

@@ -18,6 +18,9 @@
 /* Grants are re-read this often even if no roster arrives: a grant's
  * end time passes without anyone telling us. */
 #define ROSTER_RECHECK_MS 60000u
+/* A member moved to another jurisdiction may still claim its former
+ * one this long, to hand over what it wrote there (agent_former.c). */
+#define FORMER_DAYS 30u
 
 static enum wh_role net_role(unsigned mrole)
 {
@@ -44,6 +47,25 @@ static void add_grant(struct trust *t, const struct wh_grant *g,
 	snprintf(p.path, sizeof p.path, "%s", g->path);
 	snprintf(p.name, sizeof p.name, "%s", g->name);
 	trust_append(t, &p);
+}
+
+/* Widen p's path to hold the paths of its key's grants that ended (not
+ * by revocation) within FORMER_DAYS. */
+static void widen(const struct wh_roster *r, struct wh_net_peer *p,
+		  uint64_t now)
+{
+	const uint64_t span = (uint64_t)FORMER_DAYS * 86400000u;
+	for (uint32_t i = 0; r && i < r->ngrants; i++) {
+		const struct wh_grant *g = &r->grants[i];
+		if (memcmp(g->key, p->pk, WH_PK_BYTES) || g->revoked_ms ||
+		    !g->until_ms || g->until_ms > now ||
+		    now - g->until_ms > span)
+			continue;
+		char l[WH_PATH_MAX + 1];
+		agent_path_lca(p->path, g->path, l);
+		if (l[0])
+			strcpy(p->path, l);
+	}
 }
 
 int agent_roster_trust(struct agent *a, struct trust *t)
@@ -83,6 +105,11 @@ int agent_roster_trust(struct agent *a, struct trust *t)
 			if (wh_roster_member_now(rs, g->key, now, &live))
 				add_grant(t, live, self);
 		}
+	for (size_t i = 0; i < t->n; i++) {
+		widen(&rs->root, &t->e[i], now);
+		for (uint32_t d = 0; d < rs->ndel; d++)
+			widen(&rs->del[d], &t->e[i], now);
+	}
 	wh_roster_set_fini(rs);
 	free(rs);
 	return WH_OK;

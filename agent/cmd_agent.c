@@ -466,6 +466,7 @@ static int serve(struct agent *a, const char *d)
 	 * sync_interval does not reach it); status shows this one. */
 	a->interval = a->cur->interval;
 	a->sio.store = c->store;
+	agent_former_start(a);
 	a->sio.on_ingest = agent_on_ingest;
 	a->sio.on_roster = agent_on_roster;
 	a->sio.ctx = a;
@@ -477,7 +478,7 @@ static int serve(struct agent *a, const char *d)
 		.key = c->key,
 		.self = {.key = c->key,
 			 .role = (enum wh_role)cli_role_net(c->conf.role),
-			 .path = c->conf.path,
+			 .path = a->hello_path,
 			 .digest_interval_ms = a->interval * 1000u},
 		.io = syncio_io(&a->sio),
 		.on_event = agent_on_event,
