@@ -284,8 +284,14 @@ int cli_fsync_dir(const char *dir);
 int cli_join(const struct cli *c, char *out, size_t outn, const char *home,
 	     const char *name);
 
+/* Whether rc is the roster's refusal of an op (WH_ENOMEMBER ..
+ * WH_ESUMMON): importing or typing it again will not help. */
+int cli_roster_refusal(int rc);
+
 /* Map a store error to an exit code and message: build errors are our
- * argument checks failing late (usage), the rest runtime failures. */
+ * argument checks failing late (usage), the rest runtime failures; a
+ * roster refusal says "refused by the roster: <rule> (<what it means
+ * for this station>)". */
 int cli_store_err(const struct cli *c, const char *what, int rc);
 
 /*

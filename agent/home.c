@@ -510,6 +510,11 @@ static const char *roster_hint(int rc)
 	}
 }
 
+int cli_roster_refusal(int rc)
+{
+	return roster_hint(rc) != NULL;
+}
+
 int cli_store_err(const struct cli *c, const char *what, int rc)
 {
 	const char *hint = roster_hint(rc);

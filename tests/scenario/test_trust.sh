@@ -213,6 +213,10 @@ D=$(digest_of "${HOMEOF[stranger]}")
 want 1 "unknown author" --home "${HOMEOF[stranger]}" case new --title 井盖缺失
 says "no member" "case new: new case: refused by the roster: author is not in the roster"
 unchanged "unknown author" "${HOMEOF[stranger]}" "$D"
+printf 'title,category\n井盖缺失,市政设施\n' >"$T/rows.csv"
+want 1 "bulk intake by an unknown author" --home "${HOMEOF[stranger]}" case import "$T/rows.csv"
+says "bulk refusal named" "refused by the roster: author is not in the roster"
+unchanged "bulk intake refused" "${HOMEOF[stranger]}" "$D"
 want 1 "expired member" --home "${HOMEOF[old]}" case new --title 井盖缺失
 says "expired" "refused by the roster: author's membership does not cover this time"
 want 1 "a department creating" --home "${HOMEOF[cg]}" case new --title 井盖缺失
