@@ -232,6 +232,33 @@ int st_authz(struct wh_store *s, MDB_txn *txn, const struct wh_op *op)
 	return authz_with(s, txn, s->trust, op);
 }
 
+static void floor_of(const struct wh_roster *r, const uint8_t *pk,
+		     const char *code, uint32_t *floor)
+{
+	for (uint32_t i = 0; i < r->ngrants; i++) {
+		const struct wh_grant *g = &r->grants[i];
+		if (!memcmp(g->key, pk, WH_PK_BYTES) && !strcmp(g->code, code) &&
+		    g->seq_min > *floor)
+			*floor = g->seq_min;
+	}
+}
+
+int st_seq_floor(struct wh_store *s, MDB_txn *txn,
+		 const uint8_t pk[WH_PK_BYTES], const char *code,
+		 uint32_t *floor)
+{
+	*floor = 0;
+	int none, rc = trust_current(s, txn, &none);
+	if (rc || none)
+		return rc;
+	/* Every grant of the key under this code, live or not: a floor
+	 * too high wastes numbers, one too low is refused at the create. */
+	floor_of(&s->trust->root, pk, code, floor);
+	for (uint32_t d = 0; d < s->trust->ndel; d++)
+		floor_of(&s->trust->del[d], pk, code, floor);
+	return WH_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* authority and rosters */
 

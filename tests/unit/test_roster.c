@@ -266,6 +266,27 @@ int main(void)
 	CHECK(wh_roster_member_now(&rs, sta->pk, rev + 1, NULL) == 0);
 	wh_roster_set_fini(&rs);
 
+	/* A replacement key (authority replace): its grant's seq_min is
+	 * where the store starts its case numbers, above the old key's. */
+	struct wh_key *rep = key_new();
+	r.serial = 3;
+	grant(&r, rep, "zhaodengyu-2", WH_MROLE_STATION, ZDY, "XJK-ZDY", "");
+	find(&r, rep)->seq_min = 100001;
+	build(&r, auth, &rb);
+	CHECK_EQ(put(s, &rb, NULL), WH_OK);
+	wh_draft_init(&d, WH_OP_CASE_CREATE, "XJK-ZDY", 0, ZDY);
+	wh_draft_str(&d, WH_F_TITLE, "x");
+	now = T_NOW + 5000;
+	CHECK_EQ(wh_store_author(s, rep, &d, 1, t_clock, &now, NULL, NULL),
+		 WH_OK);
+	CHECK_EQ(d.seq, 100001);
+	wh_draft_init(&d, WH_OP_CASE_CREATE, "XJK-ZDY", 0, ZDY);
+	wh_draft_str(&d, WH_F_TITLE, "y");
+	CHECK_EQ(wh_store_author(s, rep, &d, 1, t_clock, &now, NULL, NULL),
+		 WH_OK);
+	CHECK_EQ(d.seq, 100002);
+	wh_key_free(rep);
+
 	/* Decoder bounds: every truncation of a valid roster fails. */
 	for (size_t n = 0; n < rb.len; n++) {
 		struct wh_roster t;
