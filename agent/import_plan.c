@@ -722,7 +722,11 @@ int imp_plan_row(struct imp_plan *p, const struct imp_row *r,
 	if (p->write && p->batch_rows >= IMP_BATCH_ROWS) {
 		int src = imp_plan_flush(p);
 		if (src) {
-			snprintf(why, whyn, "store: %s", wh_strerror(src));
+			snprintf(why, whyn, "store: %s%s",
+				 cli_roster_refusal(src) ? "refused by the "
+							   "roster: "
+							 : "",
+				 wh_strerror(src));
 			return src;
 		}
 	}

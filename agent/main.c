@@ -64,6 +64,9 @@ static const struct cli_cmd commands[] = {
 	{"status", cmd_status, "station, key, store and peer summary"},
 	{"problems", cmd_problems, "the problem list (问题清单): who answers"},
 	{"trust", cmd_trust, "the peers this agent syncs with (trust list)"},
+	{"roster", cmd_roster, "the district's signed roster this store holds"},
+	{"authority", cmd_authority, "the administrator's roster tool (not a "
+				     "station)"},
 	{"agent", cmd_agent, "run the sync agent (foreground daemon)"},
 	{"sync", cmd_sync, "sync once with one peer and exit"},
 	{"stats", cmd_stats, "统计: response, resolution, satisfaction rates"},

@@ -388,13 +388,13 @@ static int check_grant(const struct wh_grant *g, const struct wh_op *op,
 	}
 	if (!wh_path_within((const char *)op->path.p, op->path.n, g->path,
 			    strlen(g->path)))
-		return judge(v, ST_SCOPE, WH_ESCOPE,
+		return judge(v, ST_SCOPE, WH_EJURIS,
 			     "the case lies outside the author's "
 			     "jurisdiction");
 	if (op->kind == WH_OP_CASE_CREATE &&
 	    (!g->code[0] || strcmp(g->code, op->code) ||
 	     op->seq < g->seq_min))
-		return judge(v, ST_SCOPE, WH_ESCOPE,
+		return judge(v, ST_SCOPE, WH_EJURIS,
 			     "the case id is outside the author's case-id "
 			     "space");
 	if (g->role == WH_MROLE_DEPARTMENT) {

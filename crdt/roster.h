@@ -146,7 +146,7 @@ struct wh_authz_case {
  * was summoned to, and reports only for its own department). cx may be
  * NULL (no department summoned). Returns WH_OK or the refusal of the
  * grant that came closest: WH_ENOMEMBER, WH_EREVOKED, WH_EEXPIRED,
- * WH_EROLE, WH_ESCOPE, WH_ESUMMON. why (may be NULL) gets a static phrase
+ * WH_EROLE, WH_EJURIS, WH_ESUMMON. why (may be NULL) gets a static phrase
  * that names the rule.
  */
 WH_MUST_CHECK int wh_roster_authorize(const struct wh_roster_set *rs,

@@ -43,6 +43,7 @@ static const char *const errtab[] = {
 	[31] = "author's membership does not cover this time",
 	[32] = "author's role may not take this step",
 	[33] = "department was not summoned to this case",
+	[34] = "outside the author's jurisdiction",
 };
 
 const char *wh_strerror(int err)

@@ -52,7 +52,8 @@ enum wh_err {
 	WH_EEXPIRED = -31,   /* author's grant does not cover the op's time */
 	WH_EROLE = -32,      /* author's role may not take this step */
 	WH_ESUMMON = -33,    /* department not summoned to the case */
-	WH_ERR_MIN = -33
+	WH_EJURIS = -34,     /* outside the author's jurisdiction */
+	WH_ERR_MIN = -34
 };
 
 /* Static English text for an error code; never NULL. */

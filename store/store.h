@@ -114,7 +114,9 @@ WH_MUST_CHECK int wh_store_ingest(struct wh_store *s,
  * Author n local ops in one write transaction: each draft gets the next
  * hlc of this store's clock (above every stamp stored and above the wall
  * clock read through 'clock'), a create draft with seq 0 gets the next
- * sequence number for its code (written back into the draft), any other
+ * sequence number for its code (written back into the draft; in a store
+ * bound to an authority, at least the seq_min of the key's grants for
+ * that code), any other
  * draft with seq 0 gets the seq of the latest create draft before it in
  * this call (same code; WH_EID if there is none), so a new case and its
  * first tags land in one transaction; then it is
@@ -375,6 +377,10 @@ WH_MUST_CHECK int wh_store_roster_put(struct wh_store *s, const uint8_t *p,
  * call. What sync offers a peer and a bundle carries. */
 WH_MUST_CHECK int wh_store_roster_each(struct wh_store *s, wh_raw_cb cb,
 				       void *ctx);
+
+/* A counter that moves whenever the authority or a roster is installed
+ * (by any process): how a running agent notices `roster apply`. */
+WH_MUST_CHECK int wh_store_roster_gen(struct wh_store *s, uint64_t *gen);
 
 /* A decoded copy of what the store holds, rs zero-initialised by the
  * call: WH_OK, or WH_ENOTFOUND if the store has no authority. Release

@@ -373,7 +373,15 @@ static int author_fn(struct wh_store *s, struct wtx *w, void *ctx)
 		struct wh_op op;
 		int rc = WH_OK;
 		if (d->kind == WH_OP_CASE_CREATE && d->seq == 0) {
+			uint32_t floor = 0;
 			rc = next_seq(s, w->txn, d->code, &d->seq);
+			/* A replacement key's grant starts its numbers above
+			 * the old key's (roster.h, seq_min). */
+			if (!rc)
+				rc = st_seq_floor(s, w->txn, a->key->pk, d->code,
+						  &floor);
+			if (!rc && floor > d->seq)
+				d->seq = floor;
 			last_create = d;
 		} else if (d->seq == 0) {
 			/* Follows a create of this call: same case. */

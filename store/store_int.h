@@ -189,6 +189,13 @@ WH_MUST_CHECK int st_summoned_note(struct wh_store *s, MDB_txn *txn,
 				   const struct wh_op *op, const uint8_t *ck,
 				   size_t cn);
 void st_trust_free(struct wh_store *s);
+/* The lowest case seq the roster lets author pk create under code: the
+ * highest seq_min of its grants for that code (a replacement key starts
+ * above the stolen one's numbers); 0 when no grant says (or no
+ * authority). */
+WH_MUST_CHECK int st_seq_floor(struct wh_store *s, MDB_txn *txn,
+			       const uint8_t pk[WH_PK_BYTES],
+			       const char *code, uint32_t *floor);
 /* store_ingest.c: drop every derived table and add every logged op
  * again, inside w's transaction. */
 WH_MUST_CHECK int st_rebuild(struct wh_store *s, struct wtx *w);

@@ -232,6 +232,33 @@ int st_authz(struct wh_store *s, MDB_txn *txn, const struct wh_op *op)
 	return authz_with(s, txn, s->trust, op);
 }
 
+static void floor_of(const struct wh_roster *r, const uint8_t *pk,
+		     const char *code, uint32_t *floor)
+{
+	for (uint32_t i = 0; i < r->ngrants; i++) {
+		const struct wh_grant *g = &r->grants[i];
+		if (!memcmp(g->key, pk, WH_PK_BYTES) && !strcmp(g->code, code) &&
+		    g->seq_min > *floor)
+			*floor = g->seq_min;
+	}
+}
+
+int st_seq_floor(struct wh_store *s, MDB_txn *txn,
+		 const uint8_t pk[WH_PK_BYTES], const char *code,
+		 uint32_t *floor)
+{
+	*floor = 0;
+	int none, rc = trust_current(s, txn, &none);
+	if (rc || none)
+		return rc;
+	/* Every grant of the key under this code, live or not: a floor
+	 * too high wastes numbers, one too low is refused at the create. */
+	floor_of(&s->trust->root, pk, code, floor);
+	for (uint32_t d = 0; d < s->trust->ndel; d++)
+		floor_of(&s->trust->del[d], pk, code, floor);
+	return WH_OK;
+}
+
 /* ------------------------------------------------------------------ */
 /* authority and rosters */
 
@@ -277,6 +304,23 @@ int wh_store_authority_get(struct wh_store *s, uint8_t pk[WH_PK_BYTES])
 		return rc;
 	rc = authority_read(s, txn, pk);
 	mdb_txn_abort(txn);
+	return rc;
+}
+
+int wh_store_roster_gen(struct wh_store *s, uint64_t *gen)
+{
+	if (!s || !gen)
+		return WH_EINVAL;
+	MDB_txn *txn;
+	int rc = st_read_begin(s, &txn);
+	if (rc)
+		return rc;
+	rc = st_meta_get_u64(s, txn, GEN_KEY, gen);
+	mdb_txn_abort(txn);
+	if (rc == WH_ENOTFOUND) {
+		*gen = 0;
+		rc = WH_OK;
+	}
 	return rc;
 }
 

@@ -165,9 +165,9 @@ int main(void)
 	mk(&op, sta, WH_OP_REPORT, "XJK-ZDY", 1, ZDY, T_NOW);
 	CHECK_EQ(ingest1(s, &op), WH_EROLE);
 	mk(&op, sta, WH_OP_CASE_CREATE, "XJK-ZDY", 3, XIN "/other", T_NOW);
-	CHECK_EQ(ingest1(s, &op), WH_ESCOPE);
+	CHECK_EQ(ingest1(s, &op), WH_EJURIS);
 	mk(&op, sta, WH_OP_CASE_CREATE, "XJK-XXX", 3, ZDY, T_NOW);
-	CHECK_EQ(ingest1(s, &op), WH_ESCOPE); /* not its case-id code */
+	CHECK_EQ(ingest1(s, &op), WH_EJURIS); /* not its case-id code */
 	mk(&op, dept, WH_OP_REPORT, "XJK-ZDY", 1, ZDY, T_NOW + 1);
 	CHECK_EQ(ingest1(s, &op), WH_ESUMMON);
 	struct wh_buf report = {0};
@@ -265,6 +265,27 @@ int main(void)
 	CHECK(wh_roster_member_now(&rs, dsta->pk, T_NOW, NULL) == 1);
 	CHECK(wh_roster_member_now(&rs, sta->pk, rev + 1, NULL) == 0);
 	wh_roster_set_fini(&rs);
+
+	/* A replacement key (authority replace): its grant's seq_min is
+	 * where the store starts its case numbers, above the old key's. */
+	struct wh_key *rep = key_new();
+	r.serial = 3;
+	grant(&r, rep, "zhaodengyu-2", WH_MROLE_STATION, ZDY, "XJK-ZDY", "");
+	find(&r, rep)->seq_min = 100001;
+	build(&r, auth, &rb);
+	CHECK_EQ(put(s, &rb, NULL), WH_OK);
+	wh_draft_init(&d, WH_OP_CASE_CREATE, "XJK-ZDY", 0, ZDY);
+	wh_draft_str(&d, WH_F_TITLE, "x");
+	now = T_NOW + 5000;
+	CHECK_EQ(wh_store_author(s, rep, &d, 1, t_clock, &now, NULL, NULL),
+		 WH_OK);
+	CHECK_EQ(d.seq, 100001);
+	wh_draft_init(&d, WH_OP_CASE_CREATE, "XJK-ZDY", 0, ZDY);
+	wh_draft_str(&d, WH_F_TITLE, "y");
+	CHECK_EQ(wh_store_author(s, rep, &d, 1, t_clock, &now, NULL, NULL),
+		 WH_OK);
+	CHECK_EQ(d.seq, 100002);
+	wh_key_free(rep);
 
 	/* Decoder bounds: every truncation of a valid roster fails. */
 	for (size_t n = 0; n < rb.len; n++) {
