@@ -26,8 +26,18 @@ enum cli_pd_state {
 
 const char *cli_pd_name(int state); /* "none", "open", "sealed", "erased" */
 
+/* One keys op of the case, and where its envelope content stands. */
+enum cli_env_content { CLI_ENV_HELD, CLI_ENV_MISSING, CLI_ENV_DESTROYED };
+struct cli_env {
+	uint8_t kid[WH_ID_BYTES], blob[WH_ID_BYTES];
+	int content; /* enum cli_env_content */
+};
+const char *cli_env_content_name(int content); /* "held", ... */
+
 struct cli_pd {
 	int state;
+	struct cli_env *envs; /* every keys op of the case (owned) */
+	size_t nenvs;
 	char *reporter, *contact; /* owned; NULL where absent */
 	struct wh_seal_key *key;  /* the case key, when an envelope here
 				   * opens it (sealed or not: erased never) */

@@ -85,6 +85,21 @@ static void personal_json(struct json *j, const struct wh_case *v,
 	json_kstr(j, "state", cli_pd_name(state));
 	json_kstr(j, "reporter", rep);
 	json_kstr(j, "contact", con);
+	if (pd) {
+		/* Each keys op and whether its envelope is here: what an
+		 * erase destroys, shown so it can be checked. */
+		json_key(j, "envelopes");
+		json_arr(j);
+		for (size_t i = 0; i < pd->nenvs; i++) {
+			json_obj(j);
+			json_khex(j, "kid", pd->envs[i].kid, WH_ID_BYTES);
+			json_khex(j, "blob", pd->envs[i].blob, WH_ID_BYTES);
+			json_kstr(j, "content",
+				  cli_env_content_name(pd->envs[i].content));
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+	}
 	json_obj_end(j);
 }
 

@@ -27,57 +27,82 @@ const char *cli_pd_name(int state)
 
 /* ---- opening ------------------------------------------------------ */
 
-struct blobs {
-	const uint8_t *kid;
-	struct wh_buf hashes; /* WH_ID_BYTES each */
+const char *cli_env_content_name(int content)
+{
+	switch (content) {
+	case CLI_ENV_HELD: return "held";
+	case CLI_ENV_MISSING: return "missing";
+	default: return "destroyed";
+	}
+}
+
+struct walk {
+	struct cli_env *e;
+	size_t n, cap;
 };
 
 static int keys_op(void *ctx, const struct wh_op *op, enum wh_apply how)
 {
-	struct blobs *b = ctx;
+	struct walk *w = ctx;
 	(void)how;
 	if (op->kind != WH_OP_CASE_KEYS)
 		return 0;
-	const struct wh_field *k = wh_op_field(op, WH_F_KID);
-	const struct wh_field *h = wh_op_field(op, WH_F_BLOB);
-	if (k && h && !memcmp(k->s.p, b->kid, WH_ID_BYTES))
-		wh_buf_append(&b->hashes, h->s.p, WH_ID_BYTES);
+	if (w->n == w->cap) {
+		w->cap = w->cap ? 2 * w->cap : 4;
+		w->e = wh_xrealloc(w->e, w->cap * sizeof *w->e);
+	}
+	struct cli_env *e = &w->e[w->n++];
+	memcpy(e->kid, wh_op_field(op, WH_F_KID)->s.p, WH_ID_BYTES);
+	memcpy(e->blob, wh_op_field(op, WH_F_BLOB)->s.p, WH_ID_BYTES);
+	e->content = CLI_ENV_MISSING;
 	return 0;
 }
 
-/* Every envelope of kid held here: its readers into pd->holders, and
- * the key when one of them opens with ours. */
+/* Every keys op of the case and where its content stands; for those of
+ * the current kid (NULL: none) held here, their readers into
+ * pd->holders and the key when one of them opens with ours. */
 static int envelopes(const struct cli *c, const struct wh_case *v,
-		     const uint8_t kid[WH_ID_BYTES], struct cli_pd *pd)
+		     const uint8_t *kid, struct cli_pd *pd)
 {
-	struct blobs b = {kid, {0}};
-	int rc = wh_store_case_history(c->store, v->code, v->seq, keys_op, &b);
+	struct walk w = {NULL, 0, 0};
+	int rc = wh_store_case_history(c->store, v->code, v->seq, keys_op, &w);
+	pd->envs = w.e;
+	pd->nenvs = rc ? 0 : w.n;
 	struct wh_buf env = {0};
-	for (size_t at = 0; rc == WH_OK && at < b.hashes.len;
-	     at += WH_ID_BYTES) {
+	for (size_t i = 0; rc == WH_OK && i < pd->nenvs; i++) {
+		struct cli_env *e = &pd->envs[i];
 		wh_buf_reset(&env);
-		int grc = wh_store_blob_get(c->store, b.hashes.p + at, 0, 0,
-					    &env, NULL);
-		if (grc == WH_ENOTFOUND)
-			continue; /* not fetched yet, or destroyed */
+		int grc = wh_store_blob_get(c->store, e->blob, 0, 0, &env, NULL);
+		if (grc == WH_ENOTFOUND) {
+			/* Named here but not fetched yet, or destroyed by an
+			 * erase (then nobody is served it, not even us). */
+			grc = wh_store_blob_in_scope(c->store, e->blob, NULL);
+			e->content = grc == WH_OK ? CLI_ENV_MISSING
+						  : CLI_ENV_DESTROYED;
+			if (grc == WH_ENOTFOUND)
+				grc = WH_OK;
+			rc = grc;
+			continue;
+		}
 		if (grc) {
 			rc = grc;
 			break;
 		}
-		struct wh_seal_env e;
-		if (wh_seal_env_decode(env.p, env.len, &e) ||
-		    memcmp(e.kid, kid, WH_ID_BYTES))
-			continue; /* not an envelope of this key: skip it */
-		for (uint32_t i = 0; i < e.count; i++)
+		e->content = CLI_ENV_HELD;
+		struct wh_seal_env d;
+		if (!kid || memcmp(e->kid, kid, WH_ID_BYTES) ||
+		    wh_seal_env_decode(env.p, env.len, &d) ||
+		    memcmp(d.kid, kid, WH_ID_BYTES))
+			continue; /* not an envelope of this key */
+		for (uint32_t k = 0; k < d.count; k++)
 			wh_buf_append(&pd->holders,
-				      e.entries + (size_t)i * WH_SEAL_ENV_ENTRY,
+				      d.entries + (size_t)k * WH_SEAL_ENV_ENTRY,
 				      WH_SEAL_ENV_ENTRY);
 		if (!pd->key &&
 		    wh_seal_env_open(env.p, env.len, c->key, &pd->key) != WH_OK)
 			pd->key = NULL;
 	}
 	wh_buf_fini(&env);
-	wh_buf_fini(&b.hashes);
 	return rc;
 }
 
@@ -91,7 +116,7 @@ int cli_pd_load(const struct cli *c, const struct wh_case *v, struct cli_pd *pd)
 	memset(pd, 0, sizeof *pd);
 	if (v->erased) {
 		pd->state = CLI_PD_ERASED;
-		return WH_OK;
+		return envelopes(c, v, NULL, pd);
 	}
 	/* Clear values folded after the last seal are newer than it
 	 * (case.h); they win over what the seal holds. */
@@ -100,7 +125,7 @@ int cli_pd_load(const struct cli *c, const struct wh_case *v, struct cli_pd *pd)
 	if (!v->has_kid) {
 		pd->state = pd->reporter || pd->contact ? CLI_PD_OPEN
 							: CLI_PD_NONE;
-		return WH_OK;
+		return WH_OK; /* no key: no keys op either */
 	}
 	int rc = envelopes(c, v, v->kid, pd);
 	if (rc)
@@ -130,6 +155,7 @@ void cli_pd_fini(struct cli_pd *pd)
 	free(pd->contact);
 	wh_seal_key_free(pd->key);
 	wh_buf_fini(&pd->holders);
+	free(pd->envs);
 	memset(pd, 0, sizeof *pd);
 }
 
