@@ -10,10 +10,13 @@
  * of 700 bytes) are caught before the store opens; then open the home,
  * read the case's view where the change depends on it (status
  * transitions, tag removals), and author all ops in one store call, so a
- * command lands completely or not at all. `case new --tag` is the one
- * exception: the tag ops need the sequence number the store allocates
- * for the create, so they are a second call (checked in advance, so only
- * a store failure can split them).
+ * command lands completely or not at all (`case new`'s tags and keys op
+ * take the seq the store gives its create in that same call).
+ *
+ * Reporter and contact are never written in clear: they are sealed
+ * (cli_seal.h), the key envelope put in the store just before the ops.
+ * A new case's sealed value is bound to its seq, so it is sealed inside
+ * the author call (wh_store_author_fill, cli_seal_fill).
  */
 #include "cli.h"
 #include "cli_problems.h"
@@ -313,6 +316,9 @@ static const char new_help[] =
 	"                      sensor, opinion, other, or the Chinese label\n"
 	"  --priority P        low, normal, high, urgent (低 一般 高 紧急)\n"
 	"  --address TEXT      --reporter TEXT   --contact TEXT\n"
+	"                      reporter and contact are sealed: only the\n"
+	"                      case's station, hubs and summoned departments\n"
+	"                      can read them ('case erase-personal')\n"
 	"  --ref TEXT          external reference, e.g. a 12345 ticket no.\n"
 	"  --lat DEG --lon DEG location in decimal degrees\n"
 	"  --tag TEXT          a tag; repeat for more\n";
@@ -404,7 +410,9 @@ static const char set_help[] =
 	"the lead department a case was whistled to (牵头部门) has not\n"
 	"reported it resolved ('case report --step resolve'). Field options\n"
 	"as for 'case new': --title --description --category --priority\n"
-	"--source --address --reporter --contact --ref --lat/--lon.\n";
+	"--source --address --reporter --contact --ref --lat/--lon.\n"
+	"--reporter or --contact alone keeps the other; on a case whose\n"
+	"personal data this station cannot read, give both (or neither).\n";
 
 static int case_set(struct cli *c, int argc, char **argv)
 {

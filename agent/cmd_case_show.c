@@ -25,6 +25,9 @@ static const char show_help[] =
 	"fold order: local time, author (本站 = this station, else the first\n"
 	"8 hex digits of the key), kind, what it changed, and whether the\n"
 	"fold set it aside [忽略 ignored] or flagged it [冲突 conflict].\n"
+	"Reporter and contact show where this station can read them (it\n"
+	"holds an envelope of the case key: docs/sealing.md), else\n"
+	"'sealed: not readable here' or 'erased'.\n"
 	"--json prints the case object, with \"history\" when asked.\n";
 
 /* Chinese label of a field key, for the history lines. */
