@@ -527,11 +527,17 @@ static inline void gen_personal(struct gen *g, struct wh_op_draft *d,
 	tmp->p[0] = (uint8_t)gen_rand(g, 3);
 	memset(tmp->p + 1, 0x5a, 31);
 	unsigned r = (unsigned)gen_rand(g, 10);
-	if (r < 5) {
+	if (r < 4) {
 		wh_draft_init(d, WH_OP_CASE_SET, code, seq, path);
 		wh_draft_bin(d, WH_F_SEALED, tmp->p + 64, n);
 		wh_draft_bin(d, WH_F_KID, tmp->p, WH_ID_BYTES);
-	} else if (r < 9) {
+	} else if (r < 8) {
+		/* Now and then a hash an attach op names too: what an
+		 * erase destroys must not depend on which came first. */
+		if (gen_rand(g, 2) == 0) {
+			memset(tmp->p + 32, 0, 32);
+			tmp->p[32] = (uint8_t)gen_rand(g, 8);
+		}
 		wh_draft_init(d, WH_OP_CASE_KEYS, code, seq, path);
 		wh_draft_bin(d, WH_F_KID, tmp->p, WH_ID_BYTES);
 		wh_draft_bin(d, WH_F_BLOB, tmp->p + 32, WH_ID_BYTES);
@@ -586,7 +592,7 @@ static inline void gen_update(struct gen *g, int ai, int ci,
 		wh_draft_uint(&d, WH_F_SET, e->set);
 		wh_draft_str(&d, WH_F_TAG, e->value);
 		wh_draft_array(&d, WH_F_REMOVES, tmp.p, tmp.len, cnt);
-	} else if (r < 96) {
+	} else if (r < 94) {
 		const char *np = GEN_PICK(g, gen_paths);
 		wh_draft_init(&d, WH_OP_CASE_MOVE, gc->code, gc->seq, path);
 		wh_draft_str(&d, WH_F_NEW_PATH, np);
