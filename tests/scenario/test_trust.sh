@@ -228,9 +228,9 @@ carry "${HOMEOF[xs]}" "${HOMEOF[zdy]}"
 want 0 "赵登禹 holds 西四's case" --home "${HOMEOF[zdy]}" case show "$XC"
 D=$(digest_of "${HOMEOF[zdy]}")
 want 1 "note on another community's case" --home "${HOMEOF[zdy]}" case note "$XC" 已联系
-says "jurisdiction" "$XC: refused by the roster: outside the scope held (the case lies outside this station's granted jurisdiction"
+says "jurisdiction" "$XC: refused by the roster: outside the author's jurisdiction (the case lies outside this station's granted jurisdiction"
 want 1 "triage another community's case" --home "${HOMEOF[zdy]}" case triage "$XC" --level small
-says "jurisdiction (triage)" "refused by the roster: outside the scope held"
+says "jurisdiction (triage)" "refused by the roster: outside the author's jurisdiction"
 unchanged "out of jurisdiction" "${HOMEOF[zdy]}" "$D"
 
 # A department on a case it was not whistled to, then whistled.
@@ -396,7 +396,7 @@ want 0 "the case made before the move stays" --home "${HOMEOF[hub]}" case show "
 want 0 "the move reaches 东官" --home "${HOMEOF[mv]}" roster apply "$AD/roster.wr"
 prints "whistle.conf mismatch noted" "edit whistle.conf to match"
 want 1 "东官 under its old path" --home "${HOMEOF[mv]}" case new --title 旧辖区
-says "old path refused" "refused by the roster: outside the scope held"
+says "old path refused" "refused by the roster: outside the author's jurisdiction"
 sed -i -e 's|^path = .*|path = xicheng/xinjiekou/dongguan2|' -e 's|^code = .*|code = XJK-DG2|' "${HOMEOF[mv]}/whistle.conf"
 NM=$(case_new mv --title 新辖区的案件) || bad "case new under the new path"
 check "new code after the move" test "$NM" = XJK-DG2-000001
