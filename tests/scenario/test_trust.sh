@@ -98,6 +98,7 @@ want 2 "authority without a directory" authority show
 says "names --dir" "pass --dir DIR or set WHISTLE_AUTHORITY_DIR"
 want 2 "init without --path" authority init --dir "$AD"
 check "refused init made nothing" test ! -e "$AD"
+mkhome lab0 xicheng/xinjiekou/lab0 station XJK-L0
 want 0 "authority init" authority init --dir "$AD" --path xicheng --name 西城区
 AK=$(head -n1 "$T/out")
 grep -Eqx '[0-9a-f]{64}' <<<"$AK" || die "authority init printed '$AK' first"
@@ -106,6 +107,9 @@ check "authority.key mode 0600" test "$(stat -c %a "$AD/authority.key")" = 600
 check "directory mode 0700" test "$(stat -c %a "$AD")" = 700
 want 1 "init again" authority init --dir "$AD" --path xicheng
 says "refuses a directory with a key" "already holds a key"
+want 1 "init in a station home" authority init --dir "${HOMEOF[lab0]}" --path xicheng
+says "station home named" "is a station home"
+check "the station home got no authority files" test ! -e "${HOMEOF[lab0]}/authority.key"
 WHISTLE_AUTHORITY_DIR=$AD want 0 "show from \$WHISTLE_AUTHORITY_DIR" --json authority show
 jqc "roster 1, empty, scope xicheng" '.roster.serial == 1 and .roster.grants == [] and .roster.scope == "xicheng" and .public_key == "'"$AK"'" and .kind == "authority"'
 chmod 0644 "$AD/authority.key"
