@@ -357,9 +357,15 @@ static int check_fresh(struct cli *c, struct adir *a)
 {
 	static const char *const names[] = {KEY_FILE, CONF_FILE, ROSTER_FILE,
 					    PUB_FILE};
+	char p[PATH_MAX];
+	struct stat st;
+	if (path_in(c, a, "whistle.conf", p))
+		return CLI_FAIL;
+	if (lstat(p, &st) == 0)
+		return cli_fail(c, "%s is a station home; keep the authority's "
+				   "directory apart from every station",
+				a->dir);
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
-		char p[PATH_MAX];
-		struct stat st;
 		if (path_in(c, a, names[i], p))
 			return CLI_FAIL;
 		if (lstat(p, &st) != 0)

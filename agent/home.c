@@ -499,7 +499,7 @@ static const char *roster_hint(int rc)
 	case WH_EROLE:
 		return "the role this station's key is granted may not take "
 		       "this step";
-	case WH_ESCOPE:
+	case WH_EJURIS:
 		return "the case lies outside this station's granted "
 		       "jurisdiction or case-id range";
 	case WH_ESUMMON:

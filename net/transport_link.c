@@ -229,7 +229,7 @@ void tr_after(struct wh_net *n, struct link *l, int rc)
 		tr_set_down(n, l);
 	}
 	if (rc == WH_EDENIED) {
-		deny(n, l, "too many malformed or unexpected messages");
+		deny(n, l, "too many malformed, forged or refused messages");
 		return;
 	}
 	if (rc != WH_OK)

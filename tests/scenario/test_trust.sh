@@ -98,6 +98,7 @@ want 2 "authority without a directory" authority show
 says "names --dir" "pass --dir DIR or set WHISTLE_AUTHORITY_DIR"
 want 2 "init without --path" authority init --dir "$AD"
 check "refused init made nothing" test ! -e "$AD"
+mkhome lab0 xicheng/xinjiekou/lab0 station XJK-L0
 want 0 "authority init" authority init --dir "$AD" --path xicheng --name 西城区
 AK=$(head -n1 "$T/out")
 grep -Eqx '[0-9a-f]{64}' <<<"$AK" || die "authority init printed '$AK' first"
@@ -106,6 +107,9 @@ check "authority.key mode 0600" test "$(stat -c %a "$AD/authority.key")" = 600
 check "directory mode 0700" test "$(stat -c %a "$AD")" = 700
 want 1 "init again" authority init --dir "$AD" --path xicheng
 says "refuses a directory with a key" "already holds a key"
+want 1 "init in a station home" authority init --dir "${HOMEOF[lab0]}" --path xicheng
+says "station home named" "is a station home"
+check "the station home got no authority files" test ! -e "${HOMEOF[lab0]}/authority.key"
 WHISTLE_AUTHORITY_DIR=$AD want 0 "show from \$WHISTLE_AUTHORITY_DIR" --json authority show
 jqc "roster 1, empty, scope xicheng" '.roster.serial == 1 and .roster.grants == [] and .roster.scope == "xicheng" and .public_key == "'"$AK"'" and .kind == "authority"'
 chmod 0644 "$AD/authority.key"
@@ -228,9 +232,9 @@ carry "${HOMEOF[xs]}" "${HOMEOF[zdy]}"
 want 0 "赵登禹 holds 西四's case" --home "${HOMEOF[zdy]}" case show "$XC"
 D=$(digest_of "${HOMEOF[zdy]}")
 want 1 "note on another community's case" --home "${HOMEOF[zdy]}" case note "$XC" 已联系
-says "jurisdiction" "$XC: refused by the roster: outside the scope held (the case lies outside this station's granted jurisdiction"
+says "jurisdiction" "$XC: refused by the roster: outside the author's jurisdiction (the case lies outside this station's granted jurisdiction"
 want 1 "triage another community's case" --home "${HOMEOF[zdy]}" case triage "$XC" --level small
-says "jurisdiction (triage)" "refused by the roster: outside the scope held"
+says "jurisdiction (triage)" "refused by the roster: outside the author's jurisdiction"
 unchanged "out of jurisdiction" "${HOMEOF[zdy]}" "$D"
 
 # A department on a case it was not whistled to, then whistled.
@@ -396,7 +400,7 @@ want 0 "the case made before the move stays" --home "${HOMEOF[hub]}" case show "
 want 0 "the move reaches 东官" --home "${HOMEOF[mv]}" roster apply "$AD/roster.wr"
 prints "whistle.conf mismatch noted" "edit whistle.conf to match"
 want 1 "东官 under its old path" --home "${HOMEOF[mv]}" case new --title 旧辖区
-says "old path refused" "refused by the roster: outside the scope held"
+says "old path refused" "refused by the roster: outside the author's jurisdiction"
 sed -i -e 's|^path = .*|path = xicheng/xinjiekou/dongguan2|' -e 's|^code = .*|code = XJK-DG2|' "${HOMEOF[mv]}/whistle.conf"
 NM=$(case_new mv --title 新辖区的案件) || bad "case new under the new path"
 check "new code after the move" test "$NM" = XJK-DG2-000001

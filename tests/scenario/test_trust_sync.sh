@@ -23,6 +23,7 @@
 set -u
 . "$(dirname "$0")/lib.sh"
 lib_begin test_trust_sync "$@"
+TOOLS=${2:-$(dirname "$W")/../tests}
 BAD=$TOOLS/wh_badpeer
 [ -x "$BAD" ] || die "no $BAD"
 
@@ -32,7 +33,8 @@ mkhome sa "$A" station ZDY
 mkhome sb "$B" station XS
 mkhome hub xicheng/xinjiekou street XJK
 mkhome dis xicheng district XC
-mkhome rogue "$B" station XS # its grant says A, code ZDR
+mkhome rogue "$B" station XR # its grant says A, code ZDR
+mkhome rogue2 "$B" station XQ # another such key: a shut-out lasts 60 s
 
 AUTH=$T/authority
 wh authority init --dir "$AUTH" --path xicheng >"$T/auth.out" 2>&1 ||
@@ -49,6 +51,7 @@ grant sb station "$B" XS
 grant hub street xicheng/xinjiekou XJK
 grant dis district xicheng XC
 grant rogue station "$A" ZDR
+grant rogue2 station "$A" ZDQ
 for n in sa sb hub dis; do
 	wh --home "${HOMEOF[$n]}" roster bind "$AKEY" >"$T/bind.out" 2>&1 ||
 		die "roster bind $n: $(head -c 300 "$T/bind.out")"
@@ -67,8 +70,8 @@ agent_start sb --peer "$EHUB" --interval 1
 SA=${HOMEOF[sa]} SB=${HOMEOF[sb]} HB=${HOMEOF[hub]} DS=${HOMEOF[dis]}
 
 # Baseline: a case from each community reaches the hub and the district.
-IDA=$(new_case "${HOMEOF[sa]}" "井盖缺失" --category 市政设施)
-IDB=$(new_case "${HOMEOF[sb]}" "路灯不亮" --category 市政设施)
+IDA=$(new_case "${HOMEOF[sa]}" --title "井盖缺失" --category 市政设施)
+IDB=$(new_case "${HOMEOF[sb]}" --title "路灯不亮" --category 市政设施)
 held_everywhere() { # ID HOMES...
 	local id=$1 h
 	shift
@@ -86,7 +89,7 @@ BEFORE=$(snap)
 
 # 1. A case written into community B with the rogue key, on a file.
 R=${HOMEOF[rogue]}
-RID=$(wh --home "$R" case new "假案" --category 市政设施 2>"$T/rnew.err") ||
+RID=$(wh --home "$R" case new --title "假案" --category 市政设施 2>"$T/rnew.err") ||
 	die "rogue case new (lab home): $(head -c 300 "$T/rnew.err")"
 wh --home "$R" export -o "$T/rogue.ops" >"$T/exp.out" 2>&1 ||
 	die "rogue export: $(head -c 300 "$T/exp.out")"
@@ -101,13 +104,14 @@ if wh --home "$HB" case show "$RID" >/dev/null 2>&1; then
 else ok; fi
 
 # 2. The rogue's agent claims community B: shut out at HELLO.
-agent_start rogue --peer "$EHUB" --interval 1
+trust rogue2 hub
+agent_start rogue2 --peer "$EHUB" --interval 1
 claimed() { grep -q "claims path $B but is trusted for $A" "$T/log/hub.log"; }
 wait_until 20 "the hub refuses the rogue's claim to community B" claimed || true
-agent_stop rogue
+agent_stop rogue2
 
 # 3. Over a link for its own community: refused ops, then shut out.
-"$BAD" rogue "$R/key" "${KEYOF[hub]}" "tcp://127.0.0.1:$PHUB" "$A" 30 \
+"$BAD" rogue "$R/key.secret" "${KEYOF[hub]}" "tcp://127.0.0.1:$PHUB" "$A" 30 \
 	>"$T/bad.out" 2>&1
 check "the rogue's handshake for its own community succeeds" \
 	grep -q "handshake ok" "$T/bad.out"
@@ -135,7 +139,7 @@ wh authority revoke --dir "$AUTH" --key "${KEYOF[sb]}" >"$T/rev.out" 2>&1 ||
 	die "authority revoke: $(head -c 300 "$T/rev.out")"
 wh --home "$DS" roster apply "$AUTH/roster.wr" >"$T/apply2.out" 2>&1 ||
 	die "roster apply at the district: $(head -c 300 "$T/apply2.out")"
-hub_has_it() { grep -q "roster 7 from" "$T/log/hub.log"; }
+hub_has_it() { grep -q "installed (from a peer)" "$T/log/hub.log"; }
 wait_until 20 "the revocation reaches the street hub over sync" hub_has_it || true
 closed() {
 	grep -q "disconnected from sb" "$T/log/hub.log" ||
@@ -143,7 +147,7 @@ closed() {
 }
 wait_until 20 "B's link is closed" closed || true
 sleep 1
-LATE=$(wh --home "$SB" case new "撤销之后" --category 市政设施 2>"$T/late.err")
+LATE=$(wh --home "$SB" case new --title "撤销之后" --category 市政设施 2>"$T/late.err")
 if [ -n "$LATE" ]; then
 	sleep 4
 	for h in "$HB" "$DS" "$SA"; do
