@@ -83,24 +83,32 @@ agent_start sa --peer "$EHX" --interval 1
 agent_start cg --peer "$EDIS" --interval 1
 SA=${HOMEOF[sa]} HX=${HOMEOF[hx]} DS=${HOMEOF[dis]} CG=${HOMEOF[cg]} HY=${HOMEOF[hy]}
 
-# pd HOME: the case's personal object, compact
-pd() { wh --home "$1" --json case show "$ID" 2>/dev/null | jq -c .personal; }
-# reads HOME: the case's personal data reads as given there
-reads() {
-	pd "$1" | jq -e --arg r "$REP" --arg t "$TEL" \
-		'.state == "open" and .reporter == $r and .contact == $t' >/dev/null
+# pd HOME: the case's personal object, compact; fails if the case is not
+# held there (jq -e on no input at all would say yes)
+pd() {
+	local v
+	v=$(wh --home "$1" --json case show "$ID" 2>/dev/null | jq -c .personal) &&
+		[ -n "$v" ] && [ "$v" != null ] && echo "$v"
 }
+# pd_is HOME FILTER: the personal object there satisfies FILTER
+pd_is() {
+	local v
+	v=$(pd "$1") || return 1
+	jq -e --arg r "$REP" --arg t "$TEL" "$2" <<<"$v" >/dev/null
+}
+# reads HOME: the case's personal data reads as given there
+reads() { pd_is "$1" '.state == "open" and .reporter == $r and .contact == $t'; }
 # sealed_here HOME: held, envelopes all here, and still not readable
 sealed_here() {
-	pd "$1" | jq -e '.state == "sealed" and .reporter == null and
+	pd_is "$1" '.state == "sealed" and .reporter == null and
 		.contact == null and (.envelopes | length) > 0 and
-		all(.envelopes[]; .content == "held")' >/dev/null
+		all(.envelopes[]; .content == "held")'
 }
 # erased HOME: erased, every envelope destroyed
 erased() {
-	pd "$1" | jq -e '.state == "erased" and .reporter == null and
+	pd_is "$1" '.state == "erased" and .reporter == null and
 		.contact == null and (.envelopes | length) > 0 and
-		all(.envelopes[]; .content == "destroyed")' >/dev/null
+		all(.envelopes[]; .content == "destroyed")'
 }
 # kinds HOME: the case's history, op kinds in fold order
 kinds() { wh --home "$1" --json case show "$ID" --history | jq -c '[.history[].kind]'; }
@@ -153,6 +161,9 @@ wait_until 30 "the station holds the whistle's keys op" \
 # ---- 4. a new reader: reseal ---------------------------------------------------
 member d2 xicheng district XC2
 apply dis hx sa cg d2
+# The district's agent admits it once it has taken the new roster in.
+admits() { grep -q "roster in effect (installed here): 5 members may connect" "$T/log/dis.log"; }
+wait_until 90 "the district's agent admits the new member" admits || true
 agent_start d2 --peer "$EDIS" --interval 1
 D2=${HOMEOF[d2]}
 wait_until 30 "the new district member holds the case, sealed" sealed_here "$D2" || true
@@ -183,9 +194,11 @@ check "nothing to reseal after the erase (exit 1)" test $? = 1
 # The audit trail: the whole history, the same everywhere, every op
 # signed and admitted by a fresh home bound to the authority.
 want_kinds=$(jq -c '. + ["erase"]' <<<"$FULL")
+# has_kinds HOME: the case's history is want_kinds there
+has_kinds() { [ "$(kinds "$1")" = "$want_kinds" ]; }
 for n in sa hx dis cg d2; do
-	wait_until 20 "the whole history on $n" \
-		bash -c "[ \"\$('$W' --home '${HOMEOF[$n]}' --json case show '$ID' --history | jq -c '[.history[].kind]')\" = '$want_kinds' ]" || true
+	wait_until 20 "the whole history on $n" has_kinds "${HOMEOF[$n]}" ||
+		say "$n has $(kinds "${HOMEOF[$n]}"), want $want_kinds"
 done
 same_street() { same_digest xicheng/xinjiekou "$SA" "$HX" "$DS"; }
 wait_until 30 "the station and both hubs hold the same ops" same_street || true
