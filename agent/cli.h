@@ -119,13 +119,19 @@ int cmd_case_report(struct cli *c, int argc, char **argv);
 int cmd_case_feedback(struct cli *c, int argc, char **argv);
 int cmd_case_rate(struct cli *c, int argc, char **argv);
 int cmd_case_reopen(struct cli *c, int argc, char **argv);
+/* sealed personal data: erase it, share its key (cmd_case_seal.c) */
+int cmd_case_erase(struct cli *c, int argc, char **argv);
+int cmd_case_reseal(struct cli *c, int argc, char **argv);
 /* bulk intake from CSV or JSON Lines (cmd_case_import.c) */
 int cmd_case_import(struct cli *c, int argc, char **argv);
 
 struct json;
-/* The JSON object of a case (docs: the case object). */
+struct cli_pd;
+/* The JSON object of a case (docs: the case object). pd: its personal
+ * data as this station opened it (cli_seal.h); NULL (lists): not
+ * opened, the view alone says what there is. */
 void cli_case_json(const struct cli *c, struct json *j,
-		   const struct wh_case *v);
+		   const struct wh_case *v, const struct cli_pd *pd);
 /* Read a case's view; "no case ID" (CLI_FAIL) if none of its ops is
  * held. out is initialised on success only. */
 int cli_case_load(const struct cli *c, const char *code, uint32_t seq,

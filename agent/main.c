@@ -111,8 +111,13 @@ int cli_help(const char *text)
 
 void cli_table_print(FILE *f, const struct cli_cmd *tab, const char *group)
 {
+	int w = 9; /* the help column lines up past the longest name */
 	for (int i = 0; tab[i].name; i++)
-		fprintf(f, "  %s%-9s %s\n", group, tab[i].name, tab[i].help);
+		if ((int)strlen(tab[i].name) > w)
+			w = (int)strlen(tab[i].name);
+	for (int i = 0; tab[i].name; i++)
+		fprintf(f, "  %s%-*s %s\n", group, w, tab[i].name,
+			tab[i].help);
 }
 
 static void usage(FILE *f)

@@ -43,7 +43,7 @@
 #include "op.h"
 #include "wh.h"
 
-#define WH_STORE_SCHEMA 6
+#define WH_STORE_SCHEMA 7
 
 struct wh_store;
 
@@ -134,6 +134,26 @@ WH_MUST_CHECK int wh_store_author(struct wh_store *s, const struct wh_key *key,
 				  wh_clock_fn clock, void *clock_ctx,
 				  uint8_t (*ids)[WH_ID_BYTES],
 				  struct wh_buf *ops_out);
+
+/*
+ * wh_store_author, with fill(fill_ctx, d, i) called inside the
+ * transaction for drafts[i] once its seq and hlc are set, just before it
+ * is built: for values bound to the case id, which a new case learns
+ * only there (sealed personal data, crdt/seal.h). fill may rewrite the
+ * bytes a field of d already points to, keeping their length, and
+ * nothing else; it runs again if the transaction is retried (a map
+ * growth), so it must not count on running once. A non-zero return
+ * aborts the call with that code, nothing stored.
+ */
+typedef int (*wh_draft_fill_fn)(void *ctx, const struct wh_op_draft *d,
+				size_t i);
+WH_MUST_CHECK int wh_store_author_fill(struct wh_store *s,
+				       const struct wh_key *key,
+				       struct wh_op_draft *drafts, size_t n,
+				       wh_clock_fn clock, void *clock_ctx,
+				       uint8_t (*ids)[WH_ID_BYTES],
+				       struct wh_buf *ops_out,
+				       wh_draft_fill_fn fill, void *fill_ctx);
 
 /* The view of case (code, seq). c is initialised by the call; release it
  * with wh_case_fini. WH_ENOTFOUND if no op of it is held. */
@@ -253,17 +273,29 @@ WH_MUST_CHECK int wh_store_state_each(struct wh_store *s, const char *prefix,
 				      wh_state_cb cb, void *ctx);
 
 /*
- * Attachments (拍照上报): content addressed by its BLAKE2b-256 hash, which
- * a signed attach op names; kept beside the ops, synced after them.
+ * Content addressed by its BLAKE2b-256 hash, which a signed op names:
+ * attachments (拍照上报, attach ops) and key envelopes (keys ops,
+ * crdt/seal.h); kept beside the ops, synced after them. Content that an
+ * erase op destroyed (store_blob.c) is refused from then on by all of
+ * these: it cannot come back from a peer or a file.
  */
 
 /* Store content (1..WH_BLOB_MAX_BYTES bytes, else WH_ETOOBIG) under its
- * hash, written to hash if not NULL: WH_OK, or WH_EEXIST if held. */
+ * hash, written to hash if not NULL: WH_OK, WH_EEXIST if held, or
+ * WH_EDENIED if an erase destroyed it. */
 WH_MUST_CHECK int wh_store_blob_put(struct wh_store *s, const uint8_t *p,
 				    size_t n, uint8_t hash[WH_ID_BYTES]);
 
+/* Store n pieces of content in one write transaction, as
+ * wh_store_blob_put each (one held already is no error): WH_OK, or the
+ * first error, nothing stored. For bulk writers (case import's key
+ * envelopes) that would otherwise pay a commit per piece. */
+WH_MUST_CHECK int wh_store_blob_put_many(struct wh_store *s,
+					 const struct wh_slice *b, size_t n);
+
 /* Append content bytes [off, off + max) (max 0: to the end) to out and
- * the whole size to *size (may be NULL): WH_OK or WH_ENOTFOUND. */
+ * the whole size to *size (may be NULL): WH_OK or WH_ENOTFOUND (not
+ * held, or destroyed). */
 WH_MUST_CHECK int wh_store_blob_get(struct wh_store *s,
 				    const uint8_t hash[WH_ID_BYTES],
 				    uint64_t off, size_t max,
@@ -271,9 +303,10 @@ WH_MUST_CHECK int wh_store_blob_get(struct wh_store *s,
 
 /*
  * One piece [off, off + n) of content of 'size' bytes arriving from a
- * peer. Taken only if an attach op here names hash with that size and
- * the content is not held: WH_ENOTFOUND (nobody asked), WH_EFIELD (size
- * differs from the op's), WH_EEXIST (held). Pieces survive restarts;
+ * peer. Taken only if an attach or keys op here names hash with that
+ * size, no erase destroyed it, and the content is not held:
+ * WH_ENOTFOUND (nobody asked, or destroyed), WH_EFIELD (size differs
+ * from the op's), WH_EEXIST (held). Pieces survive restarts;
  * when they cover the whole, the content is checked against its hash
  * (WH_ECHECKSUM: the pieces are dropped) and stored, and *complete
  * (may be NULL) is set.
@@ -284,13 +317,15 @@ WH_MUST_CHECK int wh_store_blob_part(struct wh_store *s,
 				     const uint8_t *p, size_t n,
 				     int *complete);
 
-/* Whether an attach op of a case in scope's set names hash: WH_OK or
- * WH_ENOTFOUND. What a peer may be sent. */
+/* Whether an attach or keys op of a case in scope's set names hash (the
+ * first op to name it decides the case), and no erase destroyed it:
+ * WH_OK or WH_ENOTFOUND. What a peer may be sent. */
 WH_MUST_CHECK int wh_store_blob_in_scope(struct wh_store *s,
 					 const uint8_t hash[WH_ID_BYTES],
 					 const char *scope);
 
-/* Content named by attach ops of cases in scope's set but not held. */
+/* Content named by attach or keys ops of cases in scope's set, not held
+ * and not destroyed. */
 typedef int (*wh_blob_cb)(void *ctx, const uint8_t hash[WH_ID_BYTES],
 			  uint64_t size);
 WH_MUST_CHECK int wh_store_blobs_wanted(struct wh_store *s, const char *scope,

@@ -139,8 +139,7 @@ static int st_add_op(struct wh_store *s, struct wtx *w, const struct wh_op *op,
 	if (op->kind == WH_OP_WHISTLE &&
 	    (rc = st_summoned_note(s, w->txn, op, ck, cn)))
 		return rc;
-	if (op->kind == WH_OP_ATTACH &&
-	    (rc = st_blob_note(s, w->txn, op, ck, cn)))
+	if ((rc = st_blob_note(s, w->txn, op, ck, cn)))
 		return rc;
 	return fold(s, w->txn, op, ck, cn);
 }
@@ -334,6 +333,8 @@ struct author {
 	struct wh_buf *out;
 	size_t out_len;
 	uint8_t *seq0; /* which drafts asked for a fresh seq */
+	wh_draft_fill_fn fill;
+	void *fill_ctx;
 };
 
 static int next_seq(struct wh_store *s, MDB_txn *txn, const char *code,
@@ -391,6 +392,8 @@ static int author_fn(struct wh_store *s, struct wtx *w, void *ctx)
 		if (rc)
 			return rc;
 		d->hlc = wh_hlc_tick(&clk);
+		if (a->fill && (rc = a->fill(a->fill_ctx, d, i)))
+			return rc;
 		wh_buf_reset(&s->opbuf);
 		if ((rc = wh_op_build(d, a->key, &s->opbuf)))
 			return rc;
@@ -415,10 +418,21 @@ int wh_store_author(struct wh_store *s, const struct wh_key *key,
 		    void *clock_ctx, uint8_t (*ids)[WH_ID_BYTES],
 		    struct wh_buf *ops_out)
 {
+	return wh_store_author_fill(s, key, drafts, n, clock, clock_ctx, ids,
+				    ops_out, NULL, NULL);
+}
+
+int wh_store_author_fill(struct wh_store *s, const struct wh_key *key,
+			 struct wh_op_draft *drafts, size_t n,
+			 wh_clock_fn clock, void *clock_ctx,
+			 uint8_t (*ids)[WH_ID_BYTES], struct wh_buf *ops_out,
+			 wh_draft_fill_fn fill, void *fill_ctx)
+{
 	if (!s || !key || (n && !drafts))
 		return WH_EINVAL;
 	struct author a = {key, drafts, n, clock, clock_ctx, ids, ops_out,
-			   ops_out ? ops_out->len : 0, wh_xcalloc(n, 1)};
+			   ops_out ? ops_out->len : 0, wh_xcalloc(n, 1), fill,
+			   fill_ctx};
 	for (size_t i = 0; i < n; i++)
 		a.seq0[i] = drafts[i].seq == 0;
 	int rc = st_write(s, author_fn, &a);

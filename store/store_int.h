@@ -22,8 +22,9 @@
  *   docat    '/' + path      -> count, sum of those at exactly path
  *   docops   '/' + path      -> arrival seq || op id of those ops
  *                               (DUPSORT|DUPFIXED)
- *   blobs, blobref, blobwant, blobparts: attachment content and what
- *            is still missing (store_blob.c)
+ *   blobs, blobref, blobwant, blobparts: attachment and key-envelope
+ *            content, what is still missing, what an erase destroyed
+ *            (store_blob.c)
  *   state    agent-owned records by name (peer sync status): opaque
  *   roster   signer key (32) -> its newest roster's bytes; "authority"
  *            -> the authority key (store_trust.c). Primary, like log.
@@ -168,8 +169,9 @@ WH_MUST_CHECK int st_reach_add(struct wh_store *s, MDB_txn *txn,
 			       const struct wh_op *op);
 /* acc += x, as 256-bit little-endian integers mod 2^256. */
 void st_sum_add(uint8_t *acc, const uint8_t *x);
-/* An attach op was stored for case ck: note the content it names
- * (store_blob.c). */
+/* An op was stored for case ck: note the content an attach or keys op
+ * names, or destroy what the case's keys ops name when it is an erase
+ * (store_blob.c). Other kinds: nothing. */
 WH_MUST_CHECK int st_blob_note(struct wh_store *s, MDB_txn *txn,
 			       const struct wh_op *op, const uint8_t *ck,
 			       size_t cn);
