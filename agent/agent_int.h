@@ -30,6 +30,8 @@
 /* Peers a reload dropped from the trust list, remembered to name them
  * when their key is refused. */
 #define GONE_MAX 32u
+/* Former jurisdictions kept until settled (agent_former.c). */
+#define FORMER_MAX 8u
 
 /* What is in effect: built from whistle.conf, the trust list and the
  * flags, swapped whole on reload. */
@@ -95,6 +97,15 @@ struct agent {
 	size_t nflag_peer;
 	uint32_t flag_interval;
 	int flag_level;
+	/* the roster (agent_roster.c) */
+	int bound;               /* the home has an authority */
+	uint64_t roster_gen;     /* store's roster counter last acted on */
+	uint64_t roster_due;     /* mono ms: next look at the counter */
+	uint64_t roster_recheck; /* mono ms: next re-read of grant times */
+	/* former jurisdictions (agent_former.c) */
+	char former[FORMER_MAX][WH_PATH_MAX + 1];
+	size_t nformer;
+	char hello_path[WH_PATH_MAX + 1]; /* the path links are told */
 };
 
 static inline uint64_t agent_mono_ms(void)
@@ -103,6 +114,37 @@ static inline uint64_t agent_mono_ms(void)
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
+
+/* ---- cmd_agent.c ---- */
+
+/* Build settings again from the config in effect and the trust list or
+ * roster, and put them into effect (as a reload does, without reading
+ * whistle.conf). WH_OK, or the old settings stay and it says why. */
+int agent_settings_refresh(struct agent *a);
+
+/* ---- agent_roster.c ---- */
+
+/* Bound to an authority: replace t by the roster's members valid now
+ * (not this agent). Not bound: leave t alone. WH_OK or a store error. */
+int agent_roster_trust(struct agent *a, struct trust *t);
+/* The syncio hook for a roster installed from a peer. */
+void agent_on_roster(void *ctx, const uint8_t peer[WH_PK_BYTES],
+		     const uint8_t *p, size_t n,
+		     const struct wh_roster_change *ch);
+/* Once a second: a roster installed by another process is pushed and
+ * put into effect; grants' times are re-read every minute. */
+void agent_roster_poll(struct agent *a);
+
+/* ---- agent_former.c ---- */
+
+/* At start: note a changed path as former, and set hello_path to the
+ * narrowest path holding the current and every unsettled former one. */
+void agent_former_start(struct agent *a);
+/* A round ended: former paths the in-sync scope holds are settled. */
+void agent_former_round(struct agent *a, const struct wh_sync_state *st);
+/* Longest common prefix of two paths on '/' boundaries ("" if none). */
+void agent_path_lca(const char *a, const char *b,
+		    char out[WH_PATH_MAX + 1]);
 
 /* ---- agent_peers.c ---- */
 

@@ -248,6 +248,7 @@ static void on_round(struct agent *a, const struct wh_net_event *ev)
 			  ev->peer->name, st->local_count, st->peer_count);
 	}
 	record(a, ev->peer, ev->endpoint, 1, ev->endpoint != NULL, st);
+	agent_former_round(a, st);
 }
 
 void agent_on_event(void *ctx, const struct wh_net_event *ev)

@@ -1,6 +1,6 @@
 /*
  * args.c: the option parser every command uses, and strict parsing of
- * option values (numbers, degrees, case ids).
+ * option values (numbers, degrees, case ids, times).
  *
  * One parser for all commands keeps the grammar the same everywhere:
  * "--opt value", "--opt=value", "-o value", "--" ends options, and the
@@ -8,6 +8,7 @@
  * Anything unexpected is a usage error naming the offending word.
  */
 #include "cli.h"
+#include "timeparse.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -172,5 +173,24 @@ int cli_parse_case_id(const struct cli *c, const char *s,
 				 "'%s': not a case id (expected CODE-NNNNNN, "
 				 "e.g. XJK-ZDY-000001)",
 				 s);
+	return CLI_OK;
+}
+
+int cli_parse_time(const struct cli *c, const char *opt, const char *s,
+		   uint64_t *out)
+{
+	if (!strcmp(s, "now")) {
+		*out = cli_now(c);
+		return CLI_OK;
+	}
+	int rc = cli_time_parse(s, out);
+	if (rc == WH_ETOOBIG)
+		return cli_usage(c, "%s '%s': no such date or time", opt, s);
+	if (rc != WH_OK)
+		return cli_usage(c,
+				 "%s '%s': not a time (ms since 1970, "
+				 "2026-11-23T10:00:00+08:00, or local "
+				 "2026-11-23 10:00, or now)",
+				 opt, s);
 	return CLI_OK;
 }

@@ -54,6 +54,11 @@ struct cli_conf {
 	unsigned npeer;
 	uint32_t sync_interval; /* seconds; 0: not set (default 30) */
 	char log_level[16];     /* "" : not set (default info) */
+	/* The district authority's public key in hex (init --authority,
+	 * roster bind); "" in lab mode. Checked on load: a valid key, at
+	 * most one line. The store's binding is what enforces; this line
+	 * tells people and the agent which authority the home expects. */
+	char authority[2 * WH_PK_BYTES + 1];
 };
 
 struct cli {
@@ -97,6 +102,10 @@ int cmd_trust(struct cli *c, int argc, char **argv);
 int cmd_agent(struct cli *c, int argc, char **argv);
 int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_stats(struct cli *c, int argc, char **argv); /* cmd_stats.c */
+/* The district's roster: the administrator's tool (cmd_authority.c)
+ * and what a station holds of it (cmd_roster.c). */
+int cmd_authority(struct cli *c, int argc, char **argv);
+int cmd_roster(struct cli *c, int argc, char **argv);
 /* case subcommands that read (cmd_case_view.c) */
 int cmd_case_list(struct cli *c, int argc, char **argv);
 int cmd_case_show(struct cli *c, int argc, char **argv);
@@ -110,13 +119,19 @@ int cmd_case_report(struct cli *c, int argc, char **argv);
 int cmd_case_feedback(struct cli *c, int argc, char **argv);
 int cmd_case_rate(struct cli *c, int argc, char **argv);
 int cmd_case_reopen(struct cli *c, int argc, char **argv);
+/* sealed personal data: erase it, share its key (cmd_case_seal.c) */
+int cmd_case_erase(struct cli *c, int argc, char **argv);
+int cmd_case_reseal(struct cli *c, int argc, char **argv);
 /* bulk intake from CSV or JSON Lines (cmd_case_import.c) */
 int cmd_case_import(struct cli *c, int argc, char **argv);
 
 struct json;
-/* The JSON object of a case (docs: the case object). */
+struct cli_pd;
+/* The JSON object of a case (docs: the case object). pd: its personal
+ * data as this station opened it (cli_seal.h); NULL (lists): not
+ * opened, the view alone says what there is. */
 void cli_case_json(const struct cli *c, struct json *j,
-		   const struct wh_case *v);
+		   const struct wh_case *v, const struct cli_pd *pd);
 /* Read a case's view; "no case ID" (CLI_FAIL) if none of its ops is
  * held. out is initialised on success only. */
 int cli_case_load(const struct cli *c, const char *code, uint32_t seq,
@@ -217,6 +232,12 @@ int cli_parse_degrees(const struct cli *c, const char *opt, const char *s,
  * decimal number) or WH_ETOOBIG (beyond +-limit). */
 WH_MUST_CHECK int cli_degrees(const char *s, double limit, int64_t *e7);
 
+/* A time option (--from, --until, --at): "now" (cli_now, so
+ * $WHISTLE_NOW_MS in tests) or a form of timeparse.h; usage message on
+ * failure. */
+int cli_parse_time(const struct cli *c, const char *opt, const char *s,
+		   uint64_t *out);
+
 /* Parse a case id argument; usage message on failure. */
 int cli_parse_case_id(const struct cli *c, const char *s,
 		      char code[WH_CODE_MAX + 1], uint32_t *seq);
@@ -250,6 +271,18 @@ int cli_conf_write(const struct cli *c, const char *home,
 /* Write key.secret (O_EXCL, 0600, fsync) and key.public. */
 int cli_key_write(const struct cli *c, const char *home,
 		  const struct wh_key *key);
+/* The same under other names in dir (the authority's authority.key and
+ * authority.pub): the secret never overwrites a file. */
+int cli_key_write_as(const struct cli *c, const char *dir,
+		     const char *secret, const char *pub,
+		     const struct wh_key *key);
+/* Load a secret key file with a station key's checks (regular file of
+ * 64 bytes, not readable by group or others); *out is sodium memory,
+ * release with wh_key_free. CLI_OK or CLI_FAIL (message printed). */
+int cli_key_load(const struct cli *c, const char *file, struct wh_key **out);
+/* Append "authority = HEX" to HOME/whistle.conf (copy, fsync, rename),
+ * keeping every other line as the station wrote it. */
+int cli_conf_add_authority(const struct cli *c, const char *hex);
 /* fsync a directory so a create or rename inside it is durable. */
 /* Finish writing tmp (opened as f on fd) and put it in place as file:
  * flush, fsync, close, rename, fsync dir. On failure tmp is removed and
@@ -261,8 +294,14 @@ int cli_fsync_dir(const char *dir);
 int cli_join(const struct cli *c, char *out, size_t outn, const char *home,
 	     const char *name);
 
+/* Whether rc is the roster's refusal of an op (WH_ENOMEMBER ..
+ * WH_ESUMMON): importing or typing it again will not help. */
+int cli_roster_refusal(int rc);
+
 /* Map a store error to an exit code and message: build errors are our
- * argument checks failing late (usage), the rest runtime failures. */
+ * argument checks failing late (usage), the rest runtime failures; a
+ * roster refusal says "refused by the roster: <rule> (<what it means
+ * for this station>)". */
 int cli_store_err(const struct cli *c, const char *what, int rc);
 
 /*

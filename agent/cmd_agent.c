@@ -108,6 +108,12 @@ static struct settings *settings_make(struct agent *a,
 		snprintf(why, 300, "the trust list does not parse (see above)");
 		goto fail;
 	}
+	int rrc = agent_roster_trust(a, &s->trust);
+	if (rrc != WH_OK) {
+		snprintf(why, 300, "cannot read the roster: %s",
+			 wh_strerror(rrc));
+		goto fail;
+	}
 	if (a->nflag_listen) {
 		memcpy(s->listen, a->flag_listen, sizeof a->flag_listen);
 		s->nlisten = a->nflag_listen;
@@ -250,6 +256,8 @@ static int apply(struct agent *a, struct settings *s)
 	return rc;
 }
 
+static int swap(struct agent *a, struct settings *s);
+
 static void reload(struct agent *a)
 {
 	char file[PATH_MAX], why[300];
@@ -273,12 +281,34 @@ static void reload(struct agent *a)
 		log_warn("reload: %s; keeping the old configuration", why);
 		return;
 	}
+	if (swap(a, s) == WH_OK) {
+		char d[600];
+		describe(a->cur, d, sizeof d);
+		log_info("configuration reloaded: %s", d);
+	}
+}
+
+int agent_settings_refresh(struct agent *a)
+{
+	char why[300];
+	int usage;
+	struct settings *s = settings_make(a, &a->cur->conf, why, &usage);
+	if (!s) {
+		log_warn("%s; keeping the settings in effect", why);
+		return WH_EINVAL;
+	}
+	return swap(a, s);
+}
+
+/* Put s into effect in place of a->cur (taking it), or keep the old. */
+static int swap(struct agent *a, struct settings *s)
+{
 	if (apply(a, s) != WH_OK) {
 		/* Partly applied: go back to the old settings. */
 		log_warn("reload: keeping the old configuration");
 		(void)apply(a, a->cur);
 		settings_free(s);
-		return;
+		return WH_EINVAL;
 	}
 	if (s->interval != a->cur->interval)
 		log_info("reload: sync_interval %u s takes effect at the next "
@@ -289,9 +319,7 @@ static void reload(struct agent *a)
 	settings_free(a->cur);
 	a->cur = s;
 	self_record(a);
-	char d[600];
-	describe(s, d, sizeof d);
-	log_info("configuration reloaded: %s", d);
+	return WH_OK;
 }
 
 static void drain_signals(struct agent *a)
@@ -403,6 +431,8 @@ static int run(struct agent *a)
 		uint64_t now = agent_mono_ms();
 		uint64_t due = a->log_due < a->peers_due ? a->log_due
 							 : a->peers_due;
+		if (a->roster_due < due)
+			due = a->roster_due;
 		int64_t timeout = due > now ? (int64_t)(due - now) : 0;
 		if (a->log_dirty)
 			timeout = 0;
@@ -420,6 +450,8 @@ static int run(struct agent *a)
 			agent_push_new(a);
 		if (agent_mono_ms() >= a->peers_due)
 			agent_peers_flush(a);
+		if (agent_mono_ms() >= a->roster_due)
+			agent_roster_poll(a);
 	}
 	return CLI_OK;
 }
@@ -434,13 +466,19 @@ static int serve(struct agent *a, const char *d)
 	 * sync_interval does not reach it); status shows this one. */
 	a->interval = a->cur->interval;
 	a->sio.store = c->store;
+	agent_former_start(a);
 	a->sio.on_ingest = agent_on_ingest;
+	a->sio.on_roster = agent_on_roster;
 	a->sio.ctx = a;
+	if (wh_store_roster_gen(c->store, &a->roster_gen) != WH_OK)
+		a->roster_gen = 0;
+	a->roster_due = agent_mono_ms() + 1000;
+	a->roster_recheck = agent_mono_ms() + 60000;
 	struct wh_net_opts o = {
 		.key = c->key,
 		.self = {.key = c->key,
 			 .role = (enum wh_role)cli_role_net(c->conf.role),
-			 .path = c->conf.path,
+			 .path = a->hello_path,
 			 .digest_interval_ms = a->interval * 1000u},
 		.io = syncio_io(&a->sio),
 		.on_event = agent_on_event,

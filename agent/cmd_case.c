@@ -10,13 +10,17 @@
  * of 700 bytes) are caught before the store opens; then open the home,
  * read the case's view where the change depends on it (status
  * transitions, tag removals), and author all ops in one store call, so a
- * command lands completely or not at all. `case new --tag` is the one
- * exception: the tag ops need the sequence number the store allocates
- * for the create, so they are a second call (checked in advance, so only
- * a store failure can split them).
+ * command lands completely or not at all (`case new`'s tags and keys op
+ * take the seq the store gives its create in that same call).
+ *
+ * Reporter and contact are never written in clear: they are sealed
+ * (cli_seal.h), the key envelope put in the store just before the ops.
+ * A new case's sealed value is bound to its seq, so it is sealed inside
+ * the author call (wh_store_author_fill, cli_seal_fill).
  */
 #include "cli.h"
 #include "cli_problems.h"
+#include "cli_seal.h"
 #include "json.h"
 #include "mp.h"
 
@@ -214,13 +218,23 @@ static int edit_parse(struct cli *c, unsigned mode, int argc, char **argv,
 	return CLI_OK;
 }
 
-/* The last-writer-wins fields of e into d; how many. */
+/* Whether e gives personal data (reporter, contact): sealed, never
+ * written in clear (cli_seal.h). */
+static int edit_personal(const struct edit *e)
+{
+	return e->str[WH_F_REPORTER] || e->str[WH_F_CONTACT];
+}
+
+/* The last-writer-wins fields of e into d, but for the personal ones,
+ * which cli_seal_drafts adds sealed; how many fields e gives, those
+ * counted. */
 static int edit_fields(const struct edit *e, struct wh_op_draft *d)
 {
 	int n = 0;
 	for (unsigned k = 1; k <= WH_F_KEY_MAX; k++)
 		if (e->str[k]) {
-			wh_draft_str(d, (uint8_t)k, e->str[k]);
+			if (k != WH_F_REPORTER && k != WH_F_CONTACT)
+				wh_draft_str(d, (uint8_t)k, e->str[k]);
 			n++;
 		}
 	if (e->source >= 0) {
@@ -251,11 +265,19 @@ int cli_case_report(struct cli *c, const char *code, uint32_t seq,
 	int rc = cli_case_load(c, code, seq, &v);
 	if (rc)
 		return rc;
+	struct cli_pd pd;
+	if ((rc = cli_pd_load(c, &v, &pd))) {
+		cli_pd_fini(&pd);
+		wh_case_fini(&v);
+		return cli_fail(c, "%s: personal data: %s", id,
+				wh_strerror(rc));
+	}
 	struct json j;
 	json_init(&j, stdout);
-	cli_case_json(c, &j, &v);
+	cli_case_json(c, &j, &v, &pd);
 	json_obj_end(&j);
 	json_end(&j);
+	cli_pd_fini(&pd);
 	wh_case_fini(&v);
 	return CLI_OK;
 }
@@ -294,6 +316,9 @@ static const char new_help[] =
 	"                      sensor, opinion, other, or the Chinese label\n"
 	"  --priority P        low, normal, high, urgent (低 一般 高 紧急)\n"
 	"  --address TEXT      --reporter TEXT   --contact TEXT\n"
+	"                      reporter and contact are sealed: only the\n"
+	"                      case's station, hubs and summoned departments\n"
+	"                      can read them ('case erase-personal')\n"
 	"  --ref TEXT          external reference, e.g. a 12345 ticket no.\n"
 	"  --lat DEG --lon DEG location in decimal degrees\n"
 	"  --tag TEXT          a tag; repeat for more\n";
@@ -315,10 +340,15 @@ static int case_new(struct cli *c, int argc, char **argv)
 					  "be too long or too deep",
 				       e.grid, path);
 	}
-	/* The create and its tags in one transaction: tag drafts with seq 0
-	 * take the seq the store allocates for the create before them. */
-	size_t nd = 1 + e.ntags;
+	/* The create, its sealed personal data's keys op and its tags in
+	 * one transaction: drafts with seq 0 take the seq the store
+	 * allocates for the create before them, and the sealed value,
+	 * bound to that seq, is sealed there (cli_seal_fill). */
+	size_t nd = 2 + e.ntags, nk = 0;
 	struct wh_op_draft *d = wh_xcalloc(nd, sizeof *d);
+	struct cli_seal **seals = wh_xcalloc(nd, sizeof *seals);
+	struct cli_seal sp;
+	memset(&sp, 0, sizeof sp);
 	if (rc == CLI_OK) {
 		wh_draft_init(&d[0], WH_OP_CASE_CREATE, c->conf.code, 0, path);
 		edit_fields(&e, &d[0]);
@@ -328,16 +358,31 @@ static int case_new(struct cli *c, int argc, char **argv)
 			wh_draft_uint(&d[1 + i], WH_F_SET, WH_SET_TAGS);
 			wh_draft_str(&d[1 + i], WH_F_TAG, e.tags[i]);
 		}
-		int brc = cli_probe_drafts(d, nd);
+		int brc = cli_probe_drafts(d, 1 + e.ntags);
 		if (brc)
 			rc = cli_store_err(c, "new case", brc);
 	}
+	if (rc == CLI_OK && edit_personal(&e))
+		rc = cli_seal_begin(c, "new case", NULL, path,
+				    e.str[WH_F_REPORTER], e.str[WH_F_CONTACT],
+				    &sp);
+	if (rc == CLI_OK && sp.key) {
+		int src = cli_seal_drafts(&sp, c->conf.code, 0, path, &d[0],
+					  &d[1 + e.ntags], &nk);
+		if (src)
+			rc = cli_store_err(c, "new case", src);
+		seals[0] = &sp;
+	}
 	if (rc == CLI_OK) {
-		int src = wh_store_author(c->store, c->key, d, nd,
-					  wh_clock_realtime, NULL, NULL, NULL);
+		int src = wh_store_author_fill(c->store, c->key, d,
+					       1 + e.ntags + nk,
+					       wh_clock_realtime, NULL, NULL,
+					       NULL, cli_seal_fill, seals);
 		if (src)
 			rc = cli_store_err(c, "new case", src);
 	}
+	cli_seal_fini(&sp);
+	free(seals);
 	uint32_t seq = d[0].seq;
 	free(d);
 	if (rc) {
@@ -365,16 +410,20 @@ static const char set_help[] =
 	"the lead department a case was whistled to (牵头部门) has not\n"
 	"reported it resolved ('case report --step resolve'). Field options\n"
 	"as for 'case new': --title --description --category --priority\n"
-	"--source --address --reporter --contact --ref --lat/--lon.\n";
+	"--source --address --reporter --contact --ref --lat/--lon.\n"
+	"--reporter or --contact alone keeps the other; on a case whose\n"
+	"personal data this station cannot read, give both (or neither).\n";
 
 static int case_set(struct cli *c, int argc, char **argv)
 {
 	struct edit e;
 	char code[WH_CODE_MAX + 1];
 	uint32_t seq = 0;
-	struct wh_op_draft d[2];
+	struct wh_op_draft d[3];
 	struct wh_case v;
+	struct cli_seal sp;
 	int have_view = 0, nd = 0;
+	memset(&sp, 0, sizeof sp);
 	int rc = edit_parse(c, IN_SET, argc, argv, &e, set_help);
 	if (rc == CLI_OK && !e.id)
 		rc = cli_usage(c, "missing case id");
@@ -416,19 +465,33 @@ static int case_set(struct cli *c, int argc, char **argv)
 				 wh_status_label(from), wh_status_label(to));
 		}
 	}
+	int nf = 0;
+	size_t nk = 0;
+	const char *path = have_view && v.path ? v.path : c->conf.path;
 	if (rc == CLI_OK) {
-		wh_draft_init(&d[nd], WH_OP_CASE_SET, code, seq,
-			      v.path ? v.path : c->conf.path);
-		int nf = edit_fields(&e, &d[nd]);
-		if (nf) {
-			nd++;
-			size_t n = strlen(msg);
-			snprintf(msg + n, sizeof msg - n, "%s%d field%s updated",
-				 n ? "; " : "", nf, nf == 1 ? "" : "s");
-		}
-		int brc = cli_probe_drafts(d, (size_t)nd);
+		wh_draft_init(&d[nd], WH_OP_CASE_SET, code, seq, path);
+		nf = edit_fields(&e, &d[nd]);
+		int brc = cli_probe_drafts(d, (size_t)nd +
+						      (d[nd].nfields ? 1 : 0));
 		if (brc)
 			rc = cli_store_err(c, e.id, brc);
+	}
+	/* Personal data is sealed, with the case's own key when this
+	 * station can open it (cli_seal.h). */
+	if (rc == CLI_OK && edit_personal(&e))
+		rc = cli_seal_begin(c, e.id, &v, path, e.str[WH_F_REPORTER],
+				    e.str[WH_F_CONTACT], &sp);
+	if (rc == CLI_OK && sp.key) {
+		int src = cli_seal_drafts(&sp, code, seq, path, &d[nd],
+					  &d[nd + 1], &nk);
+		if (src)
+			rc = cli_store_err(c, e.id, src);
+	}
+	if (rc == CLI_OK && nf) {
+		nd += 1 + (int)nk; /* the set, and a keys op after it */
+		size_t n = strlen(msg);
+		snprintf(msg + n, sizeof msg - n, "%s%d field%s updated",
+			 n ? "; " : "", nf, nf == 1 ? "" : "s");
 	}
 	if (rc == CLI_OK) {
 		int src = wh_store_author(c->store, c->key, d, (size_t)nd,
@@ -436,6 +499,7 @@ static int case_set(struct cli *c, int argc, char **argv)
 		if (src)
 			rc = cli_store_err(c, e.id, src);
 	}
+	cli_seal_fini(&sp);
 	if (have_view)
 		wh_case_fini(&v);
 	edit_fini(&e);
@@ -711,6 +775,10 @@ static const struct cli_cmd subs[] = {
 	{"rate", cmd_case_rate, "评价: resident rates, street rates a dept"},
 	{"reopen", cmd_case_reopen, "重启: a new round of the loop"},
 	{"import", cmd_case_import, "bulk intake from CSV or JSON Lines"},
+	{"erase-personal", cmd_case_erase,
+	 "删除个人信息: make reporter and contact unreadable everywhere"},
+	{"reseal", cmd_case_reseal,
+	 "share a case key with readers that lack it (--all)"},
 	{NULL, NULL, NULL},
 };
 

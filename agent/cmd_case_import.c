@@ -353,6 +353,15 @@ static int pass(struct run *u, int write)
 		imp_vals_fini(&v);
 		if (rc == IMP_R_REFUSED)
 			refuse(u, u->row.line, why);
+		if (rc < 0 && cli_roster_refusal(rc)) {
+			progress_clear(u);
+			return cli_fail(u->c,
+					"%s:%lu: %s; the rows before this "
+					"batch are stored, the rest will be "
+					"refused until the district's roster "
+					"grants this station",
+					u->name, u->row.line, why);
+		}
 		if (rc < 0) {
 			progress_clear(u);
 			return cli_fail(u->c,
@@ -364,13 +373,20 @@ static int pass(struct run *u, int write)
 		}
 	}
 	progress_clear(u);
-	if (write && (rc = imp_plan_flush(&u->plan)))
+	if (!write || !(rc = imp_plan_flush(&u->plan)))
+		return CLI_OK;
+	if (cli_roster_refusal(rc))
 		return cli_fail(u->c,
-				"store: %s; the rows of the last batch "
-				"are not stored: import the file again "
-				"to finish",
+				"store: refused by the roster: %s; the rows "
+				"of the last batch are not stored, and will "
+				"be refused until the district's roster "
+				"grants this station",
 				wh_strerror(rc));
-	return CLI_OK;
+	return cli_fail(u->c,
+			"store: %s; the rows of the last batch "
+			"are not stored: import the file again "
+			"to finish",
+			wh_strerror(rc));
 }
 
 static void summary(struct run *u, int written, uint64_t ms)

@@ -13,11 +13,14 @@
  *      the view's fold position), decode it and ask wh_flow_check, the
  *      question every replica's fold asks of it: a step the fold would
  *      ignore is refused with the fold's own reason (exit 1);
- *   4. author it in one store transaction (reopen: with its note).
+ *   4. author it in one store transaction (reopen: with its note; a
+ *      whistle: with a keys op giving the case key to the departments
+ *      it summons, when this station can open it, cli_seal.h).
  * A refused step writes nothing. Showing the loop is cmd_case_flow.c.
  */
 #include "cli.h"
 #include "cli_problems.h"
+#include "cli_seal.h"
 #include "mp.h"
 
 #include <stdlib.h>
@@ -482,6 +485,25 @@ static int list_defaults(struct cli *c, struct step *s,
 	return CLI_OK;
 }
 
+/* A whistle summons departments: those that may read the case's
+ * personal data get its key, in an envelope and a keys op authored with
+ * the whistle, when this station can open the key (else the data stays
+ * with those who can; one of them may 'case reseal' later). */
+static int share_key(struct cli *c, const struct step *s,
+		     const struct wh_case *v, struct cli_share *share,
+		     struct wh_op_draft *d, size_t *nd)
+{
+	size_t added = 0;
+	int readable = 0;
+	int rc = cli_seal_share_case(c, v, s->depts, s->ndepts, share, d,
+				     &added, &readable);
+	if (rc)
+		return cli_fail(c, "%s: sharing the case key: %s", s->id,
+				wh_strerror(rc));
+	*nd += added ? 1 : 0;
+	return CLI_OK;
+}
+
 static int take(struct cli *c, struct step *s, struct wh_case *v)
 {
 	const char *why = NULL;
@@ -510,10 +532,14 @@ static int take(struct cli *c, struct step *s, struct wh_case *v)
 				wh_status_name(from), why ? ": " : "",
 				why ? why : "; only a resolved, closed or "
 					    "cancelled case reopens");
-	struct wh_op_draft d[2];
+	struct wh_op_draft d[3];
+	struct cli_share share;
 	size_t nd = drafts(s, s->code, s->seq, v->path ? v->path : c->conf.path,
 			   v->last_hlc, from, d);
 	if (s->kind != WH_OP_CASE_STATUS && (rc = fold_check(c, s, v, &d[0])))
+		return rc;
+	if (s->kind == WH_OP_WHISTLE && (rc = share_key(c, s, v, &share,
+						       &d[nd], &nd)))
 		return rc;
 	describe(s, v);
 	rc = wh_store_author(c->store, c->key, d, nd, wh_clock_realtime, NULL,

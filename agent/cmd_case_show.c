@@ -7,6 +7,7 @@
  * printed (or emitted as JSON) inside the callback and not kept.
  */
 #include "cli.h"
+#include "cli_seal.h"
 #include "json.h"
 #include "mp.h"
 
@@ -24,6 +25,9 @@ static const char show_help[] =
 	"fold order: local time, author (本站 = this station, else the first\n"
 	"8 hex digits of the key), kind, what it changed, and whether the\n"
 	"fold set it aside [忽略 ignored] or flagged it [冲突 conflict].\n"
+	"Reporter and contact show where this station can read them (it\n"
+	"holds an envelope of the case key: docs/sealing.md), else\n"
+	"'sealed: not readable here' or 'erased'.\n"
 	"--json prints the case object, with \"history\" when asked.\n";
 
 /* Chinese label of a field key, for the history lines. */
@@ -40,6 +44,7 @@ static const char *field_label(uint8_t key)
 	case WH_F_CONTACT: return "联系方式";
 	case WH_F_LOCATION: return "位置";
 	case WH_F_EXTREF: return "外部编号";
+	case WH_F_SEALED: return "个人信息";
 	default: return wh_field_name(key);
 	}
 }
@@ -200,15 +205,33 @@ static void history_change(const struct wh_op *op)
 		fputs("转至 → ", stdout);
 		put_value(&wh_op_field(op, WH_F_NEW_PATH)->s, 60);
 		return;
+	case WH_OP_CASE_KEYS:
+	case WH_OP_CASE_ERASE: {
+		char kid[2 * WH_ID_BYTES + 1];
+		wh_hex(wh_op_field(op, WH_F_KID)->s.p, WH_ID_BYTES, kid);
+		kid[8] = '\0';
+		if (op->kind == WH_OP_CASE_ERASE) {
+			printf("个人信息删除 personal data erased (key %s)", kid);
+			return;
+		}
+		f = wh_op_field(op, WH_F_SIZE);
+		printf("个人信息密钥 key %s shared (%" PRIu64 " bytes)", kid,
+		       f->u);
+		return;
+	}
 	default:
 		if (cli_flow_history(op))
 			return;
 		break;
 	}
-	for (uint32_t i = 0; i < op->nfields; i++) {
+	for (uint32_t i = 0, n = 0; i < op->nfields; i++) {
 		const struct wh_field *x = &op->fields[i];
-		printf("%s%s=", i ? "; " : "", field_label(x->key));
-		if (x->type == WH_T_STR) {
+		if (x->key == WH_F_KID)
+			continue; /* said with its sealed value */
+		printf("%s%s=", n++ ? "; " : "", field_label(x->key));
+		if (x->key == WH_F_SEALED) {
+			fputs("[加密 sealed]", stdout);
+		} else if (x->type == WH_T_STR) {
 			put_value(&x->s, 30);
 		} else if (x->key == WH_F_SOURCE) {
 			fputs(wh_source_label((unsigned)x->u), stdout);
@@ -297,7 +320,8 @@ static void description(const char *d)
 	fputc('\n', stdout);
 }
 
-static void show_text(const struct cli *c, const struct wh_case *v)
+static void show_text(const struct cli *c, const struct wh_case *v,
+		      const struct cli_pd *pd)
 {
 	char id[WH_CASE_ID_MAX], buf[512], t1[CLI_TIME_MAX], who[16];
 	wh_case_id_format(v->code, v->seq, id);
@@ -333,8 +357,15 @@ static void show_text(const struct cli *c, const struct wh_case *v)
 		snprintf(buf, sizeof buf, "%s, %s", a, b);
 		row("位置 Location", buf);
 	}
-	row("反映人 Reporter", v->reporter);
-	row("联系方式 Contact", v->contact);
+	if (pd->state == CLI_PD_SEALED) {
+		row("个人信息 Personal", "已加密, 本站无法读取 (sealed: not "
+					 "readable here)");
+	} else if (pd->state == CLI_PD_ERASED) {
+		row("个人信息 Personal", "已删除 (erased)");
+	} else {
+		row("反映人 Reporter", pd->reporter);
+		row("联系方式 Contact", pd->contact);
+	}
 	row("外部编号 Ref", v->extref);
 	buf[0] = '\0';
 	for (uint32_t i = 0; i < v->nelems; i++) {
@@ -397,11 +428,18 @@ int cmd_case_show(struct cli *c, int argc, char **argv)
 	struct wh_case cv;
 	if ((rc = cli_case_load(c, code, seq, &cv)))
 		return rc;
+	struct cli_pd pd;
+	if ((rc = cli_pd_load(c, &cv, &pd))) {
+		wh_case_fini(&cv);
+		cli_pd_fini(&pd);
+		return cli_fail(c, "%s: personal data: %s", idarg,
+				wh_strerror(rc));
+	}
 	struct walk w = {.c = c};
 	struct json j;
 	if (c->json) {
 		json_init(&j, stdout);
-		cli_case_json(c, &j, &cv);
+		cli_case_json(c, &j, &cv, &pd);
 		if (history) {
 			json_key(&j, "history");
 			json_arr(&j);
@@ -413,7 +451,7 @@ int cmd_case_show(struct cli *c, int argc, char **argv)
 		json_obj_end(&j);
 		json_end(&j);
 	} else {
-		show_text(c, &cv);
+		show_text(c, &cv, &pd);
 		if (cv.nnotes) {
 			printf("备注 Notes (%" PRIu32 "):\n", cv.nnotes);
 			w.notes_only = 1;
@@ -429,6 +467,7 @@ int cmd_case_show(struct cli *c, int argc, char **argv)
 		}
 	}
 	wh_case_fini(&cv);
+	cli_pd_fini(&pd);
 	if (rc < 0)
 		return cli_fail(c, "%s: history: %s", idarg, wh_strerror(rc));
 	return CLI_OK;

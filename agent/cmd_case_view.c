@@ -9,6 +9,7 @@
  * forgotten, never kept past the callback.
  */
 #include "cli.h"
+#include "cli_seal.h"
 #include "json.h"
 #include "mp.h"
 
@@ -54,8 +55,56 @@ static void json_location(struct json *j, int64_t lat, int64_t lon)
 	json_obj_end(j);
 }
 
+/* Personal data: the "personal" object, and the plain "reporter" and
+ * "contact" keys only where this station can read them. Without pd
+ * (lists) nothing is opened: the view alone says what there is. */
+static void personal_json(struct json *j, const struct wh_case *v,
+			  const struct cli_pd *pd)
+{
+	int state;
+	const char *rep = NULL, *con = NULL;
+	if (pd) {
+		state = pd->state;
+		rep = pd->reporter;
+		con = pd->contact;
+	} else if (v->erased) {
+		state = CLI_PD_ERASED;
+	} else if (v->has_kid) {
+		state = CLI_PD_SEALED;
+	} else {
+		rep = v->reporter;
+		con = v->contact;
+		state = rep || con ? CLI_PD_OPEN : CLI_PD_NONE;
+	}
+	if (state == CLI_PD_OPEN || state == CLI_PD_NONE) {
+		json_kstr(j, "reporter", rep);
+		json_kstr(j, "contact", con);
+	}
+	json_key(j, "personal");
+	json_obj(j);
+	json_kstr(j, "state", cli_pd_name(state));
+	json_kstr(j, "reporter", rep);
+	json_kstr(j, "contact", con);
+	if (pd) {
+		/* Each keys op and whether its envelope is here: what an
+		 * erase destroys, shown so it can be checked. */
+		json_key(j, "envelopes");
+		json_arr(j);
+		for (size_t i = 0; i < pd->nenvs; i++) {
+			json_obj(j);
+			json_khex(j, "kid", pd->envs[i].kid, WH_ID_BYTES);
+			json_khex(j, "blob", pd->envs[i].blob, WH_ID_BYTES);
+			json_kstr(j, "content",
+				  cli_env_content_name(pd->envs[i].content));
+			json_obj_end(j);
+		}
+		json_arr_end(j);
+	}
+	json_obj_end(j);
+}
+
 void cli_case_json(const struct cli *c, struct json *j,
-		   const struct wh_case *v)
+		   const struct wh_case *v, const struct cli_pd *pd)
 {
 	char id[WH_CASE_ID_MAX];
 	wh_case_id_format(v->code, v->seq, id);
@@ -72,8 +121,7 @@ void cli_case_json(const struct cli *c, struct json *j,
 	json_kstr(j, "source", wh_source_name(v->source));
 	json_kstr(j, "source_label", wh_source_label(v->source));
 	json_kstr(j, "address", v->address);
-	json_kstr(j, "reporter", v->reporter);
-	json_kstr(j, "contact", v->contact);
+	personal_json(j, v, pd);
 	json_kstr(j, "external_ref", v->extref);
 	json_key(j, "location");
 	if (v->has_location)
@@ -150,7 +198,7 @@ static int list_row(void *ctx, const struct wh_case *v)
 	}
 	l->shown++;
 	if (l->c->json) {
-		cli_case_json(l->c, &l->j, v);
+		cli_case_json(l->c, &l->j, v, NULL);
 		json_obj_end(&l->j);
 		return 0;
 	}

@@ -10,8 +10,11 @@
  * Import is all or nothing: the container (magic, header, checksum over
  * every byte) is checked before one op is looked at, then all ops go to
  * the store in one transaction that refuses the lot if any op fails its
- * decode, clock, or signature check. Messages say where: the op's number
- * and byte offset.
+ * decode, clock, signature or roster check. Messages say where: the op's
+ * number and byte offset. --skip-refused stores what passes instead and
+ * names each op refused with its reason: how a file from a PC whose key
+ * was revoked while it was offline is taken in (its ops from before the
+ * revocation are valid).
  */
 #include "cli.h"
 #include "json.h"
@@ -40,13 +43,23 @@ static const char export_help[] =
 	"on stdout when writing to a file).\n";
 
 static const char import_help[] =
-	"usage: whistle import FILE\n"
+	"usage: whistle import [--skip-refused] FILE\n"
 	"\n"
 	"Read an op file ('-' for stdin) and add its ops to the store. The\n"
 	"file's checksum is verified first, then every op's encoding, clock\n"
-	"and signature: if anything fails, NOTHING is imported (all or\n"
-	"none) and the error names the op and its byte offset. Ops already\n"
-	"held are skipped. Prints 'imported: A new, K already held'.\n";
+	"and signature, and in a home bound to a district authority the\n"
+	"roster's rule (who may sign what): if anything fails, NOTHING is\n"
+	"imported (all or none) and the error names the op, its byte offset\n"
+	"and the reason. Ops already held are skipped. Prints 'imported: A\n"
+	"new, K already held'.\n"
+	"\n"
+	"  --skip-refused  import the ops that pass and name each refused op\n"
+	"                  with its reason (on stderr); prints 'imported: A\n"
+	"                  new, K already held, R refused'. The file's\n"
+	"                  checksum must still hold.\n";
+
+/* Refused ops named one by one, then counted. */
+#define REFUSED_SHOWN 20
 
 struct out {
 	int fd;
@@ -313,7 +326,34 @@ static int container_err(const struct cli *c, const char *file, int rc,
 	}
 }
 
-static int import_ops(struct cli *c, const char *file, const struct input *in)
+/* With --skip-refused: each refused op on stderr (the first
+ * REFUSED_SHOWN), with its author and case, which say whose and what. */
+static void refused_list(const struct cli *c, const char *file,
+			 const struct wh_slice *ops, const size_t *offs,
+			 const int *res, size_t k)
+{
+	size_t shown = 0, n = 0;
+	for (size_t i = 0; i < k; i++) {
+		if (res[i] == WH_OK || res[i] == WH_EEXIST)
+			continue;
+		if (n++ >= REFUSED_SHOWN)
+			continue;
+		struct wh_op op;
+		char who[16] = "?", id[WH_CASE_ID_MAX] = "?";
+		if (wh_op_decode(ops[i].p, ops[i].n, &op) == WH_OK) {
+			cli_author(c, op.author, who);
+			wh_case_id_format(op.code, op.seq, id);
+		}
+		cli_fail(c, "%s: op #%zu at byte %zu (%s, by %s): refused: %s",
+			 file, i + 1, offs[i], id, who, wh_strerror(res[i]));
+		shown++;
+	}
+	if (n > shown)
+		cli_fail(c, "%s: and %zu more refused", file, n - shown);
+}
+
+static int import_ops(struct cli *c, const char *file, const struct input *in,
+		      int skip)
 {
 	struct wh_opfile_hdr hdr;
 	struct wh_opfile_reader rd;
@@ -334,17 +374,23 @@ static int import_ops(struct cli *c, const char *file, const struct input *in)
 	struct wh_ingest_opts io = {
 		.now_ms = wh_clock_realtime(NULL),
 		.policy = NULL,
-		.all_or_none = 1,
+		.all_or_none = !skip,
 	};
 	struct wh_ingest_result res;
 	memset(&res, 0, sizeof res);
-	rc = k ? wh_store_ingest(c->store, ops, k, &io, NULL, &res) : WH_OK;
+	int *per = skip ? wh_xcalloc(k ? k : 1, sizeof *per) : NULL;
+	rc = k ? wh_store_ingest(c->store, ops, k, &io, per, &res) : WH_OK;
 	int out = CLI_OK;
 	if (rc != WH_OK && res.refused && res.first_refused < k) {
 		size_t i = res.first_refused;
 		int why = res.first_refused_error ? res.first_refused_error : rc;
-		out = cli_fail(c, "%s: op #%zu at byte %zu: %s; nothing imported",
-			       file, i + 1, offs[i], wh_strerror(why));
+		out = cli_fail(c, "%s: op #%zu at byte %zu: %s; nothing imported"
+				  "%s",
+			       file, i + 1, offs[i], wh_strerror(why),
+			       why <= WH_ENOMEMBER && why >= WH_ERR_MIN
+				       ? " (refused by the roster; "
+					 "--skip-refused takes in the rest)"
+				       : "");
 	} else if (rc != WH_OK) {
 		out = cli_fail(c, "%s: store: %s; nothing imported", file,
 			       wh_strerror(rc));
@@ -354,15 +400,22 @@ static int import_ops(struct cli *c, const char *file, const struct input *in)
 		json_obj(&j);
 		json_kuint(&j, "added", res.added);
 		json_kuint(&j, "known", res.known);
+		json_kuint(&j, "refused", res.refused);
 		json_kuint(&j, "ops", k);
 		json_kstr(&j, "scope", hdr.scope);
 		json_khex(&j, "writer", hdr.writer, WH_PK_BYTES);
 		json_obj_end(&j);
 		json_end(&j);
+	} else if (skip) {
+		printf("imported: %zu new, %zu already held, %zu refused\n",
+		       res.added, res.known, res.refused);
 	} else {
 		printf("imported: %zu new, %zu already held\n", res.added,
 		       res.known);
 	}
+	if (rc == WH_OK && skip && res.refused)
+		refused_list(c, file, ops, offs, per, k);
+	free(per);
 	free(ops);
 	free(offs);
 	return out;
@@ -370,16 +423,22 @@ static int import_ops(struct cli *c, const char *file, const struct input *in)
 
 int cmd_import(struct cli *c, int argc, char **argv)
 {
+	static const struct cli_opt opts[] = {{"skip-refused", 0, 0},
+					      {NULL, 0, 0}};
 	const char *file = NULL;
 	struct cli_args a;
 	cli_args_init(&a, argc, argv);
-	int t, which, rc;
+	int t, which, rc, skip = 0;
 	const char *v;
-	while ((t = cli_args_next(c, &a, NULL, &which, &v)) != ARG_END) {
+	while ((t = cli_args_next(c, &a, opts, &which, &v)) != ARG_END) {
 		if (t == ARG_ERR)
 			return CLI_USAGE;
 		if (t == ARG_HELP)
 			return cli_help(import_help);
+		if (t == ARG_OPT) {
+			skip = 1;
+			continue;
+		}
 		if (file)
 			return cli_usage(c, "unexpected argument '%s' (one "
 					    "file at a time)",
@@ -393,7 +452,7 @@ int cmd_import(struct cli *c, int argc, char **argv)
 	struct input in;
 	if ((rc = read_input(c, file, &in)))
 		return rc;
-	rc = import_ops(c, file, &in);
+	rc = import_ops(c, file, &in, skip);
 	input_free(&in);
 	return rc;
 }

@@ -2,13 +2,15 @@
  * cmd_init.c: `whistle init`, creating a station home.
  *
  * Order matters for atomicity: the home directory, then key.secret
- * (O_EXCL), key.public, store/ with an empty LMDB environment, and
+ * (O_EXCL), key.public, store/ with an empty LMDB environment (bound
+ * to the district authority's key with --authority), and
  * whistle.conf last (tmp + rename), since whistle.conf is what marks a
  * home as initialised. Any failure removes what this run created, so a
  * failed init can simply be run again.
  */
 #include "cli.h"
 #include "json.h"
+#include "trust.h"
 
 #include <errno.h>
 #include <limits.h>
@@ -22,6 +24,7 @@ static const char help[] =
 	"                             [--code CODE] [--name TEXT]\n"
 	"                             [--role station|street|district]\n"
 	"                             [--role department --department NAME]\n"
+	"                             [--authority KEYHEX]\n"
 	"\n"
 	"Create a station home in DIR (made with mode 0700 if missing):\n"
 	"  key.secret    the station's Ed25519 secret key, mode 0600\n"
@@ -44,6 +47,12 @@ static const char help[] =
 	"                  agent's scope is its path\n"
 	"  --department NAME  with --role department: its name, e.g. 城管\n"
 	"                  (as streets name it in their whistles)\n"
+	"  --authority KEYHEX  the district authority's public key ('whistle\n"
+	"                  authority init' printed it): the store is bound to\n"
+	"                  it and checks every op against its signed roster;\n"
+	"                  nothing can be written until 'whistle roster\n"
+	"                  apply roster.wr'. Without it: lab mode, the trust\n"
+	"                  list only ('whistle roster bind' binds later)\n"
 	"\n"
 	"whistle.conf also takes the agent's keys, documented in its header\n"
 	"and in 'whistle agent --help': listen, peer (both repeatable),\n"
@@ -169,6 +178,16 @@ static int create(struct cli *c, const struct cli_conf *conf, struct made *m)
 	int src = wh_store_open(dir, NULL, &s);
 	if (src != WH_OK)
 		return cli_fail(c, "store %s: %s", dir, wh_strerror(src));
+	/* Bound before whistle.conf marks the home ready, so no op can
+	 * land in it unchecked. */
+	uint8_t pk[WH_PK_BYTES];
+	if (conf->authority[0] &&
+	    (wh_unhex(conf->authority, pk, WH_PK_BYTES) != WH_OK ||
+	     (src = wh_store_authority_set(s, pk)) != WH_OK)) {
+		wh_store_close(s);
+		return cli_fail(c, "store %s: cannot bind the authority: %s",
+				dir, wh_strerror(src));
+	}
 	wh_store_close(s);
 	m->conf = 1;
 	if ((rc = cli_conf_write(c, home, conf)))
@@ -182,10 +201,10 @@ static int parse(struct cli *c, int argc, char **argv, struct cli_conf *conf)
 	static const struct cli_opt opts[] = {
 		{"path", 0, 1}, {"station", 0, 1}, {"code", 0, 1},
 		{"name", 0, 1}, {"role", 0, 1}, {"department", 0, 1},
-		{NULL, 0, 0},
+		{"authority", 0, 1}, {NULL, 0, 0},
 	};
 	const char *path = NULL, *station = NULL, *code = NULL, *name = NULL,
-		   *role = "station", *dept = NULL;
+		   *role = "station", *dept = NULL, *auth = NULL;
 	struct cli_args a;
 	cli_args_init(&a, argc, argv);
 	int t, which;
@@ -198,7 +217,7 @@ static int parse(struct cli *c, int argc, char **argv, struct cli_conf *conf)
 		if (t == ARG_POS)
 			return cli_usage(c, "unexpected argument '%s'", v);
 		const char **dst[] = {&path, &station, &code,
-				      &name, &role, &dept};
+				      &name, &role, &dept, &auth};
 		*dst[which] = v;
 	}
 	if (!path)
@@ -256,6 +275,15 @@ static int parse(struct cli *c, int argc, char **argv, struct cli_conf *conf)
 					 dept);
 		strcpy(conf->department, dept);
 	}
+	if (auth) {
+		uint8_t pk[WH_PK_BYTES];
+		if (trust_key_parse(auth, pk) != WH_OK)
+			return cli_usage(c, "--authority '%s': not a public key "
+					    "(64 lower-case hex digits, as "
+					    "'whistle authority init' printed)",
+					 auth);
+		strcpy(conf->authority, auth);
+	}
 	if (!name)
 		name = station;
 	if (strlen(name) >= sizeof conf->name)
@@ -306,6 +334,8 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		json_kstr(&j, "department",
 			  conf.department[0] ? conf.department : NULL);
 		json_kstr(&j, "public_key", pk);
+		json_kstr(&j, "authority",
+			  conf.authority[0] ? conf.authority : NULL);
 		json_obj_end(&j);
 		json_end(&j);
 	} else {
@@ -318,6 +348,11 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		if (conf.department[0])
 			printf("  department  %s\n", conf.department);
 		printf("  public key  %s\n", pk);
+		if (conf.authority[0])
+			printf("  authority   %s\n"
+			       "              (bound: nothing is written until "
+			       "'whistle roster apply roster.wr')\n",
+			       conf.authority);
 	}
 	return CLI_OK;
 }

@@ -13,6 +13,7 @@
 #include "agent_self.h"
 #include "cli.h"
 #include "json.h"
+#include "roster.h"
 #include "syncio.h"
 #include "trust.h"
 
@@ -35,7 +36,72 @@ static const char help[] =
 	"of each scope synced: the station's own path and, for hubs, each\n"
 	"trusted peer path in it.\n"
 	"A running agent refreshes a peer's line about once a second while\n"
-	"ops move, and at once when a link goes up or down or a round ends.\n";
+	"ops move, and at once when a link goes up or down or a round ends.\n"
+	"The authority line names the district authority the store is bound\n"
+	"to, the serial of its roster held and how many delegate rosters,\n"
+	"or says lab mode (no authority: the trust list only).\n";
+
+/* What the store holds of the roster (store.h, "Trust"). */
+struct authview {
+	int bound;
+	uint8_t key[WH_PK_BYTES];
+	uint64_t serial; /* 0: no roster yet */
+	uint32_t ndel;
+	int member; /* this station's key holds a live grant now */
+};
+
+static int auth_load(const struct cli *c, struct authview *v)
+{
+	memset(v, 0, sizeof *v);
+	struct wh_roster_set *rs = wh_xcalloc(1, sizeof *rs);
+	int rc = wh_store_roster_set(c->store, rs);
+	if (rc == WH_OK) {
+		v->bound = 1;
+		memcpy(v->key, rs->authority, WH_PK_BYTES);
+		v->serial = rs->root.serial;
+		v->ndel = rs->ndel;
+		v->member = wh_roster_member_now(rs, c->key->pk, cli_now(c),
+						 NULL);
+		wh_roster_set_fini(rs);
+	}
+	free(rs);
+	return rc == WH_ENOTFOUND ? WH_OK : rc;
+}
+
+static void auth_json(struct json *j, const struct authview *v)
+{
+	json_key(j, "authority");
+	if (!v->bound) {
+		json_null(j);
+		return;
+	}
+	json_obj(j);
+	json_khex(j, "key", v->key, WH_PK_BYTES);
+	json_kuint(j, "roster_serial", v->serial);
+	json_kuint(j, "delegate_rosters", v->ndel);
+	json_kbool(j, "member_now", v->member);
+	json_obj_end(j);
+}
+
+static void auth_text(const struct authview *v)
+{
+	if (!v->bound) {
+		printf("授权 Authority: none (lab mode: trust list only)\n");
+		return;
+	}
+	char hex[2 * WH_PK_BYTES + 1];
+	wh_hex(v->key, WH_PK_BYTES, hex);
+	if (!v->serial) {
+		printf("授权 Authority: %.8s…, no roster yet (every op is "
+		       "refused until 'whistle roster apply')\n",
+		       hex);
+		return;
+	}
+	printf("授权 Authority: %.8s…, roster serial %" PRIu64
+	       " (+%" PRIu32 " delegate roster%s)%s\n",
+	       hex, v->serial, v->ndel, v->ndel == 1 ? "" : "s",
+	       v->member ? "" : "; this station holds no live grant");
+}
 
 struct peers {
 	struct peer_rec *r;
@@ -354,6 +420,13 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		free(peers.pk);
 		return cli_fail(c, "store: %s", wh_strerror(rc));
 	}
+	struct authview auth;
+	if ((rc = auth_load(c, &auth)) != WH_OK) {
+		trust_fini(&tl);
+		free(peers.r);
+		free(peers.pk);
+		return cli_fail(c, "store: %s", wh_strerror(rc));
+	}
 	struct agentview *av = wh_xmalloc(sizeof *av);
 	view_load(c, &tl, av);
 	const char *sc[64];
@@ -394,6 +467,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 			json_null(&j);
 		}
 		json_kstr(&j, "digest", dig);
+		auth_json(&j, &auth);
 		agent_json(&j, av);
 		peers_json(&j, &peers);
 		json_key(&j, "scopes");
@@ -420,6 +494,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		printf("摘要 Digest:    %s\n", dig);
 		printf("目录 Home:      %s\n", c->home);
 		printf("角色 Role:      %s\n", f->role);
+		auth_text(&auth);
 		agent_text(av);
 		peers_text(&peers);
 		printf("范围 Scopes:\n");

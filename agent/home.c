@@ -2,9 +2,9 @@
  * home.c: a station's home directory and what it holds.
  *
  *     HOME/whistle.conf   "key = value" lines (station, code, path, name,
- *                         role, department; the agent's listen, peer
- *                         (repeatable), sync_interval, log_level); '#'
- *                         starts a comment line
+ *                         role, department, authority; the agent's
+ *                         listen, peer (repeatable), sync_interval,
+ *                         log_level); '#' starts a comment line
  *     HOME/trust          the trust list (agent/trust.h)
  *     HOME/key.secret     64 raw bytes, libsodium's Ed25519 secret key;
  *                         mode 0600, refused if group/other can read it
@@ -18,6 +18,7 @@
  * wiped; it never reaches a message.
  */
 #include "cli.h"
+#include "trust.h"
 
 #include <sodium.h>
 
@@ -121,7 +122,11 @@ static int conf_set(struct cli_conf *conf, const char *k, const char *v)
 		{"role", conf->role, sizeof conf->role},
 		{"department", conf->department, sizeof conf->department},
 		{"log_level", conf->log_level, sizeof conf->log_level},
+		{"authority", conf->authority, sizeof conf->authority},
 	};
+	/* Two authority lines would leave which one binds to the reader. */
+	if (!strcmp(k, "authority") && conf->authority[0])
+		return WH_EEXIST;
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		if (strcmp(k, keys[i].name))
 			continue;
@@ -210,6 +215,12 @@ int cli_conf_read(const struct cli *c, const char *file, FILE *f,
 		return cli_fail(c, "%s: 'department' is only for role "
 				   "department",
 				file);
+	uint8_t pk[WH_PK_BYTES];
+	if (conf->authority[0] && trust_key_parse(conf->authority, pk) != WH_OK)
+		return cli_fail(c, "%s: 'authority' must be the district "
+				   "authority's public key (64 lower-case hex "
+				   "digits)",
+				file);
 	if (conf->log_level[0] && strcmp(conf->log_level, "error") &&
 	    strcmp(conf->log_level, "warn") && strcmp(conf->log_level, "info") &&
 	    strcmp(conf->log_level, "debug"))
@@ -257,11 +268,17 @@ int cli_conf_write(const struct cli *c, const char *home,
 		"#                                 (repeatable; see 'whistle trust')\n"
 		"#   sync_interval = 30            seconds between digest checks\n"
 		"#   log_level = info              error, warn, info or debug\n"
+		"#\n"
+		"# authority: the district authority's public key; the store\n"
+		"#          enforces its signed roster ('whistle roster').\n"
+		"#          Absent: lab mode, the trust list only.\n"
 		"station = %s\ncode = %s\npath = %s\nname = %s\nrole = %s\n",
 		conf->station, conf->code, conf->path, conf->name,
 		conf->role);
 	if (conf->department[0])
 		fprintf(f, "department = %s\n", conf->department);
+	if (conf->authority[0])
+		fprintf(f, "authority = %s\n", conf->authority);
 	for (unsigned i = 0; i < conf->nlisten; i++)
 		fprintf(f, "listen = %s\n", conf->listen[i]);
 	for (unsigned i = 0; i < conf->npeer; i++)
@@ -271,6 +288,46 @@ int cli_conf_write(const struct cli *c, const char *home,
 	if (conf->log_level[0])
 		fprintf(f, "log_level = %s\n", conf->log_level);
 	return cli_file_commit(c, f, fd, tmp, file, home);
+}
+
+int cli_conf_add_authority(const struct cli *c, const char *hex)
+{
+	char file[PATH_MAX], tmp[PATH_MAX];
+	if (cli_join(c, file, sizeof file, c->home, "whistle.conf") ||
+	    cli_join(c, tmp, sizeof tmp, c->home, "whistle.conf.tmp"))
+		return CLI_FAIL;
+	FILE *in = fopen(file, "re");
+	if (!in)
+		return cli_fail(c, "%s: %s", file, strerror(errno));
+	struct wh_buf b = {0};
+	char chunk[4096];
+	size_t got;
+	while ((got = fread(chunk, 1, sizeof chunk, in)) > 0 &&
+	       b.len < (1u << 20))
+		wh_buf_append(&b, chunk, got);
+	int bad = ferror(in) || b.len >= (1u << 20);
+	fclose(in);
+	if (bad) {
+		wh_buf_fini(&b);
+		return cli_fail(c, "%s: cannot read it (or past 1 MiB)", file);
+	}
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	if (!f) {
+		int err = errno;
+		if (fd >= 0) {
+			close(fd);
+			unlink(tmp);
+		}
+		wh_buf_fini(&b);
+		return cli_fail(c, "%s: %s", tmp, strerror(err));
+	}
+	fwrite(b.p, 1, b.len, f);
+	if (b.len && b.p[b.len - 1] != '\n')
+		fputc('\n', f);
+	fprintf(f, "authority = %s\n", hex);
+	wh_buf_fini(&b);
+	return cli_file_commit(c, f, fd, tmp, file, c->home);
 }
 
 static int write_all(int fd, const void *p, size_t n)
@@ -292,8 +349,15 @@ static int write_all(int fd, const void *p, size_t n)
 int cli_key_write(const struct cli *c, const char *home,
 		  const struct wh_key *key)
 {
+	return cli_key_write_as(c, home, "key.secret", "key.public", key);
+}
+
+int cli_key_write_as(const struct cli *c, const char *home,
+		     const char *secret, const char *pub,
+		     const struct wh_key *key)
+{
 	char file[PATH_MAX];
-	if (cli_join(c, file, sizeof file, home, "key.secret"))
+	if (cli_join(c, file, sizeof file, home, secret))
 		return CLI_FAIL;
 	/* O_EXCL: never overwrite a key (an identity is not replaceable). */
 	int fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -310,7 +374,7 @@ int cli_key_write(const struct cli *c, const char *home,
 	char hex[2 * WH_PK_BYTES + 2];
 	wh_hex(key->pk, WH_PK_BYTES, hex);
 	strcat(hex, "\n");
-	if (cli_join(c, file, sizeof file, home, "key.public"))
+	if (cli_join(c, file, sizeof file, home, pub))
 		return CLI_FAIL;
 	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
@@ -329,6 +393,11 @@ static int key_load(struct cli *c)
 	char file[PATH_MAX];
 	if (cli_join(c, file, sizeof file, c->home, "key.secret"))
 		return CLI_FAIL;
+	return cli_key_load(c, file, &c->key);
+}
+
+int cli_key_load(const struct cli *c, const char *file, struct wh_key **out)
+{
 	int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return cli_fail(c, "%s: %s", file, strerror(errno));
@@ -360,7 +429,7 @@ static int key_load(struct cli *c)
 		got += (size_t)r;
 	}
 	close(fd);
-	int rc = got == sizeof sk ? wh_key_from_secret(sk, &c->key) : WH_EIO;
+	int rc = got == sizeof sk ? wh_key_from_secret(sk, out) : WH_EIO;
 	sodium_memzero(sk, sizeof sk);
 	if (rc != WH_OK)
 		return cli_fail(c, "%s: %s", file, wh_strerror(rc));
@@ -420,8 +489,45 @@ void cli_close(struct cli *c)
 	c->key = NULL;
 }
 
+/* A roster refusal of an op this station authors: the author is this
+ * station's key, so the rule can be said in its words. */
+static const char *roster_hint(int rc)
+{
+	switch (rc) {
+	case WH_ENOMEMBER:
+		return "this station's key has no grant in the district's "
+		       "roster; the administrator adds it with 'whistle "
+		       "authority add'";
+	case WH_EREVOKED:
+		return "this station's key was revoked";
+	case WH_EEXPIRED:
+		return "this station's grant does not cover now: not yet "
+		       "valid, or ended";
+	case WH_EROLE:
+		return "the role this station's key is granted may not take "
+		       "this step";
+	case WH_EJURIS:
+		return "the case lies outside this station's granted "
+		       "jurisdiction or case-id range";
+	case WH_ESUMMON:
+		return "a department acts only on cases it was whistled to, "
+		       "未被吹哨";
+	default:
+		return NULL;
+	}
+}
+
+int cli_roster_refusal(int rc)
+{
+	return roster_hint(rc) != NULL;
+}
+
 int cli_store_err(const struct cli *c, const char *what, int rc)
 {
+	const char *hint = roster_hint(rc);
+	if (hint)
+		return cli_fail(c, "%s: refused by the roster: %s (%s)", what,
+				wh_strerror(rc), hint);
 	switch (rc) {
 	case WH_EFIELD:
 	case WH_ETOOBIG:

@@ -150,6 +150,17 @@ struct imp_plan {
 	void **owned;
 	size_t nowned, ocap;
 	size_t batch_rows;
+	/* Sealed personal data of the batch (cli_seal.h): the seal of
+	 * each draft that needs one sealed at write time (a create's,
+	 * whose seq the store gives), by draft index, parallel to d; every
+	 * seal of the batch, owned; and the readers of new cases by path. */
+	struct cli_seal **fill;
+	struct cli_seal **seals;
+	size_t nseals, scap;
+	struct cli_rcache *rcache;
+	struct cli_seal *row_seal; /* the row being planned's, until taken */
+	int row_fill;              /* it seals the row's first draft (a
+				    * create) at write time */
 	uint64_t created, updated, unchanged, ops;
 };
 

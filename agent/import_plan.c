@@ -22,14 +22,22 @@
  * reused; a new case's follow-up ops (status, tags, the 'created' note)
  * carry seq 0 and so take the seq the store allocates for the create
  * before them in the same wh_store_author call.
+ *
+ * Reporter and contact are never written in clear: a row that gives
+ * them seals them (cli_seal.h), under the case's key when this station
+ * can open it, else a new key whose envelope is put in the store, one
+ * transaction for the batch's envelopes, just before the batch's ops. An
+ * update compares them with what this station opens; on a case whose
+ * personal data was erased they are left out (the erasure stands).
  */
+#include "cli_seal.h"
 #include "import.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* A create, status, move or set, a note, and the tags. */
-#define ROW_DRAFTS (4u + IMP_MAX_TAGS)
+/* A create, status, move or set, a note, a keys op, and the tags. */
+#define ROW_DRAFTS (5u + IMP_MAX_TAGS)
 
 struct imp_ref {
 	char *ref;
@@ -177,6 +185,7 @@ int imp_plan_init(struct imp_plan *p, struct cli *c, int write)
 	p->seen->key = wh_xcalloc(p->seen->cap, sizeof(char *));
 	p->seen->line = wh_xcalloc(p->seen->cap, sizeof(long));
 	p->rd = wh_xcalloc(ROW_DRAFTS, sizeof *p->rd);
+	p->rcache = wh_xcalloc(1, sizeof *p->rcache);
 	/* Probing builds with a throwaway key, so checking needs no
 	 * signature of ours (and a dry run signs nothing with it). */
 	int rc = wh_key_generate(&p->probe_key);
@@ -197,6 +206,11 @@ static void batch_drop(struct imp_plan *p)
 	for (size_t i = 0; i < p->nowned; i++)
 		free(p->owned[i]);
 	p->nowned = 0;
+	for (size_t i = 0; i < p->nseals; i++) {
+		cli_seal_fini(p->seals[i]);
+		free(p->seals[i]);
+	}
+	p->nseals = 0;
 	p->nd = 0;
 	p->batch_rows = 0;
 }
@@ -217,6 +231,11 @@ void imp_plan_fini(struct imp_plan *p)
 	free(p->rd);
 	wh_key_free(p->probe_key);
 	free(p->d);
+	free(p->fill);
+	free(p->seals);
+	if (p->rcache)
+		cli_rcache_fini(p->rcache);
+	free(p->rcache);
 	free(p->owned);
 	memset(p, 0, sizeof *p);
 }
@@ -224,9 +243,21 @@ void imp_plan_fini(struct imp_plan *p)
 int imp_plan_flush(struct imp_plan *p)
 {
 	int rc = WH_OK;
-	if (p->nd)
-		rc = wh_store_author(p->c->store, p->c->key, p->d, p->nd,
-				     wh_clock_realtime, NULL, NULL, NULL);
+	/* Envelopes first, all in one transaction: an op naming content
+	 * we lack would only make us ask peers for it. */
+	struct wh_slice *env = wh_xcalloc(p->nseals + 1, sizeof *env);
+	size_t ne = 0;
+	for (size_t i = 0; i < p->nseals; i++)
+		if (p->seals[i]->new_key)
+			env[ne++] = (struct wh_slice){p->seals[i]->env.p,
+						      p->seals[i]->env.len};
+	if (ne)
+		rc = wh_store_blob_put_many(p->c->store, env, ne);
+	free(env);
+	if (!rc && p->nd)
+		rc = wh_store_author_fill(p->c->store, p->c->key, p->d, p->nd,
+					  wh_clock_realtime, NULL, NULL, NULL,
+					  cli_seal_fill, p->fill);
 	batch_drop(p);
 	return rc;
 }
@@ -253,8 +284,10 @@ static void queue(struct imp_plan *p, size_t n)
 		if (p->dcap < p->nd + n)
 			p->dcap = p->nd + n;
 		p->d = wh_xrealloc(p->d, p->dcap * sizeof *p->d);
+		p->fill = wh_xrealloc(p->fill, p->dcap * sizeof *p->fill);
 	}
 	for (size_t i = 0; i < n; i++) {
+		p->fill[p->nd] = NULL;
 		struct wh_op_draft *d = &p->d[p->nd++];
 		*d = p->rd[i];
 		d->code = keep(p, d->code, strlen(d->code));
@@ -280,10 +313,6 @@ static const char *view_str(const struct wh_case *cv, uint8_t key)
 		return cv->category;
 	case WH_F_ADDRESS:
 		return cv->address;
-	case WH_F_REPORTER:
-		return cv->reporter;
-	case WH_F_CONTACT:
-		return cv->contact;
 	case WH_F_EXTREF:
 		return cv->extref;
 	default:
@@ -291,9 +320,9 @@ static const char *view_str(const struct wh_case *cv, uint8_t key)
 	}
 }
 
-static const uint8_t text_keys[] = {
-    WH_F_TITLE,	   WH_F_DESCRIPTION, WH_F_CATEGORY, WH_F_ADDRESS,
-    WH_F_REPORTER, WH_F_CONTACT,     WH_F_EXTREF};
+/* The personal ones are sealed (seal_row), never among these. */
+static const uint8_t text_keys[] = {WH_F_TITLE, WH_F_DESCRIPTION,
+				    WH_F_CATEGORY, WH_F_ADDRESS, WH_F_EXTREF};
 
 /* Fields of v that differ from cv (every given one when cv is NULL). */
 static int lww_fields(const struct imp_vals *v, const struct wh_case *cv,
@@ -342,6 +371,62 @@ static void tag_draft(struct wh_op_draft *d, const char *code, uint32_t seq,
 	wh_draft_str(d, WH_F_TAG, tag);
 }
 
+/* Forget the row's seal (refused, unchanged, or a dry run). */
+static void row_seal_drop(struct imp_plan *p)
+{
+	if (p->row_seal) {
+		cli_seal_fini(p->row_seal);
+		free(p->row_seal);
+	}
+	p->row_seal = NULL;
+	p->row_fill = 0;
+}
+
+/* Seal the row's reporter and contact into *dset (the create, seq 0, or
+ * the set of case cv) and, under a new key, the keys op into *dkeys
+ * (*nk = 1). pd: what this station sees of cv. 0, 1 (refused, why
+ * filled) or a negative error. */
+static int seal_row(struct imp_plan *p, const struct imp_vals *v,
+		    const struct wh_case *cv, struct cli_pd *pd,
+		    const char *code, uint32_t seq, const char *path,
+		    struct wh_op_draft *dset, struct wh_op_draft *dkeys,
+		    size_t *nk, char *why, size_t whyn)
+{
+	struct cli_seal *sp = wh_xcalloc(1, sizeof *sp);
+	const char *w = NULL;
+	int rc = cli_seal_prepare(p->c, cv, pd, path, v->str[WH_F_REPORTER],
+				  v->str[WH_F_CONTACT],
+				  cv ? NULL : p->rcache, sp, &w);
+	if (!rc)
+		rc = cli_seal_drafts(sp, code, seq, path, dset, dkeys, nk);
+	if (rc) {
+		cli_seal_fini(sp);
+		free(sp);
+		snprintf(why, whyn, "reporter, contact: %s",
+			 w ? w : wh_strerror(rc));
+		return rc == WH_ESTATE ? 1 : rc;
+	}
+	row_seal_drop(p);
+	p->row_seal = sp;
+	p->row_fill = seq == 0;
+	return 0;
+}
+
+/* Whether the row's reporter or contact differ from what this station
+ * sees (an erased case's are left out: the erasure stands). */
+static int personal_differs(const struct imp_vals *v, const struct cli_pd *pd)
+{
+	const char *r = v->str[WH_F_REPORTER], *c = v->str[WH_F_CONTACT];
+	if (!r && !c)
+		return 0;
+	if (pd->state == CLI_PD_ERASED)
+		return 0;
+	if (pd->state != CLI_PD_OPEN)
+		return 1;
+	return (r && (!pd->reporter || strcmp(r, pd->reporter))) ||
+	       (c && (!pd->contact || strcmp(c, pd->contact)));
+}
+
 /* A new case: its create and the ops that follow it (seq 0: see top). */
 static int plan_create(struct imp_plan *p, const struct imp_vals *v,
 		       const char *ref, char *note, size_t *nd, char *why,
@@ -374,9 +459,16 @@ static int plan_create(struct imp_plan *p, const struct imp_vals *v,
 		return IMP_R_REFUSED;
 	}
 	struct wh_op_draft *d = p->rd;
-	size_t n = 0;
+	size_t n = 0, nk = 0;
 	wh_draft_init(&d[n], WH_OP_CASE_CREATE, conf->code, 0, path);
 	lww_fields(v, NULL, ref, &d[n++]);
+	if (v->str[WH_F_REPORTER] || v->str[WH_F_CONTACT]) {
+		int rc = seal_row(p, v, NULL, NULL, conf->code, 0, path, &d[0],
+				  &d[n], &nk, why, whyn);
+		if (rc)
+			return rc > 0 ? IMP_R_REFUSED : rc;
+		n += nk;
+	}
 	if (v->status > 0)
 		status_draft(&d[n++], conf->code, 0, path, WH_ST_NEW,
 			     (unsigned)v->status);
@@ -396,8 +488,8 @@ static int plan_create(struct imp_plan *p, const struct imp_vals *v,
 
 /* An existing case: only what differs from its view cv. */
 static int plan_update(struct imp_plan *p, const struct imp_vals *v,
-		       const struct wh_case *cv, const char *id, size_t *nd,
-		       char *why, size_t whyn)
+		       const struct wh_case *cv, struct cli_pd *pd,
+		       const char *id, size_t *nd, char *why, size_t whyn)
 {
 	const char *path = cv->path ? cv->path : p->c->conf.path;
 	struct wh_op_draft *d = p->rd;
@@ -416,8 +508,17 @@ static int plan_update(struct imp_plan *p, const struct imp_vals *v,
 		status_draft(&d[n++], cv->code, cv->seq, path, from, to);
 	}
 	wh_draft_init(&d[n], WH_OP_CASE_SET, cv->code, cv->seq, path);
-	if (lww_fields(v, cv, v->str[WH_F_EXTREF], &d[n]))
-		n++;
+	int nf = lww_fields(v, cv, v->str[WH_F_EXTREF], &d[n]);
+	size_t nk = 0;
+	if (personal_differs(v, pd)) {
+		int rc = seal_row(p, v, cv, pd, cv->code, cv->seq, path, &d[n],
+				  &d[n + 1], &nk, why, whyn);
+		if (rc)
+			return rc > 0 ? IMP_R_REFUSED : rc;
+		nf++;
+	}
+	if (nf)
+		n += 1 + nk; /* the set, and its keys op */
 	for (size_t i = 0; i < v->ntags; i++)
 		if (!wh_case_elem_find(cv, WH_SET_TAGS, v->tags[i]))
 			tag_draft(&d[n++], cv->code, cv->seq, path, v->tags[i]);
@@ -492,15 +593,35 @@ static int seen_before(const struct imp_plan *p, const char *casekey,
  * when writing. WH_OK or the build error. */
 static int take(struct imp_plan *p, size_t nd, char *why, size_t whyn)
 {
-	if (!nd)
+	if (!nd) {
+		row_seal_drop(p);
 		return WH_OK;
+	}
 	int rc = cli_probe_drafts_with(p->probe_key, p->rd, nd);
 	if (rc) {
+		row_seal_drop(p);
 		snprintf(why, whyn, "%s", wh_strerror(rc));
 		return rc;
 	}
-	if (p->write)
+	if (p->write) {
+		size_t base = p->nd;
 		queue(p, nd);
+		/* The batch keeps the row's seal: its envelope goes in at
+		 * the flush, and a create is sealed there (its seq). */
+		if (p->row_seal) {
+			if (p->nseals == p->scap) {
+				p->scap = p->scap ? 2 * p->scap : 256;
+				p->seals = wh_xrealloc(
+					p->seals, p->scap * sizeof *p->seals);
+			}
+			p->seals[p->nseals++] = p->row_seal;
+			if (p->row_fill)
+				p->fill[base] = p->row_seal;
+			p->row_seal = NULL;
+			p->row_fill = 0;
+		}
+	}
+	row_seal_drop(p);
 	p->ops += nd;
 	return WH_OK;
 }
@@ -533,7 +654,18 @@ static int update(struct imp_plan *p, const struct imp_vals *v,
 			 ref, other, id);
 		rc = IMP_R_REFUSED;
 	} else {
-		rc = plan_update(p, v, &cv, id, &nd, why, whyn);
+		/* What this station sees of the case's personal data, for
+		 * rows that give any. */
+		struct cli_pd pd;
+		memset(&pd, 0, sizeof pd);
+		rc = v->str[WH_F_REPORTER] || v->str[WH_F_CONTACT]
+			     ? cli_pd_load(p->c, &cv, &pd)
+			     : WH_OK;
+		if (rc)
+			snprintf(why, whyn, "%s: %s", id, wh_strerror(rc));
+		else
+			rc = plan_update(p, v, &cv, &pd, id, &nd, why, whyn);
+		cli_pd_fini(&pd);
 	}
 	/* Taken before the view goes: the drafts borrow from it. */
 	if (rc != IMP_R_REFUSED && take(p, nd, why, whyn))
@@ -573,6 +705,7 @@ int imp_plan_row(struct imp_plan *p, const struct imp_row *r,
 		if (rc != IMP_R_REFUSED && take(p, nd, why, whyn))
 			rc = IMP_R_REFUSED;
 	}
+	row_seal_drop(p); /* a refused row's, if any */
 	if (rc <= IMP_R_REFUSED)
 		return rc;
 	/* Only a row that was taken claims its case and reference. */
@@ -589,7 +722,11 @@ int imp_plan_row(struct imp_plan *p, const struct imp_row *r,
 	if (p->write && p->batch_rows >= IMP_BATCH_ROWS) {
 		int src = imp_plan_flush(p);
 		if (src) {
-			snprintf(why, whyn, "store: %s", wh_strerror(src));
+			snprintf(why, whyn, "store: %s%s",
+				 cli_roster_refusal(src) ? "refused by the "
+							   "roster: "
+							 : "",
+				 wh_strerror(src));
 			return src;
 		}
 	}

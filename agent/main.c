@@ -64,6 +64,9 @@ static const struct cli_cmd commands[] = {
 	{"status", cmd_status, "station, key, store and peer summary"},
 	{"problems", cmd_problems, "the problem list (问题清单): who answers"},
 	{"trust", cmd_trust, "the peers this agent syncs with (trust list)"},
+	{"roster", cmd_roster, "the district's signed roster this store holds"},
+	{"authority", cmd_authority, "the administrator's roster tool (not a "
+				     "station)"},
 	{"agent", cmd_agent, "run the sync agent (foreground daemon)"},
 	{"sync", cmd_sync, "sync once with one peer and exit"},
 	{"stats", cmd_stats, "统计: response, resolution, satisfaction rates"},
@@ -111,8 +114,13 @@ int cli_help(const char *text)
 
 void cli_table_print(FILE *f, const struct cli_cmd *tab, const char *group)
 {
+	int w = 9; /* the help column lines up past the longest name */
 	for (int i = 0; tab[i].name; i++)
-		fprintf(f, "  %s%-9s %s\n", group, tab[i].name, tab[i].help);
+		if ((int)strlen(tab[i].name) > w)
+			w = (int)strlen(tab[i].name);
+	for (int i = 0; tab[i].name; i++)
+		fprintf(f, "  %s%-*s %s\n", group, w, tab[i].name,
+			tab[i].help);
 }
 
 static void usage(FILE *f)

@@ -3,12 +3,15 @@
  * whistle-and-report loop, in one table, and how the role is named on
  * the wire.
  *
- * This is the CLI being honest at the keyboard, not a security rule: the
- * fold does not look at who signed a loop step (any signed op folds the
- * same everywhere, flow.h), so a station that edits its own config can
- * sign anything. The roster release (district-signed roles) will take
- * over: then every replica checks the author's role, and this table
- * becomes the roster's defaults.
+ * This table shapes what the CLI offers and refuses at the keyboard,
+ * with reasons in the station's words. It is not what secures the loop:
+ * in a store bound to a district authority (init --authority, roster
+ * bind), every op it writes or takes in must pass the signed roster's
+ * rule (crdt/roster.h, wh_roster_authorize), whatever whistle.conf says,
+ * so a station that edits its own config is refused by the store
+ * ("refused by the roster", cli_store_err). In lab mode (no authority)
+ * nothing checks roles beyond this table: any signed op folds the same
+ * everywhere (flow.h).
  *
  * Invariant: every role that cli_role_valid accepts has a row here.
  */

@@ -10,6 +10,7 @@
 #include "syncio.h"
 
 #include "mp.h"
+#include "roster.h"
 
 #include <sodium.h>
 #include <string.h>
@@ -167,6 +168,49 @@ static int io_ingest(void *ctx, const uint8_t peer[WH_PK_BYTES],
 	return rc;
 }
 
+struct roster_each_ctx {
+	int (*cb)(void *, const uint8_t *, uint64_t, const uint8_t *, size_t);
+	void *cbctx;
+};
+
+static int roster_one(void *ctx, const uint8_t *p, size_t n)
+{
+	struct roster_each_ctx *e = ctx;
+	struct wh_roster r;
+	int rc = wh_roster_decode(p, n, &r);
+	if (rc == WH_OK)
+		rc = e->cb(e->cbctx, r.signer, r.serial, p, n);
+	else
+		rc = WH_OK; /* checked when installed: cannot happen */
+	wh_roster_fini(&r);
+	return rc;
+}
+
+/* Rosters are listed with their signer and serial, which only a decode
+ * tells; a handful of small rosters per HELLO makes that cheap. */
+static int io_roster_each(void *ctx,
+			  int (*cb)(void *cbctx,
+				    const uint8_t signer[WH_PK_BYTES],
+				    uint64_t serial, const uint8_t *p,
+				    size_t n),
+			  void *cbctx)
+{
+	struct roster_each_ctx e = {cb, cbctx};
+	int rc = wh_store_roster_each(S(ctx)->store, roster_one, &e);
+	return rc == WH_ENOTFOUND ? WH_OK : rc;
+}
+
+static int io_roster_put(void *ctx, const uint8_t peer[WH_PK_BYTES],
+			 const uint8_t *p, size_t n)
+{
+	struct syncio *sio = S(ctx);
+	struct wh_roster_change ch;
+	int rc = wh_store_roster_put(sio->store, p, n, &ch, NULL);
+	if (rc == WH_OK && sio->on_roster)
+		sio->on_roster(sio->ctx, peer, p, n, &ch);
+	return rc;
+}
+
 static uint64_t io_now(void *ctx)
 {
 	(void)ctx;
@@ -191,6 +235,8 @@ struct wh_sync_io syncio_io(struct syncio *sio)
 		.blob_part = io_blob_part,
 		.get_op = io_get_op,
 		.ingest = io_ingest,
+		.roster_each = io_roster_each,
+		.roster_put = io_roster_put,
 		.send = NULL,
 		.now_ms = io_now,
 		.random = io_random,

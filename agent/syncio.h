@@ -23,6 +23,11 @@ struct syncio {
 	void (*on_ingest)(void *ctx, const uint8_t peer[WH_PK_BYTES],
 			  const struct wh_slice *ops, size_t n,
 			  const int *results);
+	/* Called after a roster from 'peer' was installed (bytes and what
+	 * it changed); NULL: none. */
+	void (*on_roster)(void *ctx, const uint8_t peer[WH_PK_BYTES],
+			  const uint8_t *p, size_t n,
+			  const struct wh_roster_change *ch);
 	void *ctx;
 };
 

@@ -8,6 +8,7 @@
 #include "case.h"
 
 #include "mp.h"
+#include "seal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,7 @@ void wh_case_fini(struct wh_case *c)
 	free(c->reporter);
 	free(c->contact);
 	free(c->extref);
+	free(c->sealed);
 	for (uint32_t i = 0; i < c->nelems; i++) {
 		free(c->elems[i].value);
 		free(c->elems[i].adds);
@@ -132,9 +134,39 @@ static void set_str(char **dst, const struct wh_slice *s)
 	*dst = wh_xstrndup((const char *)s->p, s->n);
 }
 
+/* Forget every piece of personal data the view holds. */
+static void personal_drop(struct wh_case *c)
+{
+	free(c->reporter);
+	free(c->contact);
+	free(c->sealed);
+	c->reporter = c->contact = NULL;
+	c->sealed = NULL;
+	c->nsealed = 0;
+	c->has_kid = 0;
+	memset(c->kid, 0, sizeof c->kid);
+}
+
 static void set_lww(struct wh_case *c, const struct wh_field *f)
 {
+	if (c->erased && (f->key == WH_F_REPORTER || f->key == WH_F_CONTACT ||
+			  f->key == WH_F_SEALED || f->key == WH_F_KID))
+		return; /* erasure is final for the case's personal data */
 	switch (f->key) {
+	case WH_F_SEALED:
+		/* The sealed map carries reporter and contact both: it
+		 * replaces whatever either was. */
+		personal_drop(c);
+		c->sealed = wh_xmalloc(f->s.n);
+		memcpy(c->sealed, f->s.p, f->s.n);
+		c->nsealed = (uint32_t)f->s.n;
+		break;
+	case WH_F_KID:
+		/* Decode pairs it with SEALED, which sorts first (35 < 36)
+		 * and cleared the old kid. */
+		memcpy(c->kid, f->s.p, WH_ID_BYTES);
+		c->has_kid = 1;
+		break;
 	case WH_F_TITLE: set_str(&c->title, &f->s); break;
 	case WH_F_DESCRIPTION: set_str(&c->description, &f->s); break;
 	case WH_F_CATEGORY: set_str(&c->category, &f->s); break;
@@ -340,6 +372,15 @@ int wh_case_apply(struct wh_case *c, const struct wh_op *op,
 	case WH_OP_CASE_MOVE:
 		set_str(&c->path, &wh_op_field(op, WH_F_NEW_PATH)->s);
 		break;
+	case WH_OP_CASE_KEYS:
+		/* Envelopes are the store's (store_blob.c); after an erase
+		 * a key shared again has nothing left to open. */
+		r = c->erased ? WH_APPLY_IGNORED : WH_APPLY_OK;
+		break;
+	case WH_OP_CASE_ERASE:
+		personal_drop(c);
+		c->erased = 1;
+		break;
 	case WH_OP_TRIAGE:
 	case WH_OP_WHISTLE:
 	case WH_OP_REPORT:
@@ -360,10 +401,11 @@ int wh_case_apply(struct wh_case *c, const struct wh_op *op,
 	return WH_OK;
 }
 
-/* View encoding, version 2: one flat msgpack array; the loop's part is
- * one element (flow.c). */
-#define VIEW_VERSION 2
-#define VIEW_FIELDS 30
+/* View encoding, version 3: one flat msgpack array; the loop's part is
+ * one element (flow.c). Version 3 added the sealed personal data (one
+ * element after the contact: nil, or [erased, kid|nil, sealed|nil]). */
+#define VIEW_VERSION 3
+#define VIEW_FIELDS 31
 
 static void put_opt_str(struct wh_buf *b, const char *s)
 {
@@ -386,6 +428,20 @@ void wh_case_encode(const struct wh_case *c, struct wh_buf *b)
 	put_opt_str(b, c->address);
 	put_opt_str(b, c->reporter);
 	put_opt_str(b, c->contact);
+	if (c->erased || c->sealed || c->has_kid) {
+		wh_mpw_array(b, 3);
+		wh_mpw_uint(b, c->erased ? 1 : 0);
+		if (c->has_kid)
+			wh_mpw_bin(b, c->kid, WH_ID_BYTES);
+		else
+			wh_mpw_nil(b);
+		if (c->sealed)
+			wh_mpw_bin(b, c->sealed, c->nsealed);
+		else
+			wh_mpw_nil(b);
+	} else {
+		wh_mpw_nil(b);
+	}
 	put_opt_str(b, c->extref);
 	if (c->has_location) {
 		wh_mpw_array(b, 2);
@@ -467,6 +523,42 @@ static int get_u32(struct wh_mp *r, uint32_t *v)
 	return rc;
 }
 
+/* The personal-data element: nil or [erased, kid|nil, sealed|nil]. */
+static int get_personal(struct wh_mp *r, struct wh_case *c)
+{
+	uint32_t cnt;
+	uint64_t u;
+	struct wh_slice s;
+	if (wh_mp_peek(r) == WH_MP_NIL)
+		return wh_mp_read_nil(r);
+	int rc = wh_mp_read_array(r, &cnt, 3);
+	if (!rc && cnt != 3)
+		rc = WH_EDECODE;
+	if (!rc)
+		rc = wh_mp_read_uint(r, &u);
+	if (!rc && u > 1)
+		rc = WH_EDECODE;
+	if (rc)
+		return rc;
+	c->erased = (int)u;
+	if (wh_mp_peek(r) == WH_MP_NIL) {
+		rc = wh_mp_read_nil(r);
+	} else {
+		rc = wh_mp_read_bin_fixed(r, c->kid, WH_ID_BYTES);
+		c->has_kid = rc == WH_OK;
+	}
+	if (rc)
+		return rc;
+	if (wh_mp_peek(r) == WH_MP_NIL)
+		return wh_mp_read_nil(r);
+	if ((rc = wh_mp_read_bin(r, &s, WH_SEAL_MAX_BYTES)))
+		return rc;
+	c->sealed = wh_xmalloc(s.n ? s.n : 1);
+	memcpy(c->sealed, s.p, s.n);
+	c->nsealed = (uint32_t)s.n;
+	return WH_OK;
+}
+
 #define TRY(x)                                                                 \
 	do {                                                                   \
 		if ((x) != WH_OK)                                              \
@@ -497,6 +589,7 @@ int wh_case_decode(const uint8_t *p, size_t n, struct wh_case *c)
 	TRY(get_opt_str(&r, &c->address));
 	TRY(get_opt_str(&r, &c->reporter));
 	TRY(get_opt_str(&r, &c->contact));
+	TRY(get_personal(&r, c));
 	TRY(get_opt_str(&r, &c->extref));
 	if (wh_mp_peek(&r) == WH_MP_NIL) {
 		TRY(wh_mp_read_nil(&r));

@@ -96,6 +96,16 @@ struct wh_case {
 	/* Owned NUL-terminated strings; NULL when never set. */
 	char *path, *title, *description, *category, *address, *reporter,
 	    *contact, *extref;
+	/* Personal data sealed under the case key (seal.h): the newest
+	 * sealed value and the id of its key, last writer wins like the
+	 * plain reporter and contact it replaces (a sealed value clears
+	 * them: it carries both). Once an erase op is folded, 'erased' is
+	 * set and the view keeps no personal data at all, sealed or plain,
+	 * whatever sorts after it. */
+	uint8_t *sealed; /* owned; NULL when none */
+	uint32_t nsealed;
+	int has_kid, erased;
+	uint8_t kid[WH_ID_BYTES];
 	int has_location;
 	int64_t lat_e7, lon_e7;
 	uint8_t source, priority, status;

@@ -12,6 +12,7 @@
 
 #include "case.h"
 #include "mp.h"
+#include "seal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -67,6 +68,9 @@ static const struct fdef fdefs[WH_F_KEY_MAX + 1] = {
 	[WH_F_SIZE] = {"size", WH_T_UINT, WH_BLOB_MAX_BYTES, 0, 0},
 	[WH_F_MIME] = {"mime", WH_T_STR, 100, 0, 0},
 	[WH_F_NAME] = {"name", WH_T_STR, 255, 0, 0},
+	/* nonce || ciphertext: the one binary field of varying size */
+	[WH_F_SEALED] = {"sealed", WH_T_BIN, WH_SEAL_MAX_BYTES, 0, 0},
+	[WH_F_KID] = {"kid", WH_T_BIN, WH_ID_BYTES, 0, 0},
 };
 
 /* Fields a case carries as last-writer-wins values. */
@@ -74,7 +78,7 @@ static const struct fdef fdefs[WH_F_KEY_MAX + 1] = {
 	(BIT(WH_F_TITLE) | BIT(WH_F_DESCRIPTION) | BIT(WH_F_CATEGORY) |        \
 	 BIT(WH_F_ADDRESS) | BIT(WH_F_SOURCE) | BIT(WH_F_PRIORITY) |           \
 	 BIT(WH_F_REPORTER) | BIT(WH_F_CONTACT) | BIT(WH_F_LOCATION) |         \
-	 BIT(WH_F_EXTREF))
+	 BIT(WH_F_EXTREF) | BIT(WH_F_SEALED) | BIT(WH_F_KID))
 
 struct kdef {
 	const char *name;
@@ -98,6 +102,11 @@ static const struct kdef kdefs[WH_OP_KIND_MAX + 1] = {
 			      3},
 	[WH_OP_CASE_MOVE] = {"move", BIT(WH_F_NEW_PATH), BIT(WH_F_NEW_PATH),
 			     1},
+	[WH_OP_CASE_KEYS] = {"keys",
+			     BIT(WH_F_KID) | BIT(WH_F_BLOB) | BIT(WH_F_SIZE),
+			     BIT(WH_F_KID) | BIT(WH_F_BLOB) | BIT(WH_F_SIZE),
+			     3},
+	[WH_OP_CASE_ERASE] = {"erase", BIT(WH_F_KID), BIT(WH_F_KID), 1},
 	[WH_OP_TRIAGE] = {"triage", BIT(WH_F_LEVEL) | BIT(WH_F_SEEN) |
 					 BIT(WH_F_TEXT),
 			  BIT(WH_F_LEVEL) | BIT(WH_F_SEEN), 2},
@@ -295,7 +304,12 @@ static int check_field(const struct wh_field *f)
 		if (f->key == WH_F_SCORE && f->u == 0)
 			return WH_EFIELD; /* ratings are 1-5 */
 		return f->u <= fd->max ? WH_OK : WH_EFIELD;
-	case WH_T_BIN: /* only fixed-size digests so far */
+	case WH_T_BIN: /* fixed-size digests, and sealed bytes */
+		if (f->key == WH_F_SEALED) {
+			if (f->s.n > fd->max)
+				return WH_ETOOBIG;
+			return f->s.n >= WH_SEAL_MIN_BYTES ? WH_OK : WH_EFIELD;
+		}
 		return f->s.n == fd->max ? WH_OK : WH_EFIELD;
 	case WH_T_STR:
 		if (f->s.n > fd->max)
@@ -361,6 +375,15 @@ static int check_body(uint8_t kind, const struct wh_field *fs, uint32_t n)
 		seen |= BIT(k);
 	}
 	if ((seen & kd->required) != kd->required)
+		return WH_EFIELD;
+	/* Sealed personal data names its key (in a create or a set, the
+	 * kinds that carry it), and an op that seals it does not also carry
+	 * it in clear. */
+	if ((kd->allowed & BIT(WH_F_SEALED)) &&
+	    !(seen & BIT(WH_F_SEALED)) != !(seen & BIT(WH_F_KID)))
+		return WH_EFIELD;
+	if ((seen & BIT(WH_F_SEALED)) &&
+	    (seen & (BIT(WH_F_REPORTER) | BIT(WH_F_CONTACT))))
 		return WH_EFIELD;
 	return WH_OK;
 }

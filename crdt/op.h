@@ -53,6 +53,11 @@ enum wh_op_kind {
 	WH_OP_TAG_ADD = 5,     /* add-wins observed-remove set: add */
 	WH_OP_TAG_REMOVE = 6,  /* ...remove the adds it observed */
 	WH_OP_CASE_MOVE = 7,   /* the case changes jurisdiction path */
+	WH_OP_CASE_KEYS = 8,   /* the case's personal-data key, sealed to
+				* readers, in content named by blob: {kid,
+				* blob, size} (crdt/seal.h) */
+	WH_OP_CASE_ERASE = 9,  /* destroy the case's personal-data key
+				* everywhere: {kid} */
 	/* The whistle-and-report loop (flow.h). */
 	WH_OP_TRIAGE = 16,   /* 三事分流: {level, seen} */
 	WH_OP_WHISTLE = 17,  /* 吹哨: {wkind, whistler, seen, depts, lead,
@@ -107,7 +112,9 @@ enum wh_fkey {
 	WH_F_SIZE = 32,     /* its size in bytes */
 	WH_F_MIME = 33,     /* its media type */
 	WH_F_NAME = 34,     /* its file name */
-	WH_F_KEY_MAX = 34
+	WH_F_SEALED = 35,   /* personal data sealed under the case key */
+	WH_F_KID = 36,      /* id of a case key: BLAKE2b-256 of it */
+	WH_F_KEY_MAX = 36
 };
 
 enum wh_ftype {

@@ -36,6 +36,14 @@ static const char *const errtab[] = {
 	[24] = "injected fault",
 	[25] = "not in canonical form",
 	[26] = "outside the scope held",
+	[27] = "roster is not newer than the one held",
+	[28] = "not signed by the authority or a delegate",
+	[29] = "author is not in the roster",
+	[30] = "author's key was revoked before this time",
+	[31] = "author's membership does not cover this time",
+	[32] = "author's role may not take this step",
+	[33] = "department was not summoned to this case",
+	[34] = "outside the author's jurisdiction",
 };
 
 const char *wh_strerror(int err)

@@ -44,7 +44,16 @@ enum wh_err {
 	WH_EFAULT = -24,    /* injected fault (tests only) */
 	WH_ECANON = -25,    /* valid msgpack, but not the canonical form */
 	WH_ESCOPE = -26,    /* outside the scope we hold */
-	WH_ERR_MIN = -26
+	/* Trust (crdt/roster.h). */
+	WH_EOLD = -27,       /* roster serial not newer than the one held */
+	WH_EAUTHORITY = -28, /* not signed by the authority or a delegate */
+	WH_ENOMEMBER = -29,  /* author has no grant in the roster */
+	WH_EREVOKED = -30,   /* author's key revoked before the op's time */
+	WH_EEXPIRED = -31,   /* author's grant does not cover the op's time */
+	WH_EROLE = -32,      /* author's role may not take this step */
+	WH_ESUMMON = -33,    /* department not summoned to the case */
+	WH_EJURIS = -34,     /* outside the author's jurisdiction */
+	WH_ERR_MIN = -34
 };
 
 /* Static English text for an error code; never NULL. */

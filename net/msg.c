@@ -11,6 +11,8 @@
  */
 #include "msg.h"
 
+#include "roster.h"
+
 #include "mp.h"
 #include "flow.h"
 #include "sync.h"
@@ -27,7 +29,7 @@
 
 /* Elements of each message's array, by type (index 0 unused). */
 static const uint8_t msg_len[WH_MSG_TYPE_MAX + 1] = {
-    0, 9, 5, 5, 5, 5, 3, 3, 3, 3, 3, 6};
+    0, 9, 5, 5, 5, 5, 3, 3, 3, 3, 3, 6, 2, 2};
 
 /* ---- little helpers ---- */
 
@@ -375,6 +377,20 @@ static int dec_body(struct wh_mp *r, struct wh_msg_zstd *z, struct wh_msg *m)
 		    m->first >= m->count || m->data.n > m->count - m->first)
 			return WH_EDECODE;
 		return WH_OK;
+	case WH_MSG_RSUM:
+		if ((rc = wh_mp_read_bin(r, &m->data, (size_t)WH_MSG_MAX_RSUM *
+							  WH_MSG_RSUM_ENTRY)))
+			return rc;
+		if (m->data.n % WH_MSG_RSUM_ENTRY)
+			return WH_EDECODE;
+		m->n = (uint32_t)(m->data.n / WH_MSG_RSUM_ENTRY);
+		return WH_OK;
+	case WH_MSG_ROSTER:
+		/* The roster itself is decoded by wh_roster_decode, the one
+		 * reader of roster bytes, where it is taken in. */
+		if ((rc = wh_mp_read_bin(r, &m->data, WH_ROSTER_MAX_BYTES)))
+			return rc;
+		return m->data.n ? WH_OK : WH_EDECODE;
 	default:
 		return dec_bye(r, m);
 	}
@@ -534,6 +550,38 @@ void wh_msg_blob(struct wh_buf *b, const char *scope,
 	wh_mpw_bin(b, hash, WH_ID_BYTES);
 	wh_mpw_uint(b, size);
 	wh_mpw_uint(b, off);
+	wh_mpw_bin(b, p, n);
+}
+
+void wh_msg_rsum(struct wh_buf *b, const uint8_t *entries, size_t n)
+{
+	wh_mpw_array(b, msg_len[WH_MSG_RSUM]);
+	wh_mpw_uint(b, WH_MSG_RSUM);
+	wh_mpw_bin(b, entries, n * WH_MSG_RSUM_ENTRY);
+}
+
+void wh_msg_rsum_entry(const struct wh_msg *m, uint32_t i,
+		       uint8_t signer[WH_PK_BYTES], uint64_t *serial)
+{
+	const uint8_t *e = m->data.p + (size_t)i * WH_MSG_RSUM_ENTRY;
+	memcpy(signer, e, WH_PK_BYTES);
+	uint64_t v = 0;
+	for (int k = 7; k >= 0; k--)
+		v = v << 8 | e[WH_PK_BYTES + k];
+	*serial = v;
+}
+
+void wh_msg_rsum_put(uint8_t *entry, const uint8_t signer[WH_PK_BYTES],
+		     uint64_t serial)
+{
+	memcpy(entry, signer, WH_PK_BYTES);
+	put_u64le(entry + WH_PK_BYTES, serial);
+}
+
+void wh_msg_roster(struct wh_buf *b, const uint8_t *p, size_t n)
+{
+	wh_mpw_array(b, msg_len[WH_MSG_ROSTER]);
+	wh_mpw_uint(b, WH_MSG_ROSTER);
 	wh_mpw_bin(b, p, n);
 }
 

@@ -20,6 +20,9 @@
  *   BYE     [8, code, text]     ERROR [9, code, text]
  *   BLOBWANT [10, scope, bin: hashes, 32 bytes each]        (version 3)
  *   BLOB    [11, scope, hash bin32, size, offset, bin data]  (version 3)
+ *   RSUM    [12, bin: per roster held, signer(32) || serial u64le]
+ *                                                           (version 4)
+ *   ROSTER  [13, bin: one roster's bytes (crdt/roster.h)]   (version 4)
  *
  * wh_msg_decode checks everything a peer controls before anything uses
  * it: total size, every length and count against the limits below,
@@ -61,8 +64,13 @@ enum wh_msg_type {
 	WH_MSG_ERROR = 9,
 	WH_MSG_BLOBWANT = 10,
 	WH_MSG_BLOB = 11,
-	WH_MSG_TYPE_MAX = 11
+	WH_MSG_RSUM = 12,
+	WH_MSG_ROSTER = 13,
+	WH_MSG_TYPE_MAX = 13
 };
+
+#define WH_MSG_RSUM_ENTRY (WH_PK_BYTES + 8)
+#define WH_MSG_MAX_RSUM 65u /* the authority's roster + 64 delegates' */
 
 #define WH_MSG_MAX_BLOBWANT 64u        /* hashes per BLOBWANT */
 #define WH_MSG_BLOB_CHUNK (256u << 10) /* content bytes per BLOB */
@@ -166,7 +174,19 @@ void wh_msg_ops(const struct wh_msg *m, struct wh_slice *out);
 WH_MUST_CHECK int wh_msg_receipt_verify(const struct wh_msg *m,
 					const uint8_t pk[WH_PK_BYTES]);
 
+/* Entry i (< m->n) of a decoded RSUM message. */
+void wh_msg_rsum_entry(const struct wh_msg *m, uint32_t i,
+		       uint8_t signer[WH_PK_BYTES], uint64_t *serial);
+
 /* ---- writers ---- */
+
+/* RSUM of n entries, each WH_MSG_RSUM_ENTRY bytes made by
+ * wh_msg_rsum_put. */
+void wh_msg_rsum(struct wh_buf *b, const uint8_t *entries, size_t n);
+void wh_msg_rsum_put(uint8_t *entry, const uint8_t signer[WH_PK_BYTES],
+		     uint64_t serial);
+/* ROSTER carrying one roster's bytes (at most WH_ROSTER_MAX_BYTES). */
+void wh_msg_roster(struct wh_buf *b, const uint8_t *p, size_t n);
 
 /* HELLO offering protocol versions WH_SYNC_PROTO_MIN .. proto_max. */
 void wh_msg_hello(struct wh_buf *b, uint32_t proto_max, uint32_t role,

@@ -5,7 +5,7 @@
  * store through struct wh_sync_io (tests plug in their own). It is pure
  * enough to run two sessions back to back in one process.
  *
- * Protocol versions 1 and 2 (docs/protocol.md has the bytes):
+ * Protocol versions 1 to 4 (docs/protocol.md has the bytes):
  *   - On link up both sides send HELLO: protocol versions, role, path,
  *     a per-session salt, and the digest of their own scope. The link
  *     speaks the highest version both offer; version 2 only adds OPS
@@ -27,6 +27,9 @@
  *   - While the link is up, new ops in the shared scope are pushed at
  *     once (wh_sync_push); the agent relays what it ingests to its other
  *     links, so a station's op reaches the district through its hub.
+ *   - Version 4: right after HELLO both sides list the rosters they
+ *     hold (RSUM) and send each other the newer ones (ROSTER), before
+ *     any op; a roster installed while the link is up is pushed.
  *   - Every DIGEST_INTERVAL (default 30 s, io may shorten it) the
  *     narrower side sends its digest again: anti-entropy that catches
  *     anything a push lost.
@@ -45,9 +48,10 @@
 #include "wh.h"
 
 #define WH_SYNC_PROTO_MIN 1  /* oldest version this agent speaks */
-#define WH_SYNC_PROTO_MAX 3  /* newest: 2 + attachment content */
+#define WH_SYNC_PROTO_MAX 4  /* newest: 3 + rosters */
 #define WH_SYNC_PROTO_ZSTD 2 /* first version with WH_OPS_ZSTD */
 #define WH_SYNC_PROTO_BLOB 3 /* first version with BLOBWANT / BLOB */
+#define WH_SYNC_PROTO_ROSTER 4 /* first version with RSUM / ROSTER */
 #define WH_SYNC_MAX_MSG (4u << 20)     /* largest message either side sends */
 #define WH_SYNC_BATCH_BYTES (256u << 10) /* ops per OPS message, by size */
 #define WH_SYNC_DIGEST_INTERVAL_MS 30000u
@@ -106,6 +110,23 @@ struct wh_sync_io {
 	int (*blob_part)(void *ctx, const uint8_t hash[WH_ID_BYTES],
 			 uint64_t size, uint64_t off, const uint8_t *p,
 			 size_t n);
+	/* Rosters (version 4; both NULL: none are exchanged). On HELLO each
+	 * side lists what it holds (RSUM); each then sends the rosters the
+	 * other lacks or holds older, ahead of any op of the round, so a
+	 * revocation lands before the ops it refuses. roster_each: cb for
+	 * every roster held (signer, serial, bytes borrowed for the call).
+	 * roster_put: one from the peer, bytes not yet decoded: WH_OK
+	 * (installed), WH_EEXIST or WH_EOLD (the peer lags: harmless), or
+	 * a refusal (WH_ESIG, WH_EAUTHORITY, a decode error: counted as
+	 * garbage), or a store failure. */
+	int (*roster_each)(void *ctx,
+			   int (*cb)(void *cbctx,
+				     const uint8_t signer[WH_PK_BYTES],
+				     uint64_t serial, const uint8_t *p,
+				     size_t n),
+			   void *cbctx);
+	int (*roster_put)(void *ctx, const uint8_t peer[WH_PK_BYTES],
+			  const uint8_t *p, size_t n);
 	/* Queue one message for the peer; WH_EBUSY if the queue is full (the
 	 * session retries on the next tick). */
 	int (*send)(void *ctx, const uint8_t *msg, size_t n);
@@ -134,6 +155,8 @@ struct wh_sync_stats {
 	uint64_t rounds;            /* reconciliations completed */
 	uint64_t blobs_in, blobs_out; /* attachment contents completed here
 				       * / served to the peer in full */
+	uint64_t rosters_in, rosters_out; /* rosters installed from / sent
+					   * to the peer */
 };
 
 struct wh_sync_state {
@@ -185,6 +208,10 @@ uint64_t wh_sync_tick(struct wh_sync *s);
  * it) are sent now. */
 WH_MUST_CHECK int wh_sync_push(struct wh_sync *s, const struct wh_slice *ops,
 			       size_t n);
+
+/* A roster this agent just installed (from the CLI or another link):
+ * sent now if the link speaks version 4. */
+void wh_sync_push_roster(struct wh_sync *s, const uint8_t *p, size_t n);
 
 /* Whether the session has nothing in flight (for one-shot `whistle
  * sync`: done when idle and in_sync or the round failed). */

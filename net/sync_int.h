@@ -139,4 +139,9 @@ int sync_on_blobwant(struct wh_sync *s, const struct wh_msg *m);
 int sync_on_blob(struct wh_sync *s, const struct wh_msg *m);
 void sync_blob_reset(struct wh_sync *s);
 
+/* sync_roster.c: rosters (protocol 4). */
+int sync_send_rsum(struct wh_sync *s);
+int sync_on_rsum(struct wh_sync *s, const struct wh_msg *m);
+int sync_on_roster(struct wh_sync *s, const struct wh_msg *m);
+
 #endif

@@ -54,6 +54,11 @@ static int on_hello(struct wh_sync *s, const struct wh_msg *m)
 			     cnt, dig, now);
 		sync_enqueue(s, &b);
 	}
+	/* Rosters first, even with nothing in common: they hold for the
+	 * whole district. */
+	int rrc = sync_send_rsum(s);
+	if (rrc != WH_OK)
+		return rrc;
 	if (!s->scope[0])
 		return sync_flush(s); /* nothing in common: the link stays idle */
 	int cmp = strcmp(s->scope, s->path);
@@ -167,9 +172,14 @@ static int on_want(struct wh_sync *s, const struct wh_msg *m)
 }
 
 /* Refusals that only a broken or hostile peer causes. */
+/* Refusals a well-behaved peer does not cause: forged or malformed ops,
+ * and ops the roster refuses (a rogue member writing outside its
+ * jurisdiction or role). A peer that keeps sending them is shut out. */
 static int forged(int err)
 {
-	return err == WH_ESIG || err == WH_EDECODE || err == WH_ETRUNC ||
+	return err == WH_ESIG || err == WH_ENOMEMBER || err == WH_EREVOKED ||
+	       err == WH_EEXPIRED || err == WH_EROLE || err == WH_EJURIS ||
+	       err == WH_ESUMMON || err == WH_EDECODE || err == WH_ETRUNC ||
 	       err == WH_ECANON || err == WH_EUTF8 || err == WH_EKIND ||
 	       err == WH_EID || err == WH_EPATH || err == WH_EFIELD ||
 	       err == WH_ETOOBIG || err == WH_EVERSION;
@@ -333,6 +343,7 @@ int wh_sync_recv(struct wh_sync *s, const uint8_t *msg, size_t n)
 	if (!s->hello_done)
 		return sync_drop(s); /* late message of a link that restarted */
 	if (m.type != WH_MSG_OPS && m.type != WH_MSG_RECEIPT &&
+	    m.type != WH_MSG_RSUM && m.type != WH_MSG_ROSTER &&
 	    strcmp(m.scope, s->scope) != 0)
 		return sync_drop(s);
 	switch (m.type) {
@@ -348,6 +359,10 @@ int wh_sync_recv(struct wh_sync *s, const uint8_t *msg, size_t n)
 		return on_ops(s, &m);
 	case WH_MSG_BLOBWANT:
 		return sync_on_blobwant(s, &m);
+	case WH_MSG_RSUM:
+		return sync_on_rsum(s, &m);
+	case WH_MSG_ROSTER:
+		return sync_on_roster(s, &m);
 	case WH_MSG_BLOB:
 		return sync_on_blob(s, &m);
 	default:

@@ -655,6 +655,19 @@ void wh_net_push(struct wh_net *n, const struct wh_slice *ops, size_t k,
 	tr_sweep(n);
 }
 
+void wh_net_push_roster(struct wh_net *n, const uint8_t *p, size_t len,
+			const uint8_t *except_pk)
+{
+	for (size_t i = 0; i < n->nlinks; i++) {
+		struct link *l = n->links[i];
+		if (!l->up || l->dead || !l->hello_seen ||
+		    (except_pk && !memcmp(l->peer.pk, except_pk, WH_PK_BYTES)))
+			continue;
+		wh_sync_push_roster(l->sync, p, len);
+	}
+	tr_sweep(n);
+}
+
 int wh_net_each_link(struct wh_net *n,
 		     int (*cb)(void *ctx, const struct wh_net_link_info *l),
 		     void *ctx)

@@ -156,6 +156,11 @@ WH_MUST_CHECK int wh_net_poll(struct wh_net *n, int fd, int64_t timeout_ms,
 void wh_net_push(struct wh_net *n, const struct wh_slice *ops, size_t k,
 		 const uint8_t *except_pk);
 
+/* A roster this agent just installed: sent on every link that is up and
+ * speaks protocol 4, except to except_pk (NULL: none). */
+void wh_net_push_roster(struct wh_net *n, const uint8_t *p, size_t len,
+			const uint8_t *except_pk);
+
 /* Call cb for every link; a non-zero return stops and is returned. */
 int wh_net_each_link(struct wh_net *n,
 		     int (*cb)(void *ctx, const struct wh_net_link_info *l),

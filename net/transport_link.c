@@ -66,6 +66,18 @@ static int io_blob_part(void *ctx, const uint8_t hash[WH_ID_BYTES],
 {
 	return FWD.blob_part(FWD.ctx, hash, size, off, p, k);
 }
+static int io_roster_each(void *ctx,
+			  int (*cb)(void *, const uint8_t *, uint64_t,
+				    const uint8_t *, size_t),
+			  void *cbctx)
+{
+	return FWD.roster_each(FWD.ctx, cb, cbctx);
+}
+static int io_roster_put(void *ctx, const uint8_t peer[WH_PK_BYTES],
+			 const uint8_t *p, size_t k)
+{
+	return FWD.roster_put(FWD.ctx, peer, p, k);
+}
 static uint64_t io_now(void *ctx) { return FWD.now_ms(FWD.ctx); }
 static void io_random(void *ctx, uint8_t *out, size_t k)
 {
@@ -86,6 +98,8 @@ static int session_new(struct wh_net *n, struct link *l)
 		.blobs_wanted = a->blobs_wanted ? io_blobs_wanted : NULL,
 		.blob_get = a->blob_get ? io_blob_get : NULL,
 		.blob_part = a->blob_part ? io_blob_part : NULL,
+		.roster_each = a->roster_each ? io_roster_each : NULL,
+		.roster_put = a->roster_put ? io_roster_put : NULL,
 	};
 	struct wh_sync_self self = n->o.self;
 	self.path = n->path;
@@ -215,7 +229,7 @@ void tr_after(struct wh_net *n, struct link *l, int rc)
 		tr_set_down(n, l);
 	}
 	if (rc == WH_EDENIED) {
-		deny(n, l, "too many malformed or unexpected messages");
+		deny(n, l, "too many malformed, forged or refused messages");
 		return;
 	}
 	if (rc != WH_OK)

@@ -47,6 +47,8 @@ static const struct {
 	[DB_BLOBPARTS] = {"blobparts", 0},
 	[DB_META] = {"meta", 0},
 	[DB_STATE] = {"state", 0},
+	[DB_ROSTER] = {"roster", 0},
+	[DB_SUMMONED] = {"summoned", MDB_DUPSORT},
 };
 
 int st_err(int rc)
@@ -459,6 +461,7 @@ void wh_store_close(struct wh_store *s)
 	wh_buf_fini(&s->aggold);
 	wh_buf_fini(&s->aggrow);
 	free(s->fk);
+	st_trust_free(s);
 	free(s);
 }
 

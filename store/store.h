@@ -43,7 +43,7 @@
 #include "op.h"
 #include "wh.h"
 
-#define WH_STORE_SCHEMA 5
+#define WH_STORE_SCHEMA 7
 
 struct wh_store;
 
@@ -114,7 +114,9 @@ WH_MUST_CHECK int wh_store_ingest(struct wh_store *s,
  * Author n local ops in one write transaction: each draft gets the next
  * hlc of this store's clock (above every stamp stored and above the wall
  * clock read through 'clock'), a create draft with seq 0 gets the next
- * sequence number for its code (written back into the draft), any other
+ * sequence number for its code (written back into the draft; in a store
+ * bound to an authority, at least the seq_min of the key's grants for
+ * that code), any other
  * draft with seq 0 gets the seq of the latest create draft before it in
  * this call (same code; WH_EID if there is none), so a new case and its
  * first tags land in one transaction; then it is
@@ -132,6 +134,26 @@ WH_MUST_CHECK int wh_store_author(struct wh_store *s, const struct wh_key *key,
 				  wh_clock_fn clock, void *clock_ctx,
 				  uint8_t (*ids)[WH_ID_BYTES],
 				  struct wh_buf *ops_out);
+
+/*
+ * wh_store_author, with fill(fill_ctx, d, i) called inside the
+ * transaction for drafts[i] once its seq and hlc are set, just before it
+ * is built: for values bound to the case id, which a new case learns
+ * only there (sealed personal data, crdt/seal.h). fill may rewrite the
+ * bytes a field of d already points to, keeping their length, and
+ * nothing else; it runs again if the transaction is retried (a map
+ * growth), so it must not count on running once. A non-zero return
+ * aborts the call with that code, nothing stored.
+ */
+typedef int (*wh_draft_fill_fn)(void *ctx, const struct wh_op_draft *d,
+				size_t i);
+WH_MUST_CHECK int wh_store_author_fill(struct wh_store *s,
+				       const struct wh_key *key,
+				       struct wh_op_draft *drafts, size_t n,
+				       wh_clock_fn clock, void *clock_ctx,
+				       uint8_t (*ids)[WH_ID_BYTES],
+				       struct wh_buf *ops_out,
+				       wh_draft_fill_fn fill, void *fill_ctx);
 
 /* The view of case (code, seq). c is initialised by the call; release it
  * with wh_case_fini. WH_ENOTFOUND if no op of it is held. */
@@ -251,17 +273,29 @@ WH_MUST_CHECK int wh_store_state_each(struct wh_store *s, const char *prefix,
 				      wh_state_cb cb, void *ctx);
 
 /*
- * Attachments (拍照上报): content addressed by its BLAKE2b-256 hash, which
- * a signed attach op names; kept beside the ops, synced after them.
+ * Content addressed by its BLAKE2b-256 hash, which a signed op names:
+ * attachments (拍照上报, attach ops) and key envelopes (keys ops,
+ * crdt/seal.h); kept beside the ops, synced after them. Content that an
+ * erase op destroyed (store_blob.c) is refused from then on by all of
+ * these: it cannot come back from a peer or a file.
  */
 
 /* Store content (1..WH_BLOB_MAX_BYTES bytes, else WH_ETOOBIG) under its
- * hash, written to hash if not NULL: WH_OK, or WH_EEXIST if held. */
+ * hash, written to hash if not NULL: WH_OK, WH_EEXIST if held, or
+ * WH_EDENIED if an erase destroyed it. */
 WH_MUST_CHECK int wh_store_blob_put(struct wh_store *s, const uint8_t *p,
 				    size_t n, uint8_t hash[WH_ID_BYTES]);
 
+/* Store n pieces of content in one write transaction, as
+ * wh_store_blob_put each (one held already is no error): WH_OK, or the
+ * first error, nothing stored. For bulk writers (case import's key
+ * envelopes) that would otherwise pay a commit per piece. */
+WH_MUST_CHECK int wh_store_blob_put_many(struct wh_store *s,
+					 const struct wh_slice *b, size_t n);
+
 /* Append content bytes [off, off + max) (max 0: to the end) to out and
- * the whole size to *size (may be NULL): WH_OK or WH_ENOTFOUND. */
+ * the whole size to *size (may be NULL): WH_OK or WH_ENOTFOUND (not
+ * held, or destroyed). */
 WH_MUST_CHECK int wh_store_blob_get(struct wh_store *s,
 				    const uint8_t hash[WH_ID_BYTES],
 				    uint64_t off, size_t max,
@@ -269,9 +303,10 @@ WH_MUST_CHECK int wh_store_blob_get(struct wh_store *s,
 
 /*
  * One piece [off, off + n) of content of 'size' bytes arriving from a
- * peer. Taken only if an attach op here names hash with that size and
- * the content is not held: WH_ENOTFOUND (nobody asked), WH_EFIELD (size
- * differs from the op's), WH_EEXIST (held). Pieces survive restarts;
+ * peer. Taken only if an attach or keys op here names hash with that
+ * size, no erase destroyed it, and the content is not held:
+ * WH_ENOTFOUND (nobody asked, or destroyed), WH_EFIELD (size differs
+ * from the op's), WH_EEXIST (held). Pieces survive restarts;
  * when they cover the whole, the content is checked against its hash
  * (WH_ECHECKSUM: the pieces are dropped) and stored, and *complete
  * (may be NULL) is set.
@@ -282,17 +317,84 @@ WH_MUST_CHECK int wh_store_blob_part(struct wh_store *s,
 				     const uint8_t *p, size_t n,
 				     int *complete);
 
-/* Whether an attach op of a case in scope's set names hash: WH_OK or
- * WH_ENOTFOUND. What a peer may be sent. */
+/* Whether an attach or keys op of a case in scope's set names hash (the
+ * first op to name it decides the case), and no erase destroyed it:
+ * WH_OK or WH_ENOTFOUND. What a peer may be sent. */
 WH_MUST_CHECK int wh_store_blob_in_scope(struct wh_store *s,
 					 const uint8_t hash[WH_ID_BYTES],
 					 const char *scope);
 
-/* Content named by attach ops of cases in scope's set but not held. */
+/* Content named by attach or keys ops of cases in scope's set, not held
+ * and not destroyed. */
 typedef int (*wh_blob_cb)(void *ctx, const uint8_t hash[WH_ID_BYTES],
 			  uint64_t size);
 WH_MUST_CHECK int wh_store_blobs_wanted(struct wh_store *s, const char *scope,
 					wh_blob_cb cb, void *ctx);
+
+/*
+ * Trust (crdt/roster.h). A store bound to an authority key holds the
+ * newest roster of the authority and of each of its delegates, and from
+ * then on every op it ingests or authors must pass wh_roster_authorize
+ * against them: the rule is enforced here, below every way ops arrive
+ * (sync, files, import, the CLI), so no path around it exists. A store
+ * with no authority (lab use, docs/security.md) checks signatures only.
+ */
+
+/* Bind the store to an authority key, once: WH_OK, or WH_EEXIST if it is
+ * bound to another key already (the same key again is WH_OK). */
+WH_MUST_CHECK int wh_store_authority_set(struct wh_store *s,
+					 const uint8_t pk[WH_PK_BYTES]);
+/* The authority key: WH_OK, or WH_ENOTFOUND if the store has none. */
+WH_MUST_CHECK int wh_store_authority_get(struct wh_store *s,
+					 uint8_t pk[WH_PK_BYTES]);
+
+/* What installing a roster did. */
+struct wh_roster_change {
+	uint64_t serial;
+	uint8_t signer[WH_PK_BYTES];
+	size_t purged;   /* ops dropped because the roster now refuses
+			  * them (a revocation, an ended grant) */
+	size_t narrowed; /* keys whose grants lost anything */
+};
+
+/*
+ * Install a roster (its exact bytes) in one write transaction: decode
+ * and check it against what is held (wh_roster_set_check), replace the
+ * signer's older roster, and if the new one narrows any grant, check
+ * every held op of the keys it narrowed again and drop those it now
+ * refuses, with what followed from them (a department's steps on a case
+ * whose only whistle was dropped), refolding their cases. Errors: the
+ * decode and check codes (WH_EEXIST, WH_EOLD, WH_EAUTHORITY, WH_ESCOPE,
+ * WH_ESIG, ...), WH_ENOTFOUND if the store has no authority, or a store
+ * failure; nothing is changed unless it returns WH_OK. why (may be NULL)
+ * gets a static phrase for refusals. ch may be NULL.
+ */
+WH_MUST_CHECK int wh_store_roster_put(struct wh_store *s, const uint8_t *p,
+				      size_t n, struct wh_roster_change *ch,
+				      const char **why);
+
+/* Every roster held (the authority's first), bytes borrowed for the
+ * call. What sync offers a peer and a bundle carries. */
+WH_MUST_CHECK int wh_store_roster_each(struct wh_store *s, wh_raw_cb cb,
+				       void *ctx);
+
+/* A counter that moves whenever the authority or a roster is installed
+ * (by any process): how a running agent notices `roster apply`. */
+WH_MUST_CHECK int wh_store_roster_gen(struct wh_store *s, uint64_t *gen);
+
+/* A decoded copy of what the store holds, rs zero-initialised by the
+ * call: WH_OK, or WH_ENOTFOUND if the store has no authority. Release
+ * with wh_roster_set_fini. */
+struct wh_roster_set;
+WH_MUST_CHECK int wh_store_roster_set(struct wh_store *s,
+				      struct wh_roster_set *rs);
+
+/* The departments any held whistle of case (code, seq) summoned, each
+ * passed to cb (NUL-terminated, borrowed for the call). */
+WH_MUST_CHECK int wh_store_case_summoned(struct wh_store *s,
+					 const char *code, uint32_t seq,
+					 int (*cb)(void *ctx, const char *dept),
+					 void *ctx);
 
 struct wh_store_info {
 	uint32_t schema;

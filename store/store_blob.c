@@ -1,19 +1,30 @@
 /*
- * store_blob.c: attachment content (拍照上报), stored apart from ops and
- * addressed by the BLAKE2b-256 hash that a signed attach op names, so
- * the signature covers the bytes without the op carrying them.
+ * store_blob.c: content kept beside the ops and addressed by the
+ * BLAKE2b-256 hash that a signed op names, so the signature covers the
+ * bytes without the op carrying them: attachments (拍照上报, attach ops)
+ * and key envelopes (keys ops, crdt/seal.h).
  *
  *   blobs     hash -> content (primary, like the log: rebuild keeps it)
- *   blobref   hash -> size u64le || case key of the first attach op
- *             naming it (derived from the log)
+ *   blobref   hash -> size u64le || case key of the first op naming it
+ *             (derived from the log); size 0 marks content an erase op
+ *             destroyed (no content is empty: put refuses 0 bytes)
  *   blobwant  the blobref rows whose content is not here yet (derived)
  *   blobparts hash || offset u32be -> chunk, while a blob arrives in
  *             pieces over a slow link; kept across restarts, so an
  *             interrupted transfer resumes where it stopped
  *
- * Content is taken only when it is wanted (an attach op in the store
- * names it) and only if it hashes to its name: a peer cannot fill the
- * disk with bytes nobody asked for, nor swap a photo.
+ * Content is taken only when it is wanted (an op in the store names it)
+ * and only if it hashes to its name: a peer cannot fill the disk with
+ * bytes nobody asked for, nor swap a photo.
+ *
+ * Erasure (WH_OP_CASE_ERASE): storing an erase op deletes the content,
+ * parts and wanted rows of every envelope the case's keys ops name and
+ * marks each destroyed, and a keys op of an erased case is destroyed as
+ * it arrives, in whichever order they come. Destroyed content is refused
+ * from then on: put, pieces, get and the scope question all say no, so
+ * no peer can bring it back. The signed ops stay; only what opens them
+ * goes. What is destroyed is a function of the op set: every hash a keys
+ * op of an erased case names, whatever else names it.
  */
 #include "store_int.h"
 
@@ -22,14 +33,29 @@
 
 #define PART_KEY (WH_ID_BYTES + 4)
 
+static int parts_drop(struct wh_store *s, MDB_txn *txn, const uint8_t *hash);
+
+/* Whether hash is marked destroyed: 1, 0, or a negative error. */
+static int gone(struct wh_store *s, MDB_txn *txn, const uint8_t *hash)
+{
+	MDB_val k = {WH_ID_BYTES, (void *)hash}, v;
+	int rc = mdb_get(txn, s->dbi[DB_BLOBREF], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return st_err(rc);
+	return v.mv_size >= 8 && st_get_le64(v.mv_data) == 0;
+}
+
 /* ---- write side: notes from ingest ------------------------------- */
 
-int st_blob_note(struct wh_store *s, MDB_txn *txn, const struct wh_op *op,
-		 const uint8_t *ck, size_t cn)
+/* Content named by an attach or keys op: note it, wanted if missing. */
+static int note_content(struct wh_store *s, MDB_txn *txn,
+			const struct wh_op *op, const uint8_t *ck, size_t cn)
 {
 	const struct wh_field *h = wh_op_field(op, WH_F_BLOB);
 	const struct wh_field *z = wh_op_field(op, WH_F_SIZE);
-	if (!h || !z || h->s.n != WH_ID_BYTES)
+	if (!h || !z || h->s.n != WH_ID_BYTES || z->u == 0)
 		return WH_OK; /* decode guarantees both; nothing to note */
 	uint8_t vb[8 + CASE_KEY_MAX];
 	st_le64(vb, z->u);
@@ -47,6 +73,113 @@ int st_blob_note(struct wh_store *s, MDB_txn *txn, const struct wh_op *op,
 	if (rc != MDB_NOTFOUND)
 		return st_err(rc);
 	return st_err(mdb_put(txn, s->dbi[DB_BLOBWANT], &k, &v, 0));
+}
+
+/* Destroy content hash named by a keys op of erased case ck: content,
+ * parts and wanted row go, and the blobref row says so. Whoever else
+ * names the same hash: what is destroyed must depend on the op set
+ * alone, never on which op arrived first, or an erase would hold on
+ * some replicas and not on others (docs/sealing.md). hash must not
+ * point into the map (writes below). */
+static int destroy(struct wh_store *s, MDB_txn *txn, const uint8_t *hash,
+		   const uint8_t *ck, size_t cn)
+{
+	MDB_val k = {WH_ID_BYTES, (void *)hash}, v;
+	int rc;
+	uint8_t vb[8 + CASE_KEY_MAX];
+	st_le64(vb, 0);
+	memcpy(vb + 8, ck, cn);
+	v.mv_size = 8 + cn;
+	v.mv_data = vb;
+	if ((rc = mdb_put(txn, s->dbi[DB_BLOBREF], &k, &v, 0)))
+		return st_err(rc);
+	rc = mdb_del(txn, s->dbi[DB_BLOBS], &k, NULL);
+	if (rc && rc != MDB_NOTFOUND)
+		return st_err(rc);
+	rc = mdb_del(txn, s->dbi[DB_BLOBWANT], &k, NULL);
+	if (rc && rc != MDB_NOTFOUND)
+		return st_err(rc);
+	return parts_drop(s, txn, hash);
+}
+
+/* The blob a keys op names, copied out of the map. */
+static int keys_blob(const struct wh_op *op, uint8_t out[WH_ID_BYTES])
+{
+	const struct wh_field *h = wh_op_field(op, WH_F_BLOB);
+	if (op->kind != WH_OP_CASE_KEYS || !h || h->s.n != WH_ID_BYTES)
+		return 0;
+	memcpy(out, h->s.p, WH_ID_BYTES);
+	return 1;
+}
+
+/* Whether case ck's view says its personal data was erased. */
+static int case_erased(struct wh_store *s, MDB_txn *txn, const uint8_t *ck,
+		       size_t cn)
+{
+	MDB_val k = {cn, (void *)ck}, v;
+	int rc = mdb_get(txn, s->dbi[DB_CASES], &k, &v);
+	if (rc == MDB_NOTFOUND)
+		return 0;
+	if (rc)
+		return st_err(rc);
+	struct wh_case c;
+	if (wh_case_decode(v.mv_data, v.mv_size, &c))
+		return WH_ECORRUPT;
+	int erased = c.erased;
+	wh_case_fini(&c);
+	return erased;
+}
+
+/* An erase op of case ck was stored: destroy what every keys op of the
+ * case names (the erase itself is listed already, and is no keys op). */
+static int erase_case(struct wh_store *s, MDB_txn *txn, const uint8_t *ck,
+		      size_t cn)
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(txn, s->dbi[DB_CASEOPS], &cur);
+	if (rc)
+		return st_err(rc);
+	MDB_val k = {cn, (void *)ck}, v;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+	for (; !mrc && !rc; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT_DUP)) {
+		struct wh_op op;
+		uint8_t hash[WH_ID_BYTES];
+		if (v.mv_size != CASEOP_BYTES) {
+			rc = WH_ECORRUPT;
+			break;
+		}
+		rc = st_log_op(s, txn, st_get_be64(v.mv_data), &op);
+		if (!rc && keys_blob(&op, hash))
+			rc = destroy(s, txn, hash, ck, cn);
+	}
+	mdb_cursor_close(cur);
+	if (!rc && mrc && mrc != MDB_NOTFOUND)
+		rc = st_err(mrc);
+	return rc;
+}
+
+int st_blob_note(struct wh_store *s, MDB_txn *txn, const struct wh_op *op,
+		 const uint8_t *ck, size_t cn)
+{
+	uint8_t hash[WH_ID_BYTES];
+	int erased;
+	switch (op->kind) {
+	case WH_OP_ATTACH:
+		return note_content(s, txn, op, ck, cn);
+	case WH_OP_CASE_KEYS:
+		/* A key shared with a case already erased (the erase got
+		 * here first) is destroyed on arrival. */
+		if ((erased = case_erased(s, txn, ck, cn)) < 0)
+			return erased;
+		if (!erased)
+			return note_content(s, txn, op, ck, cn);
+		return keys_blob(op, hash) ? destroy(s, txn, hash, ck, cn)
+					   : WH_OK;
+	case WH_OP_CASE_ERASE:
+		return erase_case(s, txn, ck, cn);
+	default:
+		return WH_OK;
+	}
 }
 
 /* Drop every part of hash. */
@@ -98,6 +231,9 @@ struct put {
 static int put_fn(struct wh_store *s, struct wtx *w, void *ctx)
 {
 	struct put *a = ctx;
+	int g = gone(s, w->txn, a->hash);
+	if (g)
+		return g < 0 ? g : WH_EDENIED; /* destroyed by an erase */
 	return blob_store(s, w->txn, a->hash, a->p, a->n);
 }
 
@@ -113,6 +249,45 @@ int wh_store_blob_put(struct wh_store *s, const uint8_t *p, size_t n,
 	if (hash)
 		memcpy(hash, a.hash, WH_ID_BYTES);
 	return st_write(s, put_fn, &a);
+}
+
+struct put_many {
+	const struct wh_slice *b;
+	size_t n;
+	uint8_t (*hash)[WH_ID_BYTES];
+};
+
+static int put_many_fn(struct wh_store *s, struct wtx *w, void *ctx)
+{
+	struct put_many *a = ctx;
+	for (size_t i = 0; i < a->n; i++) {
+		int g = gone(s, w->txn, a->hash[i]);
+		if (g)
+			return g < 0 ? g : WH_EDENIED;
+		int rc = blob_store(s, w->txn, a->hash[i], a->b[i].p,
+				    a->b[i].n);
+		if (rc && rc != WH_EEXIST)
+			return rc;
+	}
+	return WH_OK;
+}
+
+int wh_store_blob_put_many(struct wh_store *s, const struct wh_slice *b,
+			   size_t n)
+{
+	if (!s || (n && !b))
+		return WH_EINVAL;
+	for (size_t i = 0; i < n; i++)
+		if (b[i].n == 0 || b[i].n > WH_BLOB_MAX_BYTES || !b[i].p)
+			return WH_ETOOBIG;
+	if (n == 0)
+		return WH_OK;
+	struct put_many a = {b, n, wh_xmalloc(n * WH_ID_BYTES)};
+	for (size_t i = 0; i < n; i++)
+		wh_hash(b[i].p, b[i].n, a.hash[i]);
+	int rc = st_write(s, put_many_fn, &a);
+	free(a.hash);
+	return rc;
 }
 
 /* ---- chunks from a peer ------------------------------------------ */
@@ -240,7 +415,9 @@ int wh_store_blob_get(struct wh_store *s, const uint8_t hash[WH_ID_BYTES],
 	if (rc)
 		return rc;
 	MDB_val k = {WH_ID_BYTES, (void *)hash}, v;
-	rc = st_err(mdb_get(txn, s->dbi[DB_BLOBS], &k, &v));
+	int g = gone(s, txn, hash);
+	rc = g < 0 ? g : g ? WH_ENOTFOUND
+			   : st_err(mdb_get(txn, s->dbi[DB_BLOBS], &k, &v));
 	if (!rc) {
 		if (size)
 			*size = v.mv_size;
@@ -289,6 +466,8 @@ int wh_store_blob_in_scope(struct wh_store *s, const uint8_t hash[WH_ID_BYTES],
 		return rc;
 	MDB_val k = {WH_ID_BYTES, (void *)hash}, v;
 	rc = st_err(mdb_get(txn, s->dbi[DB_BLOBREF], &k, &v));
+	if (!rc && (v.mv_size < 8 || st_get_le64(v.mv_data) == 0))
+		rc = WH_ENOTFOUND; /* destroyed: served to nobody */
 	if (!rc) {
 		int in = ref_in_scope(s, txn, &v, scope, sn);
 		rc = in < 0 ? in : in ? WH_OK : WH_ENOTFOUND;

@@ -136,8 +136,10 @@ static int st_add_op(struct wh_store *s, struct wtx *w, const struct wh_op *op,
 		return rc;
 	if (wh_code_is_doc(op->code))
 		return st_doc_add(s, w->txn, op, cv);
-	if (op->kind == WH_OP_ATTACH &&
-	    (rc = st_blob_note(s, w->txn, op, ck, cn)))
+	if (op->kind == WH_OP_WHISTLE &&
+	    (rc = st_summoned_note(s, w->txn, op, ck, cn)))
+		return rc;
+	if ((rc = st_blob_note(s, w->txn, op, ck, cn)))
 		return rc;
 	return fold(s, w->txn, op, ck, cn);
 }
@@ -166,7 +168,8 @@ enum { PRE_CHECKED = 1, PRE_KNOWN = 2 };
 
 /* Decode, clock, signature, policy: WH_OK to admit or the refusal. The
  * signature was checked before the transaction when checked[i] is set. */
-static int check_op(const struct ingest *in, size_t i, struct wh_op *op)
+static int check_op(struct wh_store *s, MDB_txn *txn, const struct ingest *in,
+		    size_t i, struct wh_op *op)
 {
 	const struct wh_slice *raw = &in->ops[i];
 	int rc = wh_op_decode(raw->p, raw->n, op);
@@ -179,6 +182,10 @@ static int check_op(const struct ingest *in, size_t i, struct wh_op *op)
 		if (!rc)
 			rc = wh_op_verify(op);
 	}
+	/* The roster's rule first: it is the same on every replica, while
+	 * a caller's policy (a link's scope) is local. */
+	if (!rc)
+		rc = st_authz(s, txn, op);
 	if (!rc && in->policy && in->policy->admit) {
 		rc = in->policy->admit(in->policy->ctx, op);
 		if (rc > 0) /* not a WH_* code: still a refusal */
@@ -214,7 +221,7 @@ static int ingest_fn(struct wh_store *s, struct wtx *w, void *ctx)
 			}
 			if (rc != MDB_NOTFOUND)
 				return st_err(rc);
-			rc = check_op(in, i, &op);
+			rc = check_op(s, w->txn, in, i, &op);
 		}
 		if (rc) {
 			if (!in->res.refused++) {
@@ -326,6 +333,8 @@ struct author {
 	struct wh_buf *out;
 	size_t out_len;
 	uint8_t *seq0; /* which drafts asked for a fresh seq */
+	wh_draft_fill_fn fill;
+	void *fill_ctx;
 };
 
 static int next_seq(struct wh_store *s, MDB_txn *txn, const char *code,
@@ -364,7 +373,15 @@ static int author_fn(struct wh_store *s, struct wtx *w, void *ctx)
 		struct wh_op op;
 		int rc = WH_OK;
 		if (d->kind == WH_OP_CASE_CREATE && d->seq == 0) {
+			uint32_t floor = 0;
 			rc = next_seq(s, w->txn, d->code, &d->seq);
+			/* A replacement key's grant starts its numbers above
+			 * the old key's (roster.h, seq_min). */
+			if (!rc)
+				rc = st_seq_floor(s, w->txn, a->key->pk, d->code,
+						  &floor);
+			if (!rc && floor > d->seq)
+				d->seq = floor;
 			last_create = d;
 		} else if (d->seq == 0) {
 			/* Follows a create of this call: same case. */
@@ -375,10 +392,16 @@ static int author_fn(struct wh_store *s, struct wtx *w, void *ctx)
 		if (rc)
 			return rc;
 		d->hlc = wh_hlc_tick(&clk);
+		if (a->fill && (rc = a->fill(a->fill_ctx, d, i)))
+			return rc;
 		wh_buf_reset(&s->opbuf);
 		if ((rc = wh_op_build(d, a->key, &s->opbuf)))
 			return rc;
 		if ((rc = wh_op_decode(s->opbuf.p, s->opbuf.len, &op)))
+			return rc;
+		/* On creation as on receipt (issue 5): a station cannot
+		 * author what its peers would refuse. */
+		if ((rc = st_authz(s, w->txn, &op)))
 			return rc;
 		if ((rc = st_add_op(s, w, &op, 0)))
 			return rc;
@@ -395,10 +418,21 @@ int wh_store_author(struct wh_store *s, const struct wh_key *key,
 		    void *clock_ctx, uint8_t (*ids)[WH_ID_BYTES],
 		    struct wh_buf *ops_out)
 {
+	return wh_store_author_fill(s, key, drafts, n, clock, clock_ctx, ids,
+				    ops_out, NULL, NULL);
+}
+
+int wh_store_author_fill(struct wh_store *s, const struct wh_key *key,
+			 struct wh_op_draft *drafts, size_t n,
+			 wh_clock_fn clock, void *clock_ctx,
+			 uint8_t (*ids)[WH_ID_BYTES], struct wh_buf *ops_out,
+			 wh_draft_fill_fn fill, void *fill_ctx)
+{
 	if (!s || !key || (n && !drafts))
 		return WH_EINVAL;
 	struct author a = {key, drafts, n, clock, clock_ctx, ids, ops_out,
-			   ops_out ? ops_out->len : 0, wh_xcalloc(n, 1)};
+			   ops_out ? ops_out->len : 0, wh_xcalloc(n, 1), fill,
+			   fill_ctx};
 	for (size_t i = 0; i < n; i++)
 		a.seq0[i] = drafts[i].seq == 0;
 	int rc = st_write(s, author_fn, &a);
@@ -434,13 +468,12 @@ static int drop_seq_keys(struct wh_store *s, MDB_txn *txn)
 	return rc == MDB_NOTFOUND ? WH_OK : st_err(rc);
 }
 
-static int rebuild_fn(struct wh_store *s, struct wtx *w, void *ctx)
+int st_rebuild(struct wh_store *s, struct wtx *w)
 {
-	(void)ctx;
-	static const int derived[] = {DB_IDS,	 DB_CASEOPS, DB_CASES,
-				      DB_CASEAGG, DB_AGG,	 DB_REACH,
-				      DB_DOCPRE,  DB_DOCAT,	 DB_DOCOPS,
-				      DB_BLOBREF, DB_BLOBWANT};
+	static const int derived[] = {
+		DB_IDS,	   DB_CASEOPS, DB_CASES,   DB_CASEAGG,	DB_AGG,
+		DB_REACH,  DB_DOCPRE,  DB_DOCAT,   DB_DOCOPS,	DB_BLOBREF,
+		DB_BLOBWANT, DB_SUMMONED};
 	int rc;
 	for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++)
 		if ((rc = mdb_drop(w->txn, s->dbi[derived[i]], 0)))
@@ -468,6 +501,13 @@ static int rebuild_fn(struct wh_store *s, struct wtx *w, void *ctx)
 	mdb_cursor_close(cur);
 	if (!rc && mrc != MDB_NOTFOUND)
 		rc = st_err(mrc);
+	return rc;
+}
+
+static int rebuild_fn(struct wh_store *s, struct wtx *w, void *ctx)
+{
+	(void)ctx;
+	int rc = st_rebuild(s, w);
 	/* A rebuild is also how an older schema migrates (store.c). */
 	if (!rc)
 		rc = st_meta_put_u64(s, w->txn, "schema", WH_STORE_SCHEMA);

@@ -22,9 +22,14 @@
  *   docat    '/' + path      -> count, sum of those at exactly path
  *   docops   '/' + path      -> arrival seq || op id of those ops
  *                               (DUPSORT|DUPFIXED)
- *   blobs, blobref, blobwant, blobparts: attachment content and what
- *            is still missing (store_blob.c)
+ *   blobs, blobref, blobwant, blobparts: attachment and key-envelope
+ *            content, what is still missing, what an erase destroyed
+ *            (store_blob.c)
  *   state    agent-owned records by name (peer sync status): opaque
+ *   roster   signer key (32) -> its newest roster's bytes; "authority"
+ *            -> the authority key (store_trust.c). Primary, like log.
+ *   summoned case key -> department names any whistle of it summoned
+ *            (DUPSORT): what authorising a department's step reads
  *   meta     "schema" u32, "hlc_max", "nops", "opbytes" and
  *            "seq/<code>" (highest case seq seen for the code) u64;
  *            meta integers are little-endian
@@ -49,7 +54,7 @@
 
 enum { DB_LOG, DB_IDS, DB_CASEOPS, DB_CASES, DB_CASEAGG, DB_AGG, DB_REACH,
        DB_DOCPRE, DB_DOCAT, DB_DOCOPS, DB_BLOBS, DB_BLOBREF, DB_BLOBWANT,
-       DB_BLOBPARTS, DB_META, DB_STATE, DB_COUNT };
+       DB_BLOBPARTS, DB_META, DB_STATE, DB_ROSTER, DB_SUMMONED, DB_COUNT };
 
 #define CASE_KEY_MAX (WH_CODE_MAX + 1 + 4)
 #define AGG_KEY_MAX (1 + WH_PATH_MAX)
@@ -88,6 +93,11 @@ struct wh_store {
 	struct wh_buf view, opbuf, aggold, aggrow;
 	struct fold_key *fk;
 	size_t fk_cap;
+	/* The rosters, decoded, as of meta "roster_gen" == trust_gen
+	 * (store_trust.c reloads when another process changed them). */
+	struct wh_roster_set *trust;
+	uint64_t trust_gen;
+	int trust_loaded;
 };
 
 /* The state of one write transaction; meta counters are written once, at
@@ -159,14 +169,36 @@ WH_MUST_CHECK int st_reach_add(struct wh_store *s, MDB_txn *txn,
 			       const struct wh_op *op);
 /* acc += x, as 256-bit little-endian integers mod 2^256. */
 void st_sum_add(uint8_t *acc, const uint8_t *x);
-/* An attach op was stored for case ck: note the content it names
- * (store_blob.c). */
+/* An op was stored for case ck: note the content an attach or keys op
+ * names, or destroy what the case's keys ops name when it is an erase
+ * (store_blob.c). Other kinds: nothing. */
 WH_MUST_CHECK int st_blob_note(struct wh_store *s, MDB_txn *txn,
 			       const struct wh_op *op, const uint8_t *ck,
 			       size_t cn);
 /* Count a document's op (store_agg.c says how); row is its caseops row. */
 WH_MUST_CHECK int st_doc_add(struct wh_store *s, MDB_txn *txn,
 			     const struct wh_op *op, const uint8_t *row);
+
+/* store_trust.c. Whether op may be stored (crdt/roster.h), with the
+ * rosters as of this transaction: WH_OK (also when the store has no
+ * authority) or the refusal. */
+WH_MUST_CHECK int st_authz(struct wh_store *s, MDB_txn *txn,
+			   const struct wh_op *op);
+/* A whistle was stored for case ck: note the departments it summons. */
+WH_MUST_CHECK int st_summoned_note(struct wh_store *s, MDB_txn *txn,
+				   const struct wh_op *op, const uint8_t *ck,
+				   size_t cn);
+void st_trust_free(struct wh_store *s);
+/* The lowest case seq the roster lets author pk create under code: the
+ * highest seq_min of its grants for that code (a replacement key starts
+ * above the stolen one's numbers); 0 when no grant says (or no
+ * authority). */
+WH_MUST_CHECK int st_seq_floor(struct wh_store *s, MDB_txn *txn,
+			       const uint8_t pk[WH_PK_BYTES],
+			       const char *code, uint32_t *floor);
+/* store_ingest.c: drop every derived table and add every logged op
+ * again, inside w's transaction. */
+WH_MUST_CHECK int st_rebuild(struct wh_store *s, struct wtx *w);
 
 /* Decode, clock-check and verify ops[i] for every i with todo[i] == 1,
  * writing the result to rc[i]; on two cores, half of them on a helper

@@ -510,6 +510,44 @@ static inline void gen_flow(struct gen *g, const struct wh_case *c,
 	wh_draft_uint(d, WH_F_SEEN, c->last_hlc);
 }
 
+/* Sealed personal data (crdt/seal.h), as the fold sees it: bytes and a
+ * key id it never opens, keys ops naming envelope content nobody holds
+ * (so the store wants it), and now and then an erase. tmp holds the
+ * random bytes: kid (32), blob (32), then the sealed value. */
+static inline void gen_personal(struct gen *g, struct wh_op_draft *d,
+				struct wh_buf *tmp, const char *code,
+				uint32_t seq, const char *path)
+{
+	size_t n = 41 + gen_rand(g, 80);
+	wh_buf_reserve(tmp, 64 + n);
+	for (size_t i = 0; i < 64 + n; i++)
+		tmp->p[i] = (uint8_t)gen_rand(g, 256);
+	tmp->len = 64 + n;
+	/* A few kids per case, so keys ops and seals share them. */
+	tmp->p[0] = (uint8_t)gen_rand(g, 3);
+	memset(tmp->p + 1, 0x5a, 31);
+	unsigned r = (unsigned)gen_rand(g, 10);
+	if (r < 4) {
+		wh_draft_init(d, WH_OP_CASE_SET, code, seq, path);
+		wh_draft_bin(d, WH_F_SEALED, tmp->p + 64, n);
+		wh_draft_bin(d, WH_F_KID, tmp->p, WH_ID_BYTES);
+	} else if (r < 8) {
+		/* Now and then a hash an attach op names too: what an
+		 * erase destroys must not depend on which came first. */
+		if (gen_rand(g, 2) == 0) {
+			memset(tmp->p + 32, 0, 32);
+			tmp->p[32] = (uint8_t)gen_rand(g, 8);
+		}
+		wh_draft_init(d, WH_OP_CASE_KEYS, code, seq, path);
+		wh_draft_bin(d, WH_F_KID, tmp->p, WH_ID_BYTES);
+		wh_draft_bin(d, WH_F_BLOB, tmp->p + 32, WH_ID_BYTES);
+		wh_draft_uint(d, WH_F_SIZE, 151 + gen_rand(g, 1000));
+	} else {
+		wh_draft_init(d, WH_OP_CASE_ERASE, code, seq, path);
+		wh_draft_bin(d, WH_F_KID, tmp->p, WH_ID_BYTES);
+	}
+}
+
 /* One update by author ai on case ci, given its belief c. */
 static inline void gen_update(struct gen *g, int ai, int ci,
 			      const struct wh_case *c)
@@ -554,10 +592,12 @@ static inline void gen_update(struct gen *g, int ai, int ci,
 		wh_draft_uint(&d, WH_F_SET, e->set);
 		wh_draft_str(&d, WH_F_TAG, e->value);
 		wh_draft_array(&d, WH_F_REMOVES, tmp.p, tmp.len, cnt);
-	} else {
+	} else if (r < 94) {
 		const char *np = GEN_PICK(g, gen_paths);
 		wh_draft_init(&d, WH_OP_CASE_MOVE, gc->code, gc->seq, path);
 		wh_draft_str(&d, WH_F_NEW_PATH, np);
+	} else {
+		gen_personal(g, &d, &tmp, gc->code, gc->seq, path);
 	}
 	gen_emit(g, ai, ci, &d);
 	wh_buf_fini(&tmp);

@@ -322,7 +322,7 @@ static void crafted(const struct wh_buf *v, struct wh_buf *good)
 		{"version 2", WH_EVERSION, 0, R("\x02")},
 		{"version 0", WH_EVERSION, 0, R("\x00")},
 		{"kind 0", WH_EKIND, 1, R("\x00")},
-		{"kind 8 (unknown)", WH_EKIND, 1, R("\x08")},
+		{"kind 10 (unknown)", WH_EKIND, 1, R("\x0a")},
 		{"kind 200", WH_EKIND, 1, R("\xcc\xc8")},
 		{"version as 0xcc 0x01", WH_ECANON, 0, R("\xcc\x01")},
 		{"kind as 0xcd 0x00 0x03", WH_ECANON, 1, R("\xcd\x00\x03")},

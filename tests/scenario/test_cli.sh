@@ -142,8 +142,9 @@ want 0 "move" --home "$H1" case move XJK-ZDY-000003 --path $ZDY/g03
 want 0 "show after work" --home "$H1" --json case show XJK-ZDY-000001 --history
 check "tags now" [ "$(jq -c '.tags | sort' "$T/out")" = "$(jq -cn '["物业","楼道"] | sort')" ]
 check "one note" jq -e '.notes == 1' "$T/out"
-check "history covers every op" jq -e '(.history | length) == .ops and .ops == 7' "$T/out"
-check "history kinds in fold order" [ "$(jq -r '[.history[].kind] | join(",")' "$T/out")" = create,tag_add,status,note,tag_add,tag_add,tag_remove ]
+check "history covers every op" jq -e '(.history | length) == .ops and .ops == 8' "$T/out"
+check "history kinds in fold order" [ "$(jq -r '[.history[].kind] | join(",")' "$T/out")" = create,tag_add,keys,status,note,tag_add,tag_add,tag_remove ]
+check "the reporter is sealed in the op, opened here" jq -e '(.history[0].fields | has("reporter") | not) and .reporter == "王阿姨" and .personal.state == "open"' "$T/out"
 check "history effects applied" jq -e '[.history[].effect] | all(. == "applied")' "$T/out"
 check "history at is ISO UTC ms" jq -e '.history[0].at | test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\\.[0-9]{3}Z$")' "$T/out"
 check "history note text" jq -e '[.history[] | select(.kind == "note") | .fields.text] == ["已联系物业，明早九点清理"]' "$T/out"
@@ -161,14 +162,14 @@ D1=$(digest_of "$H1")
 check "digest is 64 hex" grep -Eqx '[0-9a-f]{64}' <<<"$D1"
 check "digest stable" [ "$(digest_of "$H1")" = "$D1" ]
 want 0 "digest --json" --home "$H1" --json digest
-check "digest json" jq -e --arg d "$D1" '.digest == $d and .ops == 12 and .scope == ""' "$T/out"
+check "digest json" jq -e --arg d "$D1" '.digest == $d and .ops == 13 and .scope == ""' "$T/out"
 want 0 "digest text has ops line" --home "$H1" digest
-check "ops line" [ "$(sed -n 2p "$T/out")" = "ops: 12" ]
+check "ops line" [ "$(sed -n 2p "$T/out")" = "ops: 13" ]
 want 0 "digest --scope" --home "$H1" --json digest --scope $ZDY/g03
 check "scoped digest counts the moved case" jq -e '.ops == 2' "$T/out"
 check "WHISTLE_HOME" [ "$(WHISTLE_HOME=$H1 timeout 60 "$W" digest | head -n1)" = "$D1" ]
 want 0 "status --json" --home "$H1" --json status
-check "status json" jq -e --arg d "$D1" '.digest == $d and .cases == 3 and .ops == 12 and .code == "XJK-ZDY"' "$T/out"
+check "status json" jq -e --arg d "$D1" '.digest == $d and .cases == 3 and .ops == 13 and .code == "XJK-ZDY"' "$T/out"
 want 0 "version" --version
 check "version text" grep -q '^whistle [0-9]' "$T/out"
 
@@ -176,7 +177,7 @@ check "version text" grep -q '^whistle [0-9]' "$T/out"
 want 0 "hub init" --home "$H2" init --path xicheng/xinjiekou --code XJK
 check "hub has another key" [ "$(timeout 60 "$W" --home "$H2" key show)" != "$PK1" ]
 want 0 "export" --home "$H1" export -o "$T/zdy.ops"
-check "export message" grep -q "exported 12 ops to $T/zdy.ops" "$T/err"
+check "export message" grep -q "exported 13 ops to $T/zdy.ops" "$T/err"
 check "no tmp left" [ ! -e "$T/zdy.ops.tmp" ]
 want 0 "export to stdout" --home "$H1" export
 check "stdout export is the same ops" [ "$(wc -c <"$T/out")" -gt 100 ]
@@ -184,8 +185,10 @@ D2=$(digest_of "$H2")
 
 head -c 300 "$T/zdy.ops" >"$T/truncated.ops"
 cp "$T/zdy.ops" "$T/flipped.ops"
-printf '\x5a' | dd of="$T/flipped.ops" bs=1 seek=400 conv=notrunc 2>/dev/null
-cmp -s "$T/zdy.ops" "$T/flipped.ops" && printf '\x5b' | dd of="$T/flipped.ops" bs=1 seek=400 conv=notrunc 2>/dev/null
+# byte 410 lies inside an op's bytes (not a length header), so only the
+# checksum can notice the flip
+printf '\x5a' | dd of="$T/flipped.ops" bs=1 seek=410 conv=notrunc 2>/dev/null
+cmp -s "$T/zdy.ops" "$T/flipped.ops" && printf '\x5b' | dd of="$T/flipped.ops" bs=1 seek=410 conv=notrunc 2>/dev/null
 cp "$H1/whistle.conf" "$T/notops.ops"
 want 1 "import truncated" --home "$H2" import "$T/truncated.ops"
 check "truncated message" grep -q 'truncated at byte' "$T/err"
@@ -207,20 +210,27 @@ d[-32:] = hashlib.blake2b(bytes(d[:n]), digest_size=32).digest()
 open(sys.argv[2], 'wb').write(d)
 EOF
 	want 1 "import forged signature" --home "$H2" import "$T/forged.ops"
-	check "forged op named" grep -q 'op #12 at byte [0-9]*: signature does not verify' "$T/err"
+	check "forged op named" grep -q 'op #13 at byte [0-9]*: signature does not verify' "$T/err"
 fi
 check "refused imports wrote nothing" [ "$(digest_of "$H2")" = "$D2" ]
 
 want 0 "import" --home "$H2" import "$T/zdy.ops"
-check "import counts" grep -q 'imported: 12 new, 0 already held' "$T/out"
+check "import counts" grep -q 'imported: 13 new, 0 already held' "$T/out"
 check "digests equal after import" [ "$(digest_of "$H2")" = "$D1" ]
 want 0 "import again --json" --home "$H2" --json import "$T/zdy.ops"
-check "second import known" jq -e '.added == 0 and .known == 12' "$T/out"
+check "second import known" jq -e '.added == 0 and .known == 13' "$T/out"
+# The same case on both, but for the personal data: the hub is not in the
+# station's trust list, so it is no reader (docs/sealing.md).
 for id in XJK-ZDY-000001 XJK-ZDY-000002 XJK-ZDY-000003; do
-	timeout 60 "$W" --home "$H1" --json case show $id --history | jq -S . >"$T/a.json"
-	timeout 60 "$W" --home "$H2" --json case show $id --history | jq -S . >"$T/b.json"
+	timeout 60 "$W" --home "$H1" --json case show $id --history |
+		jq -S 'del(.personal, .reporter, .contact)' >"$T/a.json"
+	timeout 60 "$W" --home "$H2" --json case show $id --history |
+		jq -S 'del(.personal, .reporter, .contact)' >"$T/b.json"
 	check "case $id equal on both" cmp -s "$T/a.json" "$T/b.json"
 done
+want 0 "the hub's view of the reporter" --home "$H2" --json case show XJK-ZDY-000001
+check "sealed for a hub the station does not trust" \
+	jq -e '.personal.state == "sealed" and (has("reporter") | not)' "$T/out"
 want 0 "hub sees it as not ours" --home "$H2" case show XJK-ZDY-000001 --history
 check "hub shows the author's key prefix" grep -q "${PK1:0:8}" "$T/out"
 want 0 "import from stdin" --home "$H2" import - <"$T/zdy.ops"

@@ -128,6 +128,10 @@ eq "tags" "$(jq -c .tags <<<"$c7")" '["占道经营","热线"]'
 eq "location" "$(jq -c .location <<<"$c7")" '{"lat":39.937,"lon":116.367}'
 eq "created kept as a note" "$(jq -r .notes <<<"$c7")" 1
 ID7=$(jq -r .id <<<"$c7")
+eq "reporter and contact sealed, opened here" \
+	"$(wh --home "$H" --json case show "$ID7" | jq -r '[.personal.state, .reporter, .contact] | join(" ")')" \
+	"open $R_REP $R_TEL"
+eq "a list does not open them" "$(jq -r '.personal.state' <<<"$c7")" sealed
 has "note text" <(wh --home "$H" case show "$ID7") "原系统登记时间 created: 2024-05-01 08:07"
 eq "source 12345 -> hotline" "$(field "$H" GD202405010003 .source)" hotline
 eq "priority 紧急 -> urgent" "$(field "$H" GD202405010003 .priority)" urgent

@@ -159,9 +159,9 @@ full_check() {
 		# first, last and one in the middle, compared whole
 		n=$(wc -l <"$T/want.ids")
 		for id in $(sed -n "1p;$(((n + 1) / 2))p;\$p" "$T/want.ids" | sort -u); do
-			show_of "${HOMEOF[$s]}" "$id" >"$T/a.json"
-			show_of "$HUB" "$id" >"$T/b.json"
-			show_of "$DIST" "$id" >"$T/c.json"
+			view_of "${HOMEOF[$s]}" "$id" >"$T/a.json"
+			view_of "$HUB" "$id" >"$T/b.json"
+			view_of "$DIST" "$id" >"$T/c.json"
 			if [ -s "$T/a.json" ] && cmp -s "$T/a.json" "$T/b.json" &&
 				cmp -s "$T/a.json" "$T/c.json"; then
 				ok

@@ -16,6 +16,10 @@
  *             in scope whose signature does not verify
  *   scope     a proper HELLO, then one OPS message with COUNT validly
  *             signed ops whose cases lie outside the shared scope
+ *   rogue     a proper HELLO, then COUNT OPS messages of one validly
+ *             signed op each, in scope, that a roster refuses to a
+ *             station: alternately a case under a code that is not its
+ *             own, and a whistle in the street's name
  *   hello     just a proper HELLO (a well-behaved, silent peer)
  *   keys      print the key file's Ed25519 and CURVE public keys in hex
  *
@@ -29,6 +33,7 @@
  * Exit 0 after sending, 3 if the handshake failed within 5 s (refused
  * by ZAP, or nobody there), 2 on usage errors.
  */
+#include "flow.h"
 #include "key.h"
 #include "mp.h"
 #include "msg.h"
@@ -143,6 +148,27 @@ static void make_op(const struct wh_key *k, const char *path, uint32_t seq,
 	wh_draft_str(&d, WH_F_TITLE, "坏邻居");
 	if (wh_op_build(&d, k, out) != WH_OK) {
 		fprintf(stderr, "wh_badpeer: cannot build an op\n");
+		exit(1);
+	}
+}
+
+/* A whistle on BAD-1 in the street's name (rank street). */
+static void make_whistle(const struct wh_key *k, const char *path,
+			 uint32_t n, struct wh_buf *out)
+{
+	struct wh_op_draft d;
+	struct wh_buf a = {0};
+	wh_mpw_cstr(&a, "chengguan");
+	wh_draft_init(&d, WH_OP_WHISTLE, "BAD", 1, path);
+	d.hlc = WH_HLC_MAKE(wh_clock_realtime(NULL), n & 0xffff);
+	wh_draft_uint(&d, WH_F_WKIND, 0);
+	wh_draft_uint(&d, WH_F_WHISTLER, WH_WHISTLER_STREET);
+	wh_draft_uint(&d, WH_F_SEEN, 0);
+	wh_draft_array(&d, WH_F_DEPTS, a.p, a.len, 1);
+	int rc = wh_op_build(&d, k, out);
+	wh_buf_fini(&a);
+	if (rc != WH_OK) {
+		fprintf(stderr, "wh_badpeer: cannot build a whistle\n");
 		exit(1);
 	}
 }
@@ -294,6 +320,21 @@ int main(int argc, char **argv)
 					op.p[op.len - 5] ^= 0x40; /* signature */
 				wh_msg_ops_add(&b, op.p, op.len);
 			}
+			send_buf(s, &b, &sent);
+		}
+		wh_buf_fini(&op);
+	} else if (!strcmp(mode, "rogue")) {
+		hello(s, path, &sent);
+		struct wh_buf op = {0};
+		for (unsigned m = 0; m < count; m++) {
+			wh_buf_reset(&op);
+			if (m % 2)
+				make_whistle(key, path, m, &op);
+			else
+				make_op(key, path, 1 + m, &op);
+			wh_buf_reset(&b);
+			wh_msg_ops_begin(&b, WH_OPS_PUSH, 1);
+			wh_msg_ops_add(&b, op.p, op.len);
 			send_buf(s, &b, &sent);
 		}
 		wh_buf_fini(&op);

@@ -231,8 +231,36 @@ static void test_limits(void)
 				     0xff, 0xff, 0xff, 0xff, 0x00};
 	CHECK(wh_msg_decode(bn, sizeof bn, NULL, &m) != WH_OK);
 	/* unknown type, type 0, wrong arity */
-	static const uint8_t t[] = {0x91, 0x0c};
+	static const uint8_t t[] = {0x91, 0x0e};
 	CHECK_EQ(wh_msg_decode(t, sizeof t, NULL, &m), WH_EVERSION);
+	/* RSUM and ROSTER (version 4) */
+	{
+		struct wh_buf rb = {0};
+		uint8_t ent[2][WH_MSG_RSUM_ENTRY], sg[WH_PK_BYTES];
+		uint64_t ser;
+		memset(sg, 0xab, sizeof sg);
+		wh_msg_rsum_put(ent[0], sg, 7);
+		sg[0] = 1;
+		wh_msg_rsum_put(ent[1], sg, 1ull << 40);
+		wh_msg_rsum(&rb, &ent[0][0], 2);
+		CHECK_EQ(wh_msg_decode(rb.p, rb.len, NULL, &m), WH_OK);
+		CHECK_EQ(m.type, WH_MSG_RSUM);
+		CHECK_EQ(m.n, 2);
+		wh_msg_rsum_entry(&m, 1, sg, &ser);
+		CHECK(sg[0] == 1 && sg[1] == 0xab && ser == 1ull << 40);
+		wh_buf_reset(&rb);
+		wh_msg_rsum(&rb, &ent[0][0], 0);
+		rb.p[rb.len - 1]++; /* claims a byte it lacks */
+		CHECK(wh_msg_decode(rb.p, rb.len, NULL, &m) != WH_OK);
+		wh_buf_reset(&rb);
+		wh_msg_roster(&rb, sg, 0); /* an empty roster */
+		CHECK_EQ(wh_msg_decode(rb.p, rb.len, NULL, &m), WH_EDECODE);
+		wh_buf_reset(&rb);
+		wh_msg_roster(&rb, sg, sizeof sg);
+		CHECK_EQ(wh_msg_decode(rb.p, rb.len, NULL, &m), WH_OK);
+		CHECK(m.type == WH_MSG_ROSTER && m.data.n == sizeof sg);
+		wh_buf_fini(&rb);
+	}
 	static const uint8_t t0[] = {0x91, 0x00};
 	CHECK_EQ(wh_msg_decode(t0, sizeof t0, NULL, &m), WH_EVERSION);
 	static const uint8_t ar[] = {0x92, 0x08, 0x00};
