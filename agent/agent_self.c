@@ -27,7 +27,7 @@
 
 /* ---- the record --------------------------------------------------- */
 
-static void encode(const struct agent_self *r, struct wh_buf *b)
+void agent_self_encode(const struct agent_self *r, struct wh_buf *b)
 {
 	wh_mpw_map(b, 7);
 	wh_mpw_cstr(b, "pid");
@@ -117,7 +117,7 @@ static int read_lists(struct wh_mp *m, const struct wh_slice *k,
 	return WH_OK;
 }
 
-static int decode(const uint8_t *p, size_t n, struct agent_self *r)
+int agent_self_decode(const uint8_t *p, size_t n, struct agent_self *r)
 {
 	memset(r, 0, sizeof *r);
 	struct wh_mp m;
@@ -158,7 +158,7 @@ static int decode(const uint8_t *p, size_t n, struct agent_self *r)
 int agent_self_put(struct wh_store *s, const struct agent_self *r)
 {
 	struct wh_buf b = {0};
-	encode(r, &b);
+	agent_self_encode(r, &b);
 	int rc = wh_store_state_put(s, SELF_NAME, b.p, b.len);
 	wh_buf_fini(&b);
 	return rc;
@@ -169,7 +169,7 @@ int agent_self_get(struct wh_store *s, struct agent_self *r)
 	struct wh_buf b = {0};
 	int rc = wh_store_state_get(s, SELF_NAME, &b);
 	if (rc == WH_OK)
-		rc = decode(b.p, b.len, r);
+		rc = agent_self_decode(b.p, b.len, r);
 	wh_buf_fini(&b);
 	return rc;
 }

@@ -42,6 +42,13 @@ struct agent_self {
 	size_t ndial;
 };
 
+/* The record's bytes, appended to b; and back (r zeroed first): WH_OK or
+ * WH_EDECODE, unknown keys skipped. What put and get use; the fuzz
+ * target drives the decoder. */
+void agent_self_encode(const struct agent_self *r, struct wh_buf *b);
+WH_MUST_CHECK int agent_self_decode(const uint8_t *p, size_t n,
+				    struct agent_self *r);
+
 /* Write "agent/self": WH_OK or the store's error. */
 WH_MUST_CHECK int agent_self_put(struct wh_store *s,
 				 const struct agent_self *r);

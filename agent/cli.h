@@ -258,6 +258,10 @@ void cli_close(struct cli *c);
  * messages name the file and line. CLI_OK or CLI_FAIL. */
 int cli_conf_load(const struct cli *c, const char *file,
 		  struct cli_conf *conf);
+/* The same from a stream the caller opened and closes ('file' names it
+ * in messages): the parser alone, which the fuzz target drives. */
+int cli_conf_read(const struct cli *c, const char *file, FILE *f,
+		  struct cli_conf *conf);
 
 /* Resolve c->home from --home / WHISTLE_HOME; CLI_USAGE if neither. */
 int cli_home_resolve(struct cli *c);

@@ -95,5 +95,11 @@ int cmd_problems(struct cli *c, int argc, char **argv);
 int cli_problems_set_argv(struct cli *c, int argc, char **argv,
 			  int check_only);
 int cmd_problems_publish(struct cli *c, int argc, char **argv);
+/* Pass 1 of `problems publish` on a stream the caller opened and closes
+ * ('file' names it in messages): the header, every line split and
+ * checked as `problems set` would parse it; nothing written, no store
+ * needed. CLI_OK, CLI_USAGE or CLI_FAIL after a message. The fuzz
+ * target drives it. */
+int cli_problems_publish_check(struct cli *c, const char *file, FILE *f);
 
 #endif

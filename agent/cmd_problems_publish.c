@@ -50,9 +50,13 @@ static int pub_argv(char *line, char **argv, const char **why)
 	}
 	static char lead_opt[] = "--lead", dept_opt[] = "--dept",
 		    rep_opt[] = "--report-within",
-		    res_opt[] = "--resolve-within", text_opt[] = "--text";
+		    res_opt[] = "--resolve-within", text_opt[] = "--text",
+		    end_opt[] = "--";
+	/* Every field is data: each value follows its option's name (the
+	 * parser takes that word as it is), and the category comes last,
+	 * after "--", so that one such as "--json" or "--home=/elsewhere"
+	 * cannot act as an option of the command. */
 	int n = 0;
-	argv[n++] = f[0];
 	argv[n++] = lead_opt;
 	argv[n++] = f[1];
 	/* departments: , ， 、 between names; spaces around them trimmed */
@@ -75,7 +79,8 @@ static int pub_argv(char *line, char **argv, const char **why)
 		for (char *t = d + strlen(d); t > d && t[-1] == ' ';)
 			*--t = '\0';
 		if (*d) {
-			if (n + 2 > PUB_ARGS_MAX - 6) {
+			/* Room for the limits, the text and "--" category. */
+			if (n + 2 > PUB_ARGS_MAX - 8) {
 				*why = "too many departments";
 				return -1;
 			}
@@ -96,18 +101,18 @@ static int pub_argv(char *line, char **argv, const char **why)
 		argv[n++] = text_opt;
 		argv[n++] = f[5];
 	}
+	argv[n++] = end_opt;
+	argv[n++] = f[0];
 	argv[n] = NULL;
 	return n;
 }
 
-/* Read FILE's data lines into a NUL-separated list of lines (owned by
- * b), after checking the header. */
-static int pub_read(struct cli *c, const char *file, struct wh_buf *b,
-		    size_t *nlines)
+/* Read the data lines of f (FILE names it in messages) into a
+ * NUL-separated list of line numbers and lines (owned by b), after
+ * checking the header. */
+static int pub_read(struct cli *c, const char *file, FILE *f,
+		    struct wh_buf *b, size_t *nlines)
 {
-	FILE *f = fopen(file, "r");
-	if (!f)
-		return cli_fail(c, "%s: %s", file, strerror(errno));
 	static const char hdr[] = "category\tlead\tdepartments\t"
 				  "report_within\tresolve_within\ttext";
 	char line[PUB_LINE_MAX];
@@ -152,7 +157,53 @@ static int pub_read(struct cli *c, const char *file, struct wh_buf *b,
 		rc = cli_fail(c, "%s: read failed", file);
 	if (rc == CLI_OK && no == 0)
 		rc = cli_usage(c, "%s: empty file", file);
-	fclose(f);
+	return rc;
+}
+
+/* One pass over the n lines pub_read kept in b: check_only checks every
+ * line as `problems set` would parse it (pass 1), else sets it. */
+static int pub_pass(struct cli *c, const char *file, const struct wh_buf *b,
+		    size_t n, int check_only)
+{
+	int rc = CLI_OK;
+	const char *p = (const char *)b->p;
+	for (size_t i = 0; i < n && rc == CLI_OK; i++) {
+		const char *no = p;
+		const char *line = no + strlen(no) + 1;
+		p = line + strlen(line) + 1;
+		char copy[PUB_LINE_MAX];
+		snprintf(copy, sizeof copy, "%s", line);
+		char *av[PUB_ARGS_MAX + 1];
+		const char *why = NULL;
+		int ac = pub_argv(copy, av, &why);
+		if (ac < 0) {
+			rc = cli_usage(c, "%s:%s: %s", file, no, why);
+			break;
+		}
+		if (!check_only) {
+			rc = cli_problems_set_argv(c, ac, av, 0);
+			continue;
+		}
+		int prc = cli_problems_set_argv(c, ac, av, 1);
+		if (prc) {
+			fprintf(stderr,
+				"%s:%s: line refused (above); nothing "
+				"published\n",
+				file, no);
+			rc = prc < 0 ? CLI_USAGE : prc;
+		}
+	}
+	return rc;
+}
+
+int cli_problems_publish_check(struct cli *c, const char *file, FILE *f)
+{
+	struct wh_buf b = {0};
+	size_t n = 0;
+	int rc = pub_read(c, file, f, &b, &n);
+	if (rc == CLI_OK)
+		rc = pub_pass(c, file, &b, n, 1);
+	wh_buf_fini(&b);
 	return rc;
 }
 
@@ -163,40 +214,17 @@ int cmd_problems_publish(struct cli *c, int argc, char **argv)
 	if (argc != 1)
 		return cli_usage(c, "give one file (problems publish FILE)");
 	const char *file = argv[0];
+	FILE *f = fopen(file, "r");
+	if (!f)
+		return cli_fail(c, "%s: %s", file, strerror(errno));
 	struct wh_buf b = {0};
 	size_t n = 0;
-	int rc = pub_read(c, file, &b, &n);
+	int rc = pub_read(c, file, f, &b, &n);
+	fclose(f);
 	/* Pass 1 checks every line as `problems set` would parse it;
 	 * pass 2 sets them. */
-	for (int pass = 0; pass < 2 && rc == CLI_OK; pass++) {
-		const char *p = (const char *)b.p;
-		for (size_t i = 0; i < n && rc == CLI_OK; i++) {
-			const char *no = p;
-			const char *line = no + strlen(no) + 1;
-			p = line + strlen(line) + 1;
-			char copy[PUB_LINE_MAX];
-			snprintf(copy, sizeof copy, "%s", line);
-			char *av[PUB_ARGS_MAX + 1];
-			const char *why = NULL;
-			int ac = pub_argv(copy, av, &why);
-			if (ac < 0) {
-				rc = cli_usage(c, "%s:%s: %s", file, no, why);
-				break;
-			}
-			if (pass == 0) {
-				int prc = cli_problems_set_argv(c, ac, av, 1);
-				if (prc) {
-					fprintf(stderr,
-						"%s:%s: line refused (above); "
-						"nothing published\n",
-						file, no);
-					rc = prc < 0 ? CLI_USAGE : prc;
-				}
-			} else {
-				rc = cli_problems_set_argv(c, ac, av, 0);
-			}
-		}
-	}
+	for (int pass = 0; pass < 2 && rc == CLI_OK; pass++)
+		rc = pub_pass(c, file, &b, n, pass == 0);
 	wh_buf_fini(&b);
 	return rc;
 }

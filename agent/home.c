@@ -151,6 +151,14 @@ int cli_conf_load(const struct cli *c, const char *file, struct cli_conf *conf)
 					c->home);
 		return cli_fail(c, "%s: %s", file, strerror(errno));
 	}
+	int rc = cli_conf_read(c, file, f, conf);
+	fclose(f);
+	return rc;
+}
+
+int cli_conf_read(const struct cli *c, const char *file, FILE *f,
+		  struct cli_conf *conf)
+{
 	memset(conf, 0, sizeof *conf);
 	char line[1024];
 	unsigned lineno = 0;
@@ -180,7 +188,6 @@ int cli_conf_load(const struct cli *c, const char *file, struct cli_conf *conf)
 			break;
 		}
 	}
-	fclose(f);
 	if (rc)
 		return rc;
 	if (!wh_code_valid(conf->code, strlen(conf->code)))

@@ -75,6 +75,9 @@ static const struct cli_cmd commands[] = {
 	{NULL, NULL, NULL},
 };
 
+/* The attribute lets the compiler check every caller's format (clang's
+ * -Wformat-nonliteral insists on it for a va_list forwarder). */
+CLI_PRINTF(2, 0)
 static void vmsg(const struct cli *c, const char *fmt, va_list ap)
 {
 	fflush(stdout); /* keep order when both go to one terminal */

@@ -157,6 +157,15 @@ int trust_load(const struct cli *c, struct trust *t)
 			return CLI_OK;
 		return cli_fail(c, "%s: %s", file, strerror(errno));
 	}
+	int rc = trust_read(c, file, f, t);
+	fclose(f);
+	return rc;
+}
+
+int trust_read(const struct cli *c, const char *file, FILE *f,
+	       struct trust *t)
+{
+	memset(t, 0, sizeof *t);
 	char line[1024];
 	unsigned lineno = 0;
 	int rc = CLI_OK;
@@ -184,7 +193,6 @@ int trust_load(const struct cli *c, struct trust *t)
 	}
 	if (rc == CLI_OK && ferror(f))
 		rc = cli_fail(c, "%s: read error", file);
-	fclose(f);
 	if (rc)
 		trust_fini(t);
 	return rc;

@@ -32,6 +32,10 @@ struct trust {
  * file and line (cli_fail); returns CLI_OK or CLI_FAIL. t is
  * initialised by the call either way; release with trust_fini. */
 int trust_load(const struct cli *c, struct trust *t);
+/* The same from a stream the caller opened and closes ('file' names it
+ * in messages): the parser alone, which the fuzz target drives. */
+int trust_read(const struct cli *c, const char *file, FILE *f,
+	       struct trust *t);
 /* Write HOME/trust atomically. */
 int trust_save(const struct cli *c, const struct trust *t);
 void trust_fini(struct trust *t);

@@ -214,6 +214,7 @@ struct wh_riblt_dec {
 	size_t nrk, nlk, caprk, caplk;
 	size_t *stack;
 	size_t nstack, capstack;
+	int forged; /* the symbols cannot come from an honest encoder */
 };
 
 int wh_riblt_dec_new(const uint64_t *keys, size_t n, uint64_t max_symbols,
@@ -270,13 +271,25 @@ static void push_key(uint64_t **v, size_t *n, size_t *cap, uint64_t k)
 
 /* Peel until no pure symbol is left. A recovered key is taken out of
  * every symbol received so far (walking its mapping) and joins the
- * 'rec' window, which takes it out of the symbols still to come. */
+ * 'rec' window, which takes it out of the symbols still to come.
+ *
+ * Honest symbols yield at most one key per symbol: peeling a key
+ * empties the symbol it came from for good. Forged ones need not: empty
+ * one of a key's indices, and peeling the key from symbol 0 makes that
+ * index pure with the key, peeling it there makes symbol 0 pure again,
+ * and so on forever while the key lists grow. So more keys than
+ * symbols received marks the stream as forged, and peeling stops. */
 static void peel(struct wh_riblt_dec *d)
 {
 	while (d->nstack) {
 		size_t j = d->stack[--d->nstack];
 		if (!pure(&d->c[j]))
 			continue;
+		if (d->nrk + d->nlk >= d->m) {
+			d->forged = 1;
+			d->nstack = 0;
+			return;
+		}
 		uint64_t key = d->c[j].key;
 		int64_t delta = -d->c[j].count;
 		if (delta < 0)
@@ -299,10 +312,22 @@ static void peel(struct wh_riblt_dec *d)
 int wh_riblt_dec_add(struct wh_riblt_dec *d, const struct wh_riblt_sym *syms,
 		     size_t m)
 {
+	if (d->forged)
+		return WH_EDECODE;
 	if (m == 0)
 		return WH_OK;
 	if (m > d->max || d->m > d->max - m)
 		return WH_ETOOBIG;
+	/* An encoder's count is how many of its keys (at most UINT32_MAX,
+	 * wh_riblt_enc_new) map to the index: never negative, never more.
+	 * Refusing any other count also keeps the folds below, which add
+	 * a few billion at most, from overflowing int64. */
+	for (size_t i = 0; i < m; i++) {
+		if (syms[i].count < 0 || syms[i].count > (int64_t)UINT32_MAX) {
+			d->forged = 1;
+			return WH_EDECODE;
+		}
+	}
 	if (d->m + m > d->cap) {
 		size_t cap = d->cap ? d->cap : 64;
 		while (cap < d->m + m)
@@ -324,7 +349,7 @@ int wh_riblt_dec_add(struct wh_riblt_dec *d, const struct wh_riblt_sym *syms,
 		if (pure(&c[i]))
 			push_idx(d, first + i);
 	peel(d);
-	return WH_OK;
+	return d->forged ? WH_EDECODE : WH_OK;
 }
 
 int wh_riblt_dec_done(const struct wh_riblt_dec *d)

@@ -73,8 +73,11 @@ void wh_riblt_dec_free(struct wh_riblt_dec *d);
 /*
  * The peer's next m symbols (indices received .. received + m). Peels
  * what it can. Returns WH_OK, or WH_ETOOBIG when the total would pass
- * max_symbols (the symbols are then not taken). After WH_OK check
- * wh_riblt_dec_done.
+ * max_symbols (the symbols are then not taken), or WH_EDECODE when the
+ * symbols cannot come from an honest encoder (a count below 0 or above
+ * UINT32_MAX, or more keys peeled than symbols received); the decoder
+ * then refuses every later add with WH_EDECODE and its key lists mean
+ * nothing. After WH_OK check wh_riblt_dec_done.
  */
 WH_MUST_CHECK int wh_riblt_dec_add(struct wh_riblt_dec *d,
 				   const struct wh_riblt_sym *syms, size_t m);

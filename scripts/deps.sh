@@ -5,6 +5,7 @@ set -euo pipefail
 
 pkgs=(
   gcc make cmake pkg-config          # toolchain
+  clang libclang-rt-14-dev           # libFuzzer targets (scripts/fuzz.sh)
   libsodium-dev libzmq3-dev liblmdb-dev libmsgpack-dev   # the core deps
   libzstd-dev                        # compressed OPS batches
   libjansson-dev                     # JSON Lines input (case import)

@@ -87,7 +87,7 @@ while IFS= read -r line || [ -n "$line" ]; do
 	fi
 	category=$(trim "${F[0]}")
 	lead=$(trim "${F[1]}")
-	args=(problems set "$category" --lead "$lead")
+	args=(problems set --lead "$lead")
 	depts=${F[2]//，/,}
 	depts=${depts//、/,}
 	IFS=, read -r -a dl <<<"$depts"
@@ -101,6 +101,9 @@ while IFS= read -r line || [ -n "$line" ]; do
 	[ -n "$rw" ] && args+=(--report-within "$rw")
 	[ -n "$sw" ] && args+=(--resolve-within "$sw")
 	[ -n "$text" ] && args+=(--text "$text")
+	# The category last, after --: a field is data, and one like
+	# "--home=DIR" must not act as an option of whistle.
+	args+=(-- "$category")
 	if ! "$whistle" --home "$home" "${args[@]}"; then
 		echo "publish-problems: $file:$n: refused (category '$category'); lines before it are published" >&2
 		exit 1

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Build Whistle twice (plain, and with AddressSanitizer + UBSan) and run
-# every CTest test in both. Exits non-zero if anything fails.
+# every CTest test in both, then the libFuzzer targets (scripts/fuzz.sh:
+# corpus replay, then WH_FUZZ_SECONDS of fuzzing per target). Exits
+# non-zero if anything fails.
 # Usage: scripts/test.sh [ctest args...]   e.g. scripts/test.sh -L unit
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -30,5 +32,8 @@ echo "== tests (ASan + UBSan build)"
 WH_QUICK=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" "$@" || status=1
+
+echo "== fuzz (clang, libFuzzer; docs/fuzzing.md)"
+bash scripts/fuzz.sh || status=1
 
 exit $status

@@ -149,6 +149,21 @@ check "names the line" grep -q "pubbad.tsv:3:" "$T/err"
 check "nothing of it written" [ "$(digest_of "$PD")" = "$before" ]
 printf 'cat\tlead\n' >"$T/pubhdr.tsv"
 want 2 "a wrong header" "$PD" problems publish "$T/pubhdr.tsv"
+# A category that looks like an option is data (fuzz_problems checks it):
+# published under that name, never acting as --json, or as --home, which
+# would publish into another home.
+mkdir -p "$T/elsewhere"
+{
+	printf 'category\tlead\tdepartments\treport_within\tresolve_within\ttext\n'
+	printf -- '--json\t城管\t城管\t\t\t\n'
+	printf -- '--home=%s\t城管\t\t2h\t\t\n' "$T/elsewhere"
+} >"$T/pubopt.tsv"
+want 0 "categories that look like options" "$PD" problems publish "$T/pubopt.tsv"
+check "--json in a line is not an option" sh -c '! jq -e . "$1"' _ "$T/out"
+check "--home in a line is not an option" [ -z "$(ls -A "$T/elsewhere")" ]
+want 0 "listed" "$PD" --json problems list
+jqc "published under their own names" \
+	'[.entries[].category] | (index("--json") != null) and (map(startswith("--home=")) | any)'
 want 1 "a station cannot publish" "${HOMEOF[zdy]}" problems publish "$SAMPLE"
 
 # ---- 3b. a whistle without --dept takes the list's entry ---------------

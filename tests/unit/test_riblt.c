@@ -7,8 +7,9 @@
  * exactly the keys only the other side has and only it has. Prints the
  * symbols used per difference. Also: identical sets decode at symbol 0,
  * the encoder is incremental (batches of any size give the same
- * symbols), the decoder gives up at its bound, and the estimate of d is
- * in the right range. WH_QUICK=1 scales down.
+ * symbols), the decoder gives up at its bound, refuses symbols no
+ * honest encoder makes instead of peeling them forever, and the
+ * estimate of d is in the right range. WH_QUICK=1 scales down.
  */
 #include "riblt.h"
 #include "wh_test.h"
@@ -135,12 +136,56 @@ static void test_bound(uint64_t *rng)
 	wh_riblt_dec_free(d);
 }
 
+/*
+ * Symbols no honest encoder makes end the decode, they do not hang it
+ * (found by fuzz_sync): the symbols of one key K, but one of K's indices
+ * past 0 emptied. Peeling K from symbol 0 makes that one pure with -K,
+ * peeling it makes symbol 0 pure with K again, and so on forever,
+ * each turn growing the lists of keys. The decoder must notice (an
+ * honest stream never yields more keys than symbols) and refuse it.
+ */
+static void test_forged(void)
+{
+	uint64_t key = 0x0123456789abcdefull;
+	struct wh_riblt_enc *e;
+	struct wh_riblt_dec *d;
+	struct wh_riblt_sym s[64];
+	REQUIRE(wh_riblt_enc_new(&key, 1, &e) == WH_OK);
+	wh_riblt_enc_next(e, s, 64);
+	wh_riblt_enc_free(e);
+	size_t t = 1;
+	while (t < 64 && wh_riblt_sym_empty(&s[t]))
+		t++;
+	REQUIRE(t < 64);
+	memset(&s[t], 0, sizeof s[t]);
+	REQUIRE(wh_riblt_dec_new(NULL, 0, 1000, &d) == WH_OK);
+	CHECK_EQ(wh_riblt_dec_add(d, s, 64), WH_EDECODE);
+	const uint64_t *got;
+	CHECK(wh_riblt_dec_remote(d, &got) + wh_riblt_dec_local(d, &got) <= 64);
+	/* Once refused, always refused. */
+	CHECK_EQ(wh_riblt_dec_add(d, s, 1), WH_EDECODE);
+	wh_riblt_dec_free(d);
+
+	/* A count no encoder makes (found by fuzz_sync: INT64_MIN, which
+	 * the fold of a local key took past the int64 range). */
+	static const int64_t bad[] = {INT64_MIN, -1, (int64_t)UINT32_MAX + 1};
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		REQUIRE(wh_riblt_dec_new(&key, 1, 1000, &d) == WH_OK);
+		memset(s, 0, sizeof s);
+		s[1].count = bad[i];
+		CHECK_EQ(wh_riblt_dec_add(d, s, 4), WH_EDECODE);
+		CHECK_EQ(wh_riblt_dec_count(d), 0);
+		wh_riblt_dec_free(d);
+	}
+}
+
 int main(void)
 {
 	uint64_t rng = wh_test_seed("test_riblt");
 	int quick = getenv("WH_QUICK") != NULL;
 	test_incremental(&rng);
 	test_bound(&rng);
+	test_forged();
 
 	/* Identical sets: done after symbol 0. */
 	uint64_t est;
