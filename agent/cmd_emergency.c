@@ -3,6 +3,7 @@
  *
  *   declare --path P [--plan ID] ...   a street or district puts an area
  *                                      into an emergency
+ *   extend ID --end T|open             ...moves its planned end
  *   end ID [--at T]                    ...and ends it (final)
  *   status [--all]                     what is in force over or within
  *                                      this home's path, and how its
@@ -505,6 +506,117 @@ static int em_end(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* ---- extend ------------------------------------------------------- */
+
+static const char extend_help[] =
+	"usage: whistle emergency extend ID --end TIME|open [--text TEXT]\n"
+	"\n"
+	"Move the planned end of emergency ID (street or district homes\n"
+	"whose jurisdiction holds its area): TIME, or 'open' for none (until\n"
+	"ended). Everything else stays as declared. An emergency that was\n"
+	"ended cannot be extended: an end is final.\n";
+
+static int em_extend(struct cli *c, int argc, char **argv)
+{
+	static const struct cli_opt opts[] = {
+		{"end", 0, 1}, {"text", 0, 1}, {NULL, 0, 0}};
+	struct cli_args a;
+	cli_args_init(&a, argc, argv);
+	int t, which, open_end = 0, given = 0;
+	const char *v, *idarg = NULL, *text = NULL;
+	uint64_t end = 0;
+	while ((t = cli_args_next(c, &a, opts, &which, &v)) != ARG_END) {
+		if (t == ARG_ERR)
+			return CLI_USAGE;
+		if (t == ARG_HELP)
+			return cli_help(extend_help);
+		if (t == ARG_POS) {
+			if (idarg)
+				return cli_usage(c, "unexpected argument '%s'",
+						 v);
+			idarg = v;
+		} else if (which == 0) {
+			given = 1;
+			if (!strcmp(v, "open"))
+				open_end = 1;
+			else if (cli_parse_time(c, "--end", v, &end))
+				return CLI_USAGE;
+		} else {
+			text = v;
+		}
+	}
+	char code[WH_CODE_MAX + 1];
+	uint32_t seq;
+	if (!idarg || !given)
+		return cli_usage(c, "give the emergency and --end (emergency "
+				    "extend EM-XJK-1 --end TIME)");
+	if (wh_doc_id_parse(idarg, WH_EM_PREFIX, code, &seq))
+		return cli_usage(c, "'%s': not an emergency id (EM-CODE-N)",
+				 idarg);
+	if (end > WH_EM_MAX_MS)
+		return cli_usage(c, "--end: too far in the future");
+	int rc = cli_open(c, CLI_NEED_CONF | CLI_NEED_KEY | CLI_NEED_STORE);
+	if (rc)
+		return rc;
+	const char *why;
+	if (!cli_em_may_declare(c, &why))
+		return cli_fail(c, "refused: %s; this home's role is %s", why,
+				c->conf.role);
+	struct wh_emergency e;
+	int grc = wh_store_emergency_get(c->store, code, seq, &e);
+	if (grc == WH_ENOTFOUND || (!grc && !e.declared))
+		return cli_fail(c, "no emergency %s here", idarg);
+	if (grc)
+		return cli_fail(c, "%s: %s", idarg, wh_strerror(grc));
+	if (!wh_path_within(e.area, strlen(e.area), c->conf.path,
+			    strlen(c->conf.path)))
+		return cli_fail(c, "refused: its area %s lies outside this "
+				   "home's jurisdiction %s",
+				e.area, c->conf.path);
+	if (e.ended_ms)
+		return cli_fail(c, "%s was ended: an end is final (declare a "
+				   "new emergency)",
+				idarg);
+	if (!open_end && end <= e.start_ms)
+		return cli_usage(c, "--end must come after the start");
+	/* An amendment replaces the declaration whole: say all of it. */
+	struct wh_op_draft d;
+	wh_draft_init(&d, WH_OP_EMERGENCY, code, seq, e.area);
+	wh_draft_uint(&d, WH_F_START_MS, e.start_ms);
+	if (!open_end)
+		wh_draft_uint(&d, WH_F_END_MS, end);
+	if (e.plan[0]) {
+		wh_draft_str(&d, WH_F_PLAN, e.plan);
+		wh_draft_uint(&d, WH_F_PLAN_SEQ, e.plan_seq);
+	}
+	if (e.rule == WH_EM_EXTEND) {
+		wh_draft_uint(&d, WH_F_RULE, e.rule);
+		wh_draft_uint(&d, WH_F_EXTEND_MS, e.extend_ms);
+	}
+	if (e.title[0])
+		wh_draft_str(&d, WH_F_TITLE, e.title);
+	if (text && *text)
+		wh_draft_str(&d, WH_F_TEXT, text);
+	int brc = cli_probe_drafts(&d, 1);
+	if (brc)
+		return cli_usage(c, "%s", wh_strerror(brc));
+	int src = wh_store_author(c->store, c->key, &d, 1, wh_clock_realtime,
+				  NULL, NULL, NULL);
+	if (src)
+		return cli_store_err(c, idarg, src);
+	if (wh_store_emergency_get(c->store, code, seq, &e))
+		return cli_fail(c, "extension written but not readable back");
+	if (c->json) {
+		struct json j;
+		json_init(&j, stdout);
+		em_json(c, &j, &e, cli_now(c), 0);
+		json_end(&j);
+	} else {
+		em_text(c, &e, cli_now(c), 0);
+	}
+	return CLI_OK;
+}
+
 /* ---- status ------------------------------------------------------- */
 
 static const char status_help[] =
@@ -698,6 +810,7 @@ void cli_em_status_text(struct cli *c)
 
 static const struct cli_cmd em_cmds[] = {
 	{"declare", em_declare, "a street or district declares an emergency"},
+	{"extend", em_extend, "move an emergency's planned end"},
 	{"end", em_end, "end an emergency (final)"},
 	{"status", em_status, "what is in force here, and its tasks"},
 	{"tasks", em_tasks, "make the plan tasks this station owes now"},

@@ -688,11 +688,12 @@ static int get_places(struct wh_mp *r, struct wh_case *c)
 			return rc;
 		if (k2 != 2)
 			return WH_EDECODE;
+		/* Bounded, not checked as a path: like the case's own path,
+		 * it is what the fold wrote (a view that holds a bad one
+		 * must still encode to what decodes). */
 		if ((rc = wh_mp_read_uint(r, &at)) ||
-		    (rc = wh_mp_read_str(r, &s, WH_PATH_MAX)))
+		    (rc = wh_mp_read_str(r, &s, WH_OP_MAX_BYTES)))
 			return rc;
-		if (!wh_path_valid((const char *)s.p, s.n))
-			return WH_EDECODE;
 		c->places[i].at = at;
 		c->places[i].path = wh_xstrndup((const char *)s.p, s.n);
 		c->nplaces = i + 1;

@@ -285,6 +285,11 @@ int wh_em_decode(const uint8_t *p, size_t n, struct wh_emergency *e)
 	TRY(get_u32(&r, &u32, WH_EM_RULE_MAX));
 	e->rule = (uint8_t)u32;
 	TRY(wh_mp_read_uint(&r, &e->extend_ms));
+	/* Within what ops can say (op.c's field limits), so that no sum
+	 * of times made from a record can overflow. */
+	if (e->start_ms > WH_EM_MAX_MS || e->end_ms > WH_EM_MAX_MS ||
+	    e->ended_ms > WH_EM_MAX_MS || e->extend_ms > WH_EM_EXTEND_MAX_MS)
+		goto bad;
 	TRY(get_str(&r, e->title, sizeof e->title));
 	TRY(wh_mp_read_bin_fixed(&r, e->declared_by, WH_PK_BYTES));
 	TRY(wh_mp_read_uint(&r, &e->declared_at));

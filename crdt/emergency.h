@@ -44,6 +44,7 @@
 #define WH_PLAN_PREFIX "~EP-" /* object code prefix of a plan */
 #define WH_EM_TITLE_MAX 600u  /* bytes, as a case title */
 #define WH_EM_MAX_MS ((1ull << 48) - 1) /* what an hlc's ms part holds */
+#define WH_EM_EXTEND_MAX_MS (366ull * 24 * 3600 * 1000) /* as flow.h's */
 
 /* What an emergency does to ordinary cases' deadlines in its area. */
 enum wh_em_rule {

@@ -43,7 +43,7 @@
  * Op kinds. Numbers are part of the signed format: never renumber. Ranges
  * are reserved so later capabilities add kinds without a format break:
  *   1-15 case basics, 16-47 whistle-and-report workflow,
- *   48-63 trust (roster, revocation), 64-79 emergency and documents.
+ *   48-63 trust (roster, revocation), 64-79 documents and emergencies.
  */
 enum wh_op_kind {
 	WH_OP_CASE_CREATE = 1, /* new case; obj seq allocated by its station */
