@@ -79,9 +79,20 @@ WH_MUST_CHECK int cli_em_activate(struct cli *c, uint64_t now_ms,
  * district); why gets a message otherwise. */
 int cli_em_may_declare(const struct cli *c, const char **why);
 
-/* `whistle emergency` and `whistle plan` (cmd_emergency.c, cmd_plan.c). */
+/* `whistle emergency` and `whistle plan` (cmd_emergency.c, cmd_plan.c);
+ * `emergency status` (cmd_emergency_show.c). */
 int cmd_emergency(struct cli *c, int argc, char **argv);
 int cmd_plan(struct cli *c, int argc, char **argv);
+int cmd_emergency_status(struct cli *c, int argc, char **argv);
+
+/* One emergency as the commands show it (cmd_emergency_show.c): JSON
+ * object or text lines, at now; with tasks, how its task cases held here
+ * stand (a community station's own, a hub's every station's). */
+struct json;
+void cli_em_json(struct cli *c, struct json *j, const struct wh_emergency *e,
+		 uint64_t now, int tasks);
+void cli_em_text(struct cli *c, const struct wh_emergency *e, uint64_t now,
+		 int tasks);
 
 struct json;
 /* A case's own deadline (as set, and as emergencies move it) and its

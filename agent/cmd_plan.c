@@ -277,9 +277,9 @@ static int plan_publish(struct cli *c, int argc, char **argv)
 		if (lrc && lrc != WH_ENOTFOUND)
 			rc = cli_fail(c, "plan: %s", wh_strerror(lrc));
 		else if (!lrc && strcmp(p.path, c->conf.path))
-			rc = cli_fail(c, "plan %u of this home was published at "
-					 "%s, and this home is at %s: give the "
-					 "plan a new number",
+			rc = cli_fail(c, "plan %u of this home was "
+					 "published at %s, and this home is at "
+					 "%s: give the plan a new number",
 				      (unsigned)pf.number, p.path,
 				      c->conf.path);
 	}

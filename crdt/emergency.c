@@ -57,8 +57,8 @@ int wh_em_is(const char *code)
 void wh_doc_id_format(const char *code, uint32_t seq,
 		      char out[WH_CASE_ID_MAX])
 {
-	snprintf(out, WH_CASE_ID_MAX, "%s-%06u", code[0] == '~' ? code + 1 : code,
-		 (unsigned)seq);
+	const char *c = code[0] == '~' ? code + 1 : code;
+	snprintf(out, WH_CASE_ID_MAX, "%s-%06u", c, (unsigned)seq);
 }
 
 int wh_doc_id_parse(const char *s, const char *prefix,

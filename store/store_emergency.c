@@ -251,7 +251,7 @@ int wh_store_emergency_tasks(struct wh_store *s, const char *code,
 		MDB_val cv;
 		rc = st_err(mdb_get(txn, s->dbi[DB_CASES], &v, &cv));
 		if (rc == WH_ENOTFOUND) {
-			rc = WH_OK; /* its create is all there is: no view yet */
+			rc = WH_OK; /* no view of it (cannot happen) */
 			continue;
 		}
 		struct wh_case c;

@@ -49,7 +49,8 @@ static struct wh_op *mk(struct wh_key *k, uint64_t ms, struct wh_op_draft *d)
 	struct wh_op *op = NULL;
 	int rc = build(k, ms, d, &op);
 	if (rc)
-		fprintf(stderr, "build kind %d: %s\n", d->kind, wh_strerror(rc));
+		fprintf(stderr, "build kind %d: %s\n", d->kind,
+			wh_strerror(rc));
 	REQUIRE(rc == WH_OK);
 	return op;
 }

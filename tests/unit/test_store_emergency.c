@@ -205,7 +205,8 @@ static void tasks_once(const struct wh_key *k)
 static void grant(struct wh_roster *r, const struct wh_key *k, int role,
 		  const char *path, const char *code)
 {
-	r->grants = wh_xrealloc(r->grants, (r->ngrants + 1) * sizeof *r->grants);
+	r->grants =
+	    wh_xrealloc(r->grants, (r->ngrants + 1) * sizeof *r->grants);
 	struct wh_grant *g = &r->grants[r->ngrants++];
 	memset(g, 0, sizeof *g);
 	memcpy(g->key, k->pk, WH_PK_BYTES);
