@@ -114,6 +114,36 @@ else
 fi
 check "nothing of the bad plan was published" \
 	test "$(wh --home "$DS" --json plan list | jq length)" = 0
+# More bad files, each refused at its line with its reason (exit 2).
+bad_file() { # NAME EXPECTED-MESSAGE CONTENT
+	printf '%s' "$3" >"$T/$1"
+	wh --home "$DS" plan publish "$T/$1" >"$T/pub.out" 2>&1
+	local rc=$?
+	if [ $rc = 2 ] && grep -qF -- "$2" "$T/pub.out"; then ok; else
+		bad "$1: exit $rc, '$(head -c 200 "$T/pub.out")', want '$2'"
+	fi
+}
+bad_file dup.txt "dup.txt:7: task 't' again (first on line 4)" \
+	$'[plan]\nnumber = 1\ntitle = x\n[task t]\narea = xicheng\ntitle = y\n[task t]\n'
+bad_file notitle.txt "notitle.txt:4: task 't' has no title" \
+	$'[plan]\nnumber = 1\ntitle = x\n[task t]\narea = xicheng\n'
+bad_file nonum.txt "nonum.txt:1: [plan] has no number" \
+	$'[plan]\ntitle = x\n'
+bad_file within.txt "within.txt:6: within '1.5h': not a duration" \
+	$'[plan]\nnumber = 1\ntitle = x\n[task t]\narea = xicheng\nwithin = 1.5h\ntitle = y\n'
+bad_file area.txt "area.txt:5: area 'Xicheng': not a jurisdiction path" \
+	$'[plan]\nnumber = 1\ntitle = x\n[task t]\narea = Xicheng\n'
+bad_file rule.txt "rule.txt:4: rule extend needs how long" \
+	$'[plan]\nnumber = 1\ntitle = x\nrule = extend\n'
+bad_file noplan.txt "noplan.txt: no [plan] section" $'# empty\n'
+printf '[plan]\nnumber = 1\ntitle = \xff\n' >"$T/utf8.txt"
+if wh --home "$DS" plan publish "$T/utf8.txt" >"$T/pub.out" 2>&1; then
+	bad "a plan file that is not UTF-8 was published"
+else
+	check "not UTF-8: refused at its line" grep -q "utf8.txt:3: not UTF-8" "$T/pub.out"
+fi
+check "still nothing published" \
+	test "$(wh --home "$DS" --json plan list | jq length)" = 0
 cat >"$T/plan.txt" <<'EOF'
 # 西城区防汛应急预案 (test)
 [plan]
@@ -285,6 +315,11 @@ if [ "$lc" -gt $((140 * 60000)) ]; then ok; else
 fi
 check "the district cannot end it twice" \
 	sh -c "! '$W' --home '$DS' emergency end '$EM' --at $END_AT"
+if wh --home "$DS" emergency extend "$EM" --end open >"$T/ext.out" 2>&1; then
+	bad "an ended emergency was extended"
+else
+	check "an end is final: no extension" grep -q "an end is final" "$T/ext.out"
+fi
 
 check_alive dis hub sa sb sc
 check_logs
