@@ -61,6 +61,8 @@ struct cli_conf {
 	char authority[2 * WH_PK_BYTES + 1];
 };
 
+struct cli_em; /* cli_emergency.h */
+
 struct cli {
 	const char *home; /* --home; else $WHISTLE_HOME at cli_open time */
 	int json;
@@ -69,6 +71,9 @@ struct cli {
 	struct wh_key *key;      /* loaded by cli_open(CLI_NEED_KEY) */
 	struct wh_store *store;  /* opened by cli_open(CLI_NEED_STORE) */
 	uint64_t now_ms; /* $WHISTLE_NOW_MS (tests); 0: the wall clock */
+	/* The emergencies held, read once per command on first need
+	 * (deadlines ask for them); freed by cli_close. */
+	struct cli_em *em;
 };
 
 /* One row of a command table. fn gets the arguments after its name and

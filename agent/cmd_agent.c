@@ -433,6 +433,8 @@ static int run(struct agent *a)
 							 : a->peers_due;
 		if (a->roster_due < due)
 			due = a->roster_due;
+		if (a->em_due < due)
+			due = a->em_due;
 		int64_t timeout = due > now ? (int64_t)(due - now) : 0;
 		if (a->log_dirty)
 			timeout = 0;
@@ -452,6 +454,8 @@ static int run(struct agent *a)
 			agent_peers_flush(a);
 		if (agent_mono_ms() >= a->roster_due)
 			agent_roster_poll(a);
+		if (agent_mono_ms() >= a->em_due)
+			agent_em_poll(a);
 	}
 	return CLI_OK;
 }
@@ -497,6 +501,7 @@ static int serve(struct agent *a, const char *d)
 		log_info("agent started: %s (%s %s), key %.16s...; %s",
 			 c->conf.station, c->conf.role, c->conf.path, hex, d);
 		self_record(a);
+		agent_em_poll(a); /* tasks owed since before we started */
 		a->log_due = agent_mono_ms() + LOG_POLL_MS;
 		a->peers_due = agent_mono_ms() + PEER_CHECK_MS;
 		rc = run(a);

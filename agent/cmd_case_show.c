@@ -7,6 +7,7 @@
  * printed (or emitted as JSON) inside the callback and not kept.
  */
 #include "cli.h"
+#include "cli_emergency.h"
 #include "cli_seal.h"
 #include "json.h"
 #include "mp.h"
@@ -45,6 +46,9 @@ static const char *field_label(uint8_t key)
 	case WH_F_LOCATION: return "位置";
 	case WH_F_EXTREF: return "外部编号";
 	case WH_F_SEALED: return "个人信息";
+	case WH_F_DUE_MS: return "期限";
+	case WH_F_EMERGENCY: return "应急";
+	case WH_F_TASK: return "应急任务";
 	default: return wh_field_name(key);
 	}
 }
@@ -367,6 +371,12 @@ static void show_text(const struct cli *c, const struct wh_case *v,
 		row("联系方式 Contact", pd->contact);
 	}
 	row("外部编号 Ref", v->extref);
+	if (v->task) {
+		char em[WH_CASE_ID_MAX];
+		wh_doc_id_format(v->em_code, v->em_seq, em);
+		snprintf(buf, sizeof buf, "%s / %s", em, v->task);
+		row("应急任务 Task", buf);
+	}
 	buf[0] = '\0';
 	for (uint32_t i = 0; i < v->nelems; i++) {
 		if (v->elems[i].set != WH_SET_TAGS)

@@ -12,6 +12,7 @@
  */
 #include "agent_self.h"
 #include "cli.h"
+#include "cli_emergency.h"
 #include "json.h"
 #include "roster.h"
 #include "syncio.h"
@@ -468,6 +469,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		}
 		json_kstr(&j, "digest", dig);
 		auth_json(&j, &auth);
+		cli_em_status_json(c, &j);
 		agent_json(&j, av);
 		peers_json(&j, &peers);
 		json_key(&j, "scopes");
@@ -495,6 +497,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		printf("目录 Home:      %s\n", c->home);
 		printf("角色 Role:      %s\n", f->role);
 		auth_text(&auth);
+		cli_em_status_text(c);
 		agent_text(av);
 		peers_text(&peers);
 		printf("范围 Scopes:\n");

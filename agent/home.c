@@ -19,6 +19,7 @@
  */
 #include "cli.h"
 #include "trust.h"
+#include "cli_emergency.h"
 
 #include <sodium.h>
 
@@ -483,6 +484,8 @@ int cli_open(struct cli *c, unsigned need)
 
 void cli_close(struct cli *c)
 {
+	cli_em_free(c->em);
+	c->em = NULL;
 	wh_store_close(c->store);
 	c->store = NULL;
 	wh_key_free(c->key);

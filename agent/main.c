@@ -8,6 +8,7 @@
  * write half of something first.
  */
 #include "cli.h"
+#include "cli_emergency.h"
 #include "cli_problems.h"
 
 #include <errno.h>
@@ -70,6 +71,8 @@ static const struct cli_cmd commands[] = {
 	{"agent", cmd_agent, "run the sync agent (foreground daemon)"},
 	{"sync", cmd_sync, "sync once with one peer and exit"},
 	{"stats", cmd_stats, "统计: response, resolution, satisfaction rates"},
+	{"emergency", cmd_emergency, "应急: declare, end and follow emergencies"},
+	{"plan", cmd_plan, "数字应急预案: publish and read emergency plans"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "this text"},
 	{NULL, NULL, NULL},

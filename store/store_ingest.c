@@ -134,8 +134,13 @@ static int st_add_op(struct wh_store *s, struct wtx *w, const struct wh_op *op,
 		w->hlc_max = op->hlc;
 	if ((rc = seq_note(s, w->txn, op->code, op->seq)))
 		return rc;
-	if (wh_code_is_doc(op->code))
+	if (wh_code_is_doc(op->code)) {
+		if ((rc = st_em_note(s, w->txn, op, ck, cn)))
+			return rc;
 		return st_doc_add(s, w->txn, op, cv);
+	}
+	if ((rc = st_task_note(s, w->txn, op, ck, cn)))
+		return rc;
 	if (op->kind == WH_OP_WHISTLE &&
 	    (rc = st_summoned_note(s, w->txn, op, ck, cn)))
 		return rc;
@@ -354,6 +359,9 @@ struct author {
 	uint8_t *seq0; /* which drafts asked for a fresh seq */
 	wh_draft_fill_fn fill;
 	void *fill_ctx;
+	st_skip_fn skip; /* NULL, or: leave a draft out (store_emergency.c) */
+	void *skip_ctx;
+	uint8_t *skipped; /* per draft, when skip is set */
 };
 
 static int next_seq(struct wh_store *s, MDB_txn *txn, const char *code,
@@ -391,7 +399,23 @@ static int author_fn(struct wh_store *s, struct wtx *w, void *ctx)
 		struct wh_op_draft *d = &a->d[i];
 		struct wh_op op;
 		int rc = WH_OK;
-		if (d->kind == WH_OP_CASE_CREATE && d->seq == 0) {
+		if (a->skip) {
+			/* Decided inside the transaction, so that two
+			 * processes cannot both author the same thing. */
+			int k = a->skip(s, w->txn, d, a->skip_ctx);
+			if (k < 0)
+				return k;
+			a->skipped[i] = (uint8_t)(k != 0);
+			if (k) {
+				if (a->ids)
+					memset(a->ids[i], 0, WH_ID_BYTES);
+				continue;
+			}
+		}
+		/* Cases and emergencies are numbered by their station. */
+		if ((d->kind == WH_OP_CASE_CREATE ||
+		     d->kind == WH_OP_EMERGENCY) &&
+		    d->seq == 0) {
 			uint32_t floor = 0;
 			rc = next_seq(s, w->txn, d->code, &d->seq);
 			/* A replacement key's grant starts its numbers above
@@ -447,11 +471,21 @@ int wh_store_author_fill(struct wh_store *s, const struct wh_key *key,
 			 uint8_t (*ids)[WH_ID_BYTES], struct wh_buf *ops_out,
 			 wh_draft_fill_fn fill, void *fill_ctx)
 {
-	if (!s || !key || (n && !drafts))
+	return st_author(s, key, drafts, n, clock, clock_ctx, ids, ops_out,
+			 fill, fill_ctx, NULL, NULL, NULL);
+}
+
+int st_author(struct wh_store *s, const struct wh_key *key,
+	      struct wh_op_draft *drafts, size_t n, wh_clock_fn clock,
+	      void *clock_ctx, uint8_t (*ids)[WH_ID_BYTES],
+	      struct wh_buf *ops_out, wh_draft_fill_fn fill, void *fill_ctx,
+	      st_skip_fn skip, void *skip_ctx, uint8_t *skipped)
+{
+	if (!s || !key || (n && !drafts) || (skip && !skipped))
 		return WH_EINVAL;
 	struct author a = {key, drafts, n, clock, clock_ctx, ids, ops_out,
-			   ops_out ? ops_out->len : 0, wh_xcalloc(n, 1), fill,
-			   fill_ctx};
+			   ops_out ? ops_out->len : 0, wh_xcalloc(n ? n : 1, 1),
+			   fill, fill_ctx, skip, skip_ctx, skipped};
 	for (size_t i = 0; i < n; i++)
 		a.seq0[i] = drafts[i].seq == 0;
 	int rc = st_write(s, author_fn, &a);
@@ -492,7 +526,7 @@ int st_rebuild(struct wh_store *s, struct wtx *w)
 	static const int derived[] = {
 		DB_IDS,	   DB_CASEOPS, DB_CASES,   DB_CASEAGG,	DB_AGG,
 		DB_REACH,  DB_DOCPRE,  DB_DOCAT,   DB_DOCOPS,	DB_BLOBREF,
-		DB_BLOBWANT, DB_SUMMONED};
+		DB_BLOBWANT, DB_SUMMONED, DB_EMERG, DB_EMTASK};
 	int rc;
 	for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++)
 		if ((rc = mdb_drop(w->txn, s->dbi[derived[i]], 0)))

@@ -14,6 +14,7 @@
 #include "fuzz.h"
 
 #include "cli.h"
+#include "cli_emergency.h"
 #include "fuzz_gen.h"
 #include "json.h"
 
@@ -61,9 +62,10 @@ static void show(const struct wh_case *v)
 	c.now_ms = FZ_T0_MS + 30ull * 24 * 3600 * 1000;
 	struct json j;
 	json_init(&j, devnull);
-	cli_case_json(&c, &j, v);
+	cli_case_json(&c, &j, v, NULL);
 	json_obj_end(&j);
 	json_end(&j);
+	cli_em_free(c.em); /* what the case's deadlines asked for */
 	for (uint32_t i = 0; i < v->flow.nsummons; i++)
 		(void)wh_flow_summons(v, v->flow.summons[i].dept);
 	for (uint32_t i = 0; i < v->nelems; i++)

@@ -7,6 +7,7 @@
  * It only writes seed-* files: crash-* inputs kept beside them stay.
  */
 #include "agent_self.h"
+#include "emergency.h"
 #include "fuzz_gen.h"
 #include "fuzz_syncio.h"
 #include "mp.h"
@@ -302,6 +303,116 @@ static void problems(void)
 	}
 	put_buf("problems", "ops", &b);
 	wh_buf_fini(&b);
+}
+
+/* ---- emergencies and plans ---- */
+
+static const char plan_text[] =
+	"# 新街口街道防汛应急预案\n"
+	"[plan]\n"
+	"number = 1\n"
+	"title = 新街口街道防汛应急预案\n"
+	"rule = extend 24h\n"
+	"text = 暴雨红色预警时启动\n"
+	"\n"
+	"[task basement]\n"
+	"area = xicheng/xinjiekou\n"
+	"title = 排查地下室住户\n"
+	"category = 防汛\n"
+	"within = 2h\n"
+	"team = 社区应急小分队\n"
+	"contact = 王队长 13800000000\n"
+	"text = 逐户敲门, 劝离地下室住户\n"
+	"\n"
+	"[任务 shelter]\n"
+	"范围 = xicheng/xinjiekou/zhaodengyu\n"
+	"标题 = 开放避难场所\n"
+	"时限 = 4h\n"
+	"; a comment of the other kind\n"
+	"[task elderly]\n"
+	"area = xicheng/xinjiekou\n"
+	"title = 统计独居老人\n";
+
+static void plans(void)
+{
+	char buf[4096];
+	put_str("plan", "file", plan_text);
+	snprintf(buf, sizeof buf,
+		 "\xEF\xBB\xBF[预案]\r\n编号 = 7\r\n标题 = 消防应急预案\r\n"
+		 "规则 = 暂停\r\n[任务 a]\r\n范围 = xicheng\r\n标题 = 疏散\r\n");
+	put_str("plan", "bom-crlf-zh", buf);
+	put_str("plan", "bad-key",
+		"[plan]\nnumber = 1\ntitle = x\n[task t]\narea = xicheng\n"
+		"titel = y\n");
+	put_str("plan", "dup-task",
+		"[plan]\nnumber = 1\ntitle = x\n[task t]\narea = a\n"
+		"title = y\n[task t]\narea = a\ntitle = z\n");
+
+	/* Ops: a 0 byte, then each op as a 2-byte length and its bytes. */
+	struct fz_ops o = {0};
+	struct wh_op_draft d;
+	uint64_t ms = FZ_T0_MS;
+	wh_draft_init(&d, WH_OP_PLAN_SET, "~EP-XJK", 1, "xicheng/xinjiekou");
+	wh_draft_str(&d, WH_F_TITLE, "防汛应急预案");
+	fz_add(&o, &d, 0, WH_HLC_MAKE(ms, 0));
+	wh_draft_init(&d, WH_OP_PLAN_TASK, "~EP-XJK", 1, "xicheng/xinjiekou");
+	wh_draft_str(&d, WH_F_TASK, "basement");
+	wh_draft_str(&d, WH_F_AREA, "xicheng/xinjiekou");
+	wh_draft_str(&d, WH_F_TITLE, "排查地下室住户");
+	wh_draft_str(&d, WH_F_TEAM, "社区应急小分队");
+	wh_draft_uint(&d, WH_F_WITHIN_MS, 7200000);
+	fz_add(&o, &d, 0, WH_HLC_MAKE(ms + 1, 0));
+	wh_draft_init(&d, WH_OP_PLAN_TASK_DEL, "~EP-XJK", 1,
+		      "xicheng/xinjiekou");
+	wh_draft_str(&d, WH_F_TASK, "shelter");
+	fz_add(&o, &d, 0, WH_HLC_MAKE(ms + 2, 0));
+	wh_draft_init(&d, WH_OP_EMERGENCY, "~EM-XJK", 1, "xicheng/xinjiekou");
+	wh_draft_uint(&d, WH_F_START_MS, ms + 3600000);
+	wh_draft_str(&d, WH_F_PLAN, "~EP-XJK");
+	wh_draft_uint(&d, WH_F_PLAN_SEQ, 1);
+	wh_draft_str(&d, WH_F_TITLE, "暴雨");
+	size_t i_decl = fz_add(&o, &d, 0, WH_HLC_MAKE(ms + 3, 0));
+	wh_draft_init(&d, WH_OP_EMERGENCY, "~EM-XJK", 1, "xicheng/xinjiekou");
+	wh_draft_uint(&d, WH_F_START_MS, ms + 3600000);
+	wh_draft_uint(&d, WH_F_END_MS, ms + 9 * 3600000ull);
+	wh_draft_uint(&d, WH_F_RULE, WH_EM_EXTEND);
+	wh_draft_uint(&d, WH_F_EXTEND_MS, 86400000);
+	fz_add(&o, &d, 0, WH_HLC_MAKE(ms + 4, 0));
+	wh_draft_init(&d, WH_OP_EMERGENCY_END, "~EM-XJK", 1,
+		      "xicheng/xinjiekou");
+	wh_draft_uint(&d, WH_F_END_MS, ms + 5 * 3600000ull);
+	fz_add(&o, &d, 1, WH_HLC_MAKE(ms + 5, 0));
+	wh_draft_init(&d, WH_OP_EMERGENCY, "~EM-XC", 2, "xicheng");
+	wh_draft_uint(&d, WH_F_START_MS, ms);
+	fz_add(&o, &d, 1, WH_HLC_MAKE(ms + 6, 0));
+	struct wh_buf b = {0};
+	uint8_t sel = 0;
+	wh_buf_append(&b, &sel, 1);
+	for (size_t i = 0; i < o.n; i++) {
+		struct wh_slice sl = fz_get(&o, i);
+		uint8_t len[2] = {(uint8_t)(sl.n >> 8), (uint8_t)sl.n};
+		wh_buf_append(&b, len, 2);
+		wh_buf_append(&b, sl.p, sl.n);
+		char name[32];
+		snprintf(name, sizeof name, "doc-%02zu", i);
+		put("op", name, sl.p, sl.n);
+	}
+	put_buf("plan", "ops", &b);
+	/* A stored record: the emergency folded from its three ops. */
+	struct wh_emergency e;
+	wh_em_init(&e, "~EM-XJK", 1);
+	for (size_t i = i_decl; i < i_decl + 3; i++) {
+		struct wh_slice sl = fz_get(&o, i);
+		struct wh_op op;
+		if (wh_op_decode(sl.p, sl.n, &op) || wh_em_apply(&e, &op, NULL))
+			abort();
+	}
+	sel = 1;
+	wh_buf_append(&b, &sel, 1);
+	wh_em_encode(&e, &b);
+	put_buf("plan", "record", &b);
+	wh_buf_fini(&b);
+	fz_fini(&o);
 }
 
 /* ---- whistle.conf, trust, keys ---- */
@@ -643,6 +754,7 @@ int main(int argc, char **argv)
 	msgs();
 	imports();
 	problems();
+	plans();
 	confs();
 	trusts();
 	keys();
