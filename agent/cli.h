@@ -96,6 +96,7 @@ int cmd_case(struct cli *c, int argc, char **argv);
 int cmd_digest(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
+int cmd_bundle(struct cli *c, int argc, char **argv); /* cmd_bundle.c */
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_version(struct cli *c, int argc, char **argv);
 int cmd_trust(struct cli *c, int argc, char **argv);
