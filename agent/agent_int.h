@@ -106,6 +106,9 @@ struct agent {
 	char former[FORMER_MAX][WH_PATH_MAX + 1];
 	size_t nformer;
 	char hello_path[WH_PATH_MAX + 1]; /* the path links are told */
+	/* LAN discovery (agent_disc.c) */
+	struct disc *disc;  /* NULL until the first tick */
+	int flag_discovery; /* --discovery: 0 off, 1 on, 2 emergency; -1 */
 };
 
 static inline uint64_t agent_mono_ms(void)
@@ -145,6 +148,27 @@ void agent_former_round(struct agent *a, const struct wh_sync_state *st);
 /* Longest common prefix of two paths on '/' boundaries ("" if none). */
 void agent_path_lca(const char *a, const char *b,
 		    char out[WH_PATH_MAX + 1]);
+
+/* ---- agent_disc.c ---- */
+
+/* Whether an emergency is active now over this station's path (what
+ * 'discovery = emergency' waits for). 0 until the emergency branch
+ * feeds it from the store. */
+int agent_emergency_active(struct agent *a);
+/* "off", "on", "emergency" -> 0, 1, 2; -1 if none. */
+int agent_disc_mode_parse(const char *s);
+/* Make the net's dialers s's configured peers plus the agents discovery
+ * found (trusted under s). What apply() calls instead of
+ * wh_net_dial_set. */
+int agent_dial_set(struct agent *a, const struct settings *s);
+/* The UDP fd to poll (-1 while discovery is off), the next timer
+ * (mono ms), a readable fd drained, the timer served (the mode looked
+ * at, the socket opened or closed, a beacon sent, peers updated). */
+int agent_disc_fd(const struct agent *a);
+uint64_t agent_disc_due(const struct agent *a);
+void agent_disc_read(struct agent *a);
+void agent_disc_tick(struct agent *a);
+void agent_disc_free(struct agent *a);
 
 /* ---- agent_peers.c ---- */
 
