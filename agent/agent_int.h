@@ -9,6 +9,8 @@
  *                  lines, the "peer/<keyhex>" status records (written on
  *                  every change of state, and throttled while counters
  *                  move), the ingest hook, and push/relay of new ops.
+ *   agent_disc.c   LAN discovery: the beacon socket and timer, peers
+ *                  found, the dial set (configured + found).
  *
  * One thread owns struct agent; nothing here is locked.
  */

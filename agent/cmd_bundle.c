@@ -12,7 +12,7 @@
  *                 its street hub or the district: the hub's path; for a
  *                 neighbour of the same street: the street, so the
  *                 neighbour carries our cases on, as in the neighbour
- *                 relay). --scope narrows it instead. Ops PEER is known
+ *                 relay). --scope replaces it. Ops PEER is known
  *                 to hold (carry.h: learnt by sync or from a bundle it
  *                 wrote) are left out unless --full.
  * A named file is written as FILE.tmp, fsync'd and renamed, so a USB
@@ -66,7 +66,8 @@ static const char create_help[] =
 	"                   street gets the street, to carry on); leave out\n"
 	"                   what PEER is known to hold (from the last sync, or\n"
 	"                   a bundle it wrote)\n"
-	"  --scope PATH     everything held within PATH (with --for: narrows)\n"
+	"  --scope PATH     everything held within PATH (with --for: cut from\n"
+	"                   PATH instead of from PEER's path)\n"
 	"  --since TIME     only cases with a change stamped at or after TIME\n"
 	"                   (each such case whole); 'now', ms, or 2026-11-23 10:00\n"
 	"  --max-bytes N    cap the file at N bytes (suffix K, M or G): cases\n"
