@@ -46,8 +46,16 @@ int bundle_refused(const struct cli *c, const char *file, int rc, size_t off,
 
 /* Who a key is to this station: 1 and its name and path if it is this
  * station, a roster member now (a home bound to an authority) or in the
- * trust list (lab mode); 0 if none. */
+ * trust list (lab mode); 0 if none. In a bound home, rosters[0..n) (the
+ * ones a bundle carries, not yet installed) count too, each only if the
+ * held rosters would take it (wh_roster_set_check): the authority's
+ * signature vouches for them, so a station bound but not yet reached by
+ * any roster can still take its first bundle. */
 int bundle_who(struct cli *c, const uint8_t pk[WH_PK_BYTES],
 	       char name[WH_NET_NAME_MAX + 1], char path[WH_PATH_MAX + 1]);
+int bundle_who_with(struct cli *c, const uint8_t pk[WH_PK_BYTES],
+		    const struct wh_slice *rosters, size_t n,
+		    char name[WH_NET_NAME_MAX + 1],
+		    char path[WH_PATH_MAX + 1]);
 
 #endif

@@ -201,11 +201,22 @@ int bundle_refused(const struct cli *c, const char *file, int rc, size_t off,
 }
 
 static int roster_who(struct cli *c, const uint8_t pk[WH_PK_BYTES],
-		      char *name, char *path)
+		      const struct wh_slice *rosters, size_t nr, char *name,
+		      char *path)
 {
 	struct wh_roster_set *rs = wh_xcalloc(1, sizeof *rs);
 	int found = 0;
 	if (wh_store_roster_set(c->store, rs) == WH_OK) {
+		/* The bundle's rosters, as installing them would (the
+		 * authority's comes first), in memory only. */
+		for (size_t i = 0; i < nr; i++) {
+			struct wh_roster r;
+			if (wh_roster_decode(rosters[i].p, rosters[i].n, &r) ==
+				    WH_OK &&
+			    wh_roster_set_check(rs, &r, NULL) == WH_OK)
+				wh_roster_set_take(rs, &r);
+			wh_roster_fini(&r);
+		}
 		const struct wh_grant *g;
 		found = wh_roster_member_now(rs, pk, wh_clock_realtime(NULL),
 					     &g)
@@ -221,8 +232,9 @@ static int roster_who(struct cli *c, const uint8_t pk[WH_PK_BYTES],
 	return found; /* 0: lab mode, no roster */
 }
 
-int bundle_who(struct cli *c, const uint8_t pk[WH_PK_BYTES],
-	       char name[WH_NET_NAME_MAX + 1], char path[WH_PATH_MAX + 1])
+int bundle_who_with(struct cli *c, const uint8_t pk[WH_PK_BYTES],
+		    const struct wh_slice *rosters, size_t n,
+		    char name[WH_NET_NAME_MAX + 1], char path[WH_PATH_MAX + 1])
 {
 	name[0] = path[0] = '\0';
 	if (c->key && !memcmp(pk, c->key->pk, WH_PK_BYTES)) {
@@ -232,7 +244,7 @@ int bundle_who(struct cli *c, const uint8_t pk[WH_PK_BYTES],
 	}
 	/* Bound to an authority: the roster says who belongs, as it does
 	 * for connections (agent_roster.c); the trust list is lab use. */
-	int r = roster_who(c, pk, name, path);
+	int r = roster_who(c, pk, rosters, n, name, path);
 	if (r)
 		return r > 0;
 	struct trust t;
@@ -245,6 +257,12 @@ int bundle_who(struct cli *c, const uint8_t pk[WH_PK_BYTES],
 	}
 	trust_fini(&t);
 	return p != NULL;
+}
+
+int bundle_who(struct cli *c, const uint8_t pk[WH_PK_BYTES],
+	       char name[WH_NET_NAME_MAX + 1], char path[WH_PATH_MAX + 1])
+{
+	return bundle_who_with(c, pk, NULL, 0, name, path);
 }
 
 /* ---- create --------------------------------------------------------- */

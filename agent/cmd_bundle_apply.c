@@ -7,7 +7,10 @@
  *      BLAKE2b-256 over every byte, the writer's Ed25519 signature
  *      (wh_opfile_open), all before anything else;
  *   2. the writer: this station, a member of the district's roster now
- *      (a bound home) or in the trust list (lab mode), else refused;
+ *      (a bound home; the rosters the bundle carries count, each only if
+ *      the held ones would take it, so a station that no roster reached
+ *      yet can take its first bundle) or in the trust list (lab mode),
+ *      else refused;
  *   3. rosters (each checked against the authority like any roster),
  *      then ops through wh_store_ingest, the ingest sync uses, so the
  *      roster's rule applies to each op; then content, taken only if an
@@ -23,6 +26,7 @@
 #include "bundle_int.h"
 #include "carry.h"
 #include "json.h"
+#include "roster.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -108,8 +112,19 @@ static int open_bundle(struct cli *c, const char *file, const struct bfile *f,
 		return cli_fail(c, "%s: an op file (version %u), not a bundle: "
 				   "use 'whistle import %s'; %s",
 				file, (unsigned)hdr->version, file, nothing);
+	/* The rosters it carries may be what makes its writer a member
+	 * (a station bound but not reached by any roster yet). */
+	struct wh_opfile_reader r2 = *rd;
+	struct wh_slice ro[WH_ROSTER_MAX_DELEGATES + 1];
+	size_t nr = 0;
+	enum wh_oprec kind;
+	struct wh_slice s;
+	while (nr < sizeof ro / sizeof ro[0] &&
+	       wh_opfile_next_rec(&r2, &kind, &s, &off))
+		if (kind == WH_OPREC_ROSTER)
+			ro[nr++] = s;
 	char path[WH_PATH_MAX + 1];
-	*trusted = bundle_who(c, hdr->writer, who, path);
+	*trusted = bundle_who_with(c, hdr->writer, ro, nr, who, path);
 	return CLI_OK;
 }
 

@@ -14,7 +14,9 @@
 # change nothing. A bundle cut to a size cap carries the urgent cases
 # first and whole. What a peer is known to hold is left out: learnt from
 # a bundle it wrote, and from one `whistle sync` with it (the only time
-# any two of these homes talk, at the very end).
+# any two of these homes talk). Last, a district bound to its roster: the
+# roster rides in a bundle to stations that do not have it yet, and an
+# op the roster refuses is refused alone, with its reason.
 #
 # usage: bash test_bundle.sh /path/to/whistle [/path/to/build/tests]
 set -u
@@ -183,5 +185,61 @@ agent_stop d
 step "A writes for D after the sync" --home "$A" --json bundle create --for d -o "$T/a2.wb"
 check "after a sync, A's bundle for D leaves A's path out" jq -e \
 	'.known > 0 and .ops == 0' "$T/step.out"
+# ---- a district bound to its roster ------------------------------------------------
+# P and Q are stations, H the district; all three are bound to the
+# authority, but only P has its roster yet: the roster rides in P's
+# bundle, which is how Q and H learn that P may write at all. L is a
+# member kept in lab mode (unbound): it carries a case of R, a key the
+# roster does not know, and Q refuses that op alone, with its reason.
+AUTH=$T/authority
+wh authority init --dir "$AUTH" --path xicheng >"$T/auth.out" 2>&1 ||
+	die "authority init: $(head -c 300 "$T/auth.out")"
+AKEY=$(grep -Eo '[0-9a-f]{64}' "$T/auth.out" | head -n1)
+mkhome p xicheng/xisi/pp station PP
+mkhome q xicheng/xisi/qq station QQ
+mkhome h xicheng district HX
+mkhome l xicheng/xisi/ll station LL
+mkhome r xicheng/xisi/rr station RR # no grant
+grant() { # NAME ROLE PATH CODE
+	wh authority add --dir "$AUTH" --key "${KEYOF[$1]}" --name "$1" \
+		--role "$2" --path "$3" --code "$4" >"$T/grant.out" 2>&1 ||
+		die "authority add $1: $(head -c 300 "$T/grant.out")"
+}
+grant p station xicheng/xisi/pp PP
+grant q station xicheng/xisi/qq QQ
+grant h district xicheng HX
+grant l station xicheng/xisi/ll LL
+for n in p q h; do
+	step "bind $n to the authority" --home "${HOMEOF[$n]}" roster bind "$AKEY"
+done
+step "P installs the roster" --home "${HOMEOF[p]}" roster apply "$AUTH/roster.wr"
+P=${HOMEOF[p]} Q=${HOMEOF[q]} H=${HOMEOF[h]} L=${HOMEOF[l]}
+PID=$(new_case "$P" --title "积水，西四北大街" --category 防汛 --grid g01 --priority urgent) ||
+	die "no case on P"
+step "P writes a bundle for the district" --home "$P" bundle create --for h -o "$T/p1.wb"
+step "H (bound, no roster yet) applies P's bundle" --home "$H" --json bundle apply "$T/p1.wb"
+check "H installed the roster from the bundle and took P's case" \
+	jq -e '.rosters_added == 1 and .added > 0 and .refused == 0' "$T/step.out"
+check "H holds P's case" same xicheng/xisi/pp "$P" "$H"
+step "Q applies it too" --home "$Q" --json bundle apply "$T/p1.wb"
+check "Q: roster installed, P's ops in" jq -e '.rosters_added == 1 and .added > 0' "$T/step.out"
+step "Q applies it again" --home "$Q" --json bundle apply "$T/p1.wb"
+check "again: the roster is held already, nothing added" \
+	jq -e '.rosters_held == 1 and .rosters_added == 0 and .added == 0' "$T/step.out"
+RID=$(new_case "${HOMEOF[r]}" --title "无授权的案件" --category 其他 --grid g01) || die "no case on R"
+step "R exports its case" --home "${HOMEOF[r]}" export -o "$T/r.ops"
+step "L (lab mode) imports R's case" --home "$L" import "$T/r.ops"
+LID=$(new_case "$L" --title "树木倒伏" --category 园林 --grid g02) || die "no case on L"
+step "L writes a bundle" --home "$L" bundle create --scope xicheng/xisi -o "$T/l1.wb"
+Q0=$(digest_of "$Q" xicheng/xisi/rr)
+wh --home "$Q" --json bundle apply "$T/l1.wb" >"$T/l1.json" 2>"$T/l1.err"
+check "Q takes L's bundle (L is a member)" test $? = 0
+check "Q refused R's op alone" jq -e '.refused == 1 and .added == 1' "$T/l1.json"
+check "  and said why" grep -q "RR-000001.*refused: author is not in the roster" "$T/l1.err"
+check "Q holds L's case" wh --home "$Q" case show "$LID"
+check "Q does not hold R's case" bash -c "! '$W' --home '$Q' case show '$RID' >/dev/null 2>&1"
+check "Q's digest of R's path did not move" test "$(digest_of "$Q" xicheng/xisi/rr)" = "$Q0"
+refused "a bound station refuses a bundle from a non-member" "does not trust" \
+	--home "$Q" bundle apply "$T/x.wb"
 check_logs
 lib_end
