@@ -444,6 +444,37 @@ static void add_blobs(struct wh_store *s, struct cut *c,
 	wh_buf_fini(&content);
 }
 
+/* The file: header, rosters, the ops of the cases taken in rank order,
+ * content while it fits, the signed trailer. */
+static void write_out(struct wh_store *s, const struct wh_key *key,
+		      const struct carry_opts *o,
+		      const struct wh_opfile_hdr *h, struct cut *c,
+		      const struct group *g, size_t ng, const struct rosters *ro,
+		      uint64_t left, struct wh_buf *out, struct carry_result *r)
+{
+	size_t start = out->len;
+	struct wh_opfile_writer w;
+	wh_opfile_begin(&w, out, h);
+	for (size_t i = 0; i < ro->n; i++)
+		wh_opfile_add_rec(&w, out, WH_OPREC_ROSTER,
+				  ro->bytes.p + ro->off[i], ro->len[i]);
+	r->rosters = ro->n;
+	for (size_t gi = 0; gi < ng; gi++) {
+		for (size_t m = 0; g[gi].take && m < g[gi].n; m++) {
+			const struct item *it = &c->it[g[gi].first + m];
+			if (it->known)
+				continue;
+			wh_opfile_add(&w, out, c->bytes.p + it->off, it->len);
+			r->ops++;
+		}
+		if (o->progress && gi % 256 == 255)
+			o->progress(o->ctx, "writing", gi + 1, ng);
+	}
+	add_blobs(s, c, g, ng, &left, &w, out, r);
+	wh_opfile_end_signed(&w, out, key);
+	r->bytes = out->len - start;
+}
+
 int carry_build(struct wh_store *s, const struct wh_key *key,
 		const struct carry_opts *o, struct wh_buf *out,
 		struct carry_result *r)
@@ -478,7 +509,8 @@ int carry_build(struct wh_store *s, const struct wh_key *key,
 			r->need_min = fixed;
 			rc = WH_ETOOBIG;
 		}
-		left = o->max_bytes - fixed;
+		else
+			left = o->max_bytes - fixed;
 	}
 	for (size_t gi = 0; rc == WH_OK && gi < ng; gi++) {
 		if (g[gi].bytes > left) {
@@ -493,28 +525,7 @@ int carry_build(struct wh_store *s, const struct wh_key *key,
 	if (rc == WH_OK) {
 		h.left_out = r->left_out;
 		h.cases = r->cases;
-		size_t start = out->len;
-		struct wh_opfile_writer w;
-		wh_opfile_begin(&w, out, &h);
-		for (size_t i = 0; i < ro.n; i++)
-			wh_opfile_add_rec(&w, out, WH_OPREC_ROSTER,
-					  ro.bytes.p + ro.off[i], ro.len[i]);
-		r->rosters = ro.n;
-		for (size_t gi = 0; gi < ng; gi++) {
-			for (size_t m = 0; m < g[gi].n; m++) {
-				const struct item *it = &c.it[g[gi].first + m];
-				if (it->known || !g[gi].take)
-					continue;
-				wh_opfile_add(&w, out, c.bytes.p + it->off,
-					      it->len);
-				r->ops++;
-			}
-			if (o->progress && gi % 256 == 255)
-				o->progress(o->ctx, "writing", gi + 1, ng);
-		}
-		add_blobs(s, &c, g, ng, &left, &w, out, r);
-		wh_opfile_end_signed(&w, out, key);
-		r->bytes = out->len - start;
+		write_out(s, key, o, &h, &c, g, ng, &ro, left, out, r);
 	}
 	free(g);
 	free(c.it);
