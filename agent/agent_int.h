@@ -9,6 +9,8 @@
  *                  lines, the "peer/<keyhex>" status records (written on
  *                  every change of state, and throttled while counters
  *                  move), the ingest hook, and push/relay of new ops.
+ *   agent_disc.c   LAN discovery: the beacon socket and timer, peers
+ *                  found, the dial set (configured + found).
  *
  * One thread owns struct agent; nothing here is locked.
  */
@@ -111,6 +113,9 @@ struct agent {
 	uint64_t em_due; /* mono ms: next look at the counter */
 	uint64_t em_recheck; /* mono ms: next activation regardless */
 	int em_started;
+	/* LAN discovery (agent_disc.c) */
+	struct disc *disc;  /* NULL until the first tick */
+	int flag_discovery; /* --discovery: 0 off, 1 on, 2 emergency; -1 */
 };
 
 static inline uint64_t agent_mono_ms(void)
@@ -159,6 +164,27 @@ void agent_former_round(struct agent *a, const struct wh_sync_state *st);
 /* Longest common prefix of two paths on '/' boundaries ("" if none). */
 void agent_path_lca(const char *a, const char *b,
 		    char out[WH_PATH_MAX + 1]);
+
+/* ---- agent_disc.c ---- */
+
+/* Whether an emergency is active now over this station's path (what
+ * 'discovery = emergency' waits for). 0 until the emergency branch
+ * feeds it from the store. */
+int agent_emergency_active(struct agent *a);
+/* "off", "on", "emergency" -> 0, 1, 2; -1 if none. */
+int agent_disc_mode_parse(const char *s);
+/* Make the net's dialers s's configured peers plus the agents discovery
+ * found (trusted under s). What apply() calls instead of
+ * wh_net_dial_set. */
+int agent_dial_set(struct agent *a, const struct settings *s);
+/* The UDP fd to poll (-1 while discovery is off), the next timer
+ * (mono ms), a readable fd drained, the timer served (the mode looked
+ * at, the socket opened or closed, a beacon sent, peers updated). */
+int agent_disc_fd(const struct agent *a);
+uint64_t agent_disc_due(const struct agent *a);
+void agent_disc_read(struct agent *a);
+void agent_disc_tick(struct agent *a);
+void agent_disc_free(struct agent *a);
 
 /* ---- agent_peers.c ---- */
 

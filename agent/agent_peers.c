@@ -22,6 +22,7 @@
  * to compare; a key that a reload dropped from the trust list is named.
  */
 #include "agent_int.h"
+#include "carry.h"
 #include "log.h"
 
 #include <inttypes.h>
@@ -249,6 +250,14 @@ static void on_round(struct agent *a, const struct wh_net_event *ev)
 	}
 	record(a, ev->peer, ev->endpoint, 1, ev->endpoint != NULL, st);
 	agent_former_round(a, st);
+	/* What the peer holds, for bundles written for it (carry.h). */
+	if (st->in_sync && st->have_receipt && st->scope[0]) {
+		int rc = carry_learn(a->c->store, ev->peer->pk, st->scope,
+				     st->peer_count, st->peer_digest, "sync");
+		if (rc != WH_OK && rc != WH_ESTATE)
+			log_debug("cannot note what %s holds: %s",
+				  ev->peer->name, wh_strerror(rc));
+	}
 }
 
 void agent_on_event(void *ctx, const struct wh_net_event *ev)

@@ -54,6 +54,10 @@ struct cli_conf {
 	unsigned npeer;
 	uint32_t sync_interval; /* seconds; 0: not set (default 30) */
 	char log_level[16];     /* "" : not set (default info) */
+	/* LAN discovery (agent_disc.c): off, on or emergency ("" : not
+	 * set, emergency); its UDP port (0: not set, 7420). */
+	char discovery[16];
+	uint32_t discovery_port;
 	/* The district authority's public key in hex (init --authority,
 	 * roster bind); "" in lab mode. Checked on load: a valid key, at
 	 * most one line. The store's binding is what enforces; this line
@@ -101,6 +105,7 @@ int cmd_case(struct cli *c, int argc, char **argv);
 int cmd_digest(struct cli *c, int argc, char **argv);
 int cmd_export(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
+int cmd_bundle(struct cli *c, int argc, char **argv); /* cmd_bundle.c */
 int cmd_status(struct cli *c, int argc, char **argv);
 int cmd_version(struct cli *c, int argc, char **argv);
 int cmd_trust(struct cli *c, int argc, char **argv);

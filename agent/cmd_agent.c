@@ -36,7 +36,8 @@
 
 static const char help[] =
 	"usage: whistle [--home DIR] agent [--listen ENDPOINT]... [--peer PEER]...\n"
-	"                    [--interval SEC] [--log-level LEVEL] [--check]\n"
+	"                    [--interval SEC] [--log-level LEVEL] [--discovery MODE]\n"
+	"                    [--check]\n"
 	"\n"
 	"Run the sync agent in the foreground: accept trusted peers on the\n"
 	"listen endpoints, dial the configured peers, and keep this store in\n"
@@ -54,6 +55,8 @@ static const char help[] =
 	"                     a trusted key\n"
 	"  --interval SEC     seconds between digest checks (default 30)\n"
 	"  --log-level LEVEL  error, warn, info (default) or debug\n"
+	"  --discovery MODE   LAN discovery: off, on, or emergency (only while\n"
+	"                     an emergency is active here; the default)\n"
 	"  --check            check the configuration and trust list, then exit\n"
 	"\n"
 	"whistle.conf keys read by the agent (flags override them):\n"
@@ -63,6 +66,10 @@ static const char help[] =
 	"                                   repeatable\n"
 	"  sync_interval = 30\n"
 	"  log_level = info\n"
+	"  discovery = emergency            off | on | emergency: find trusted\n"
+	"                                   agents on the local subnet by a\n"
+	"                                   signed UDP beacon and dial them\n"
+	"  discovery_port = 7420            its UDP port\n"
 	"\n"
 	"Logs one line per event to stderr: 'whistle[PID]: LEVEL: message'.\n"
 	"Signals: SIGTERM/SIGINT stop cleanly (exit 0); SIGHUP reloads\n"
@@ -250,7 +257,7 @@ static int apply(struct agent *a, struct settings *s)
 		}
 	}
 	if (rc == WH_OK)
-		rc = wh_net_dial_set(a->net, s->dial, s->ndial);
+		rc = agent_dial_set(a, s); /* configured + found on the LAN */
 	if (rc != WH_OK)
 		log_error("cannot set up the links: %s", wh_strerror(rc));
 	return rc;
@@ -374,7 +381,8 @@ static int parse(struct agent *a, int argc, char **argv, int *check)
 	struct cli *c = a->c;
 	static const struct cli_opt opts[] = {
 		{"listen", 0, 1}, {"peer", 0, 1}, {"interval", 0, 1},
-		{"log-level", 0, 1}, {"check", 'n', 0}, {NULL, 0, 0},
+		{"log-level", 0, 1}, {"check", 'n', 0}, {"discovery", 0, 1},
+		{NULL, 0, 0},
 	};
 	struct cli_args args;
 	cli_args_init(&args, argc, argv);
@@ -419,6 +427,12 @@ static int parse(struct agent *a, int argc, char **argv, int *check)
 		case 4:
 			*check = 1;
 			break;
+		case 5:
+			if ((a->flag_discovery = agent_disc_mode_parse(v)) < 0)
+				return cli_usage(c, "--discovery '%s': off, on "
+						    "or emergency",
+						 v);
+			break;
 		}
 	}
 	return CLI_OK;
@@ -435,19 +449,25 @@ static int run(struct agent *a)
 			due = a->roster_due;
 		if (a->em_due < due)
 			due = a->em_due;
+		if (agent_disc_due(a) < due)
+			due = agent_disc_due(a);
 		int64_t timeout = due > now ? (int64_t)(due - now) : 0;
 		if (a->log_dirty)
 			timeout = 0;
-		int ready = 0;
-		int rc = wh_net_poll(a->net, a->pipe[0], timeout, &ready);
+		int fds[2] = {a->pipe[0], agent_disc_fd(a)}, ready[2] = {0, 0};
+		int rc = wh_net_poll_fds(a->net, fds, 2, timeout, ready);
 		if (rc != WH_OK) {
 			log_error("poll: %s", strerror(errno));
 			return cli_fail(c, "poll failed: %s", strerror(errno));
 		}
-		if (ready)
+		if (ready[0])
 			drain_signals(a);
 		if (a->stop)
 			break;
+		if (ready[1])
+			agent_disc_read(a);
+		if (agent_mono_ms() >= agent_disc_due(a))
+			agent_disc_tick(a);
 		if (a->log_dirty || agent_mono_ms() >= a->log_due)
 			agent_push_new(a);
 		if (agent_mono_ms() >= a->peers_due)
@@ -521,6 +541,7 @@ int cmd_agent(struct cli *c, int argc, char **argv)
 	struct agent *a = wh_xcalloc(1, sizeof *a);
 	a->c = c;
 	a->flag_level = -1;
+	a->flag_discovery = -1;
 	a->pipe[0] = a->pipe[1] = -1;
 	a->lock = -1;
 	int check = 0;
@@ -559,6 +580,7 @@ int cmd_agent(struct cli *c, int argc, char **argv)
 	}
 	settings_free(a->cur);
 	agent_peers_free(a);
+	agent_disc_free(a);
 	free(a);
 	return rc;
 }

@@ -365,6 +365,12 @@ static int import_ops(struct cli *c, const char *file, const struct input *in,
 	int rc = wh_opfile_open(in->p, in->n, &hdr, &rd, &off);
 	if (rc != WH_OK)
 		return container_err(c, file, rc, off, in->n);
+	/* A bundle carries rosters and content too, and a signer to check:
+	 * that is bundle apply's job (cmd_bundle_apply.c). */
+	if (hdr.version != WH_OPFILE_VERSION)
+		return cli_fail(c, "%s: a bundle (op file version %u): use "
+				   "'whistle bundle apply %s'; nothing imported",
+				file, (unsigned)hdr.version, file);
 	size_t n = (size_t)rd.count;
 	struct wh_slice *ops = wh_xcalloc(n, sizeof *ops);
 	size_t *offs = wh_xcalloc(n, sizeof *offs);

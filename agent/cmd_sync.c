@@ -5,6 +5,7 @@
  * The same transport and store io as the agent, with one dialer and no
  * listener; it may run beside an agent on the same home.
  */
+#include "carry.h"
 #include "cli.h"
 #include "json.h"
 #include "syncio.h"
@@ -101,6 +102,10 @@ static void put_record(struct cli *c, const struct wh_net_peer *p,
 	memcpy(r.receipt_digest, k->st.peer_digest, WH_ID_BYTES);
 	r.receipt_ms = k->st.peer_receipt_ms;
 	(void)peer_rec_put(c->store, p->pk, &r); /* status only */
+	/* What the peer holds, for bundles written for it (carry.h). */
+	if (k->st.in_sync && k->st.have_receipt && k->st.scope[0])
+		(void)!carry_learn(c->store, p->pk, k->st.scope,
+				   k->st.peer_count, k->st.peer_digest, "sync");
 }
 
 static int report(struct cli *c, const struct wh_net_peer *p, const char *ep,

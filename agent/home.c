@@ -4,7 +4,8 @@
  *     HOME/whistle.conf   "key = value" lines (station, code, path, name,
  *                         role, department, authority; the agent's
  *                         listen, peer (repeatable), sync_interval,
- *                         log_level); '#' starts a comment line
+ *                         log_level, discovery, discovery_port); '#'
+ *                         starts a comment line
  *     HOME/trust          the trust list (agent/trust.h)
  *     HOME/key.secret     64 raw bytes, libsodium's Ed25519 secret key;
  *                         mode 0600, refused if group/other can read it
@@ -103,6 +104,16 @@ static int conf_set_agent(struct cli_conf *conf, const char *k, const char *v)
 		conf->sync_interval = (uint32_t)x;
 		return WH_OK;
 	}
+	if (!strcmp(k, "discovery_port")) {
+		char *end;
+		if (*v < '0' || *v > '9')
+			return WH_EINVAL;
+		unsigned long x = strtoul(v, &end, 10);
+		if (*end || x < 1 || x > 65535)
+			return WH_EINVAL;
+		conf->discovery_port = (uint32_t)x;
+		return WH_OK;
+	}
 	return WH_ENOTFOUND;
 }
 
@@ -123,6 +134,7 @@ static int conf_set(struct cli_conf *conf, const char *k, const char *v)
 		{"role", conf->role, sizeof conf->role},
 		{"department", conf->department, sizeof conf->department},
 		{"log_level", conf->log_level, sizeof conf->log_level},
+		{"discovery", conf->discovery, sizeof conf->discovery},
 		{"authority", conf->authority, sizeof conf->authority},
 	};
 	/* Two authority lines would leave which one binds to the reader. */
@@ -228,6 +240,12 @@ int cli_conf_read(const struct cli *c, const char *file, FILE *f,
 		return cli_fail(c, "%s: 'log_level' must be error, warn, info "
 				   "or debug",
 				file);
+	if (conf->discovery[0] && strcmp(conf->discovery, "off") &&
+	    strcmp(conf->discovery, "on") &&
+	    strcmp(conf->discovery, "emergency"))
+		return cli_fail(c, "%s: 'discovery' must be off, on or "
+				   "emergency",
+				file);
 	return CLI_OK;
 }
 
@@ -269,6 +287,10 @@ int cli_conf_write(const struct cli *c, const char *home,
 		"#                                 (repeatable; see 'whistle trust')\n"
 		"#   sync_interval = 30            seconds between digest checks\n"
 		"#   log_level = info              error, warn, info or debug\n"
+		"#   discovery = emergency         LAN discovery: off, on, or\n"
+		"#                                 emergency (only while one is\n"
+		"#                                 active here)\n"
+		"#   discovery_port = 7420         its UDP port\n"
 		"#\n"
 		"# authority: the district authority's public key; the store\n"
 		"#          enforces its signed roster ('whistle roster').\n"
@@ -288,6 +310,11 @@ int cli_conf_write(const struct cli *c, const char *home,
 		fprintf(f, "sync_interval = %u\n", (unsigned)conf->sync_interval);
 	if (conf->log_level[0])
 		fprintf(f, "log_level = %s\n", conf->log_level);
+	if (conf->discovery[0])
+		fprintf(f, "discovery = %s\n", conf->discovery);
+	if (conf->discovery_port)
+		fprintf(f, "discovery_port = %u\n",
+			(unsigned)conf->discovery_port);
 	return cli_file_commit(c, f, fd, tmp, file, home);
 }
 

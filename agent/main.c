@@ -62,6 +62,7 @@ static const struct cli_cmd commands[] = {
 	{"digest", cmd_digest, "digest of the ops held (compare stations)"},
 	{"export", cmd_export, "write ops to an op file"},
 	{"import", cmd_import, "read an op file: all of it or nothing"},
+	{"bundle", cmd_bundle, "sneakernet: signed bundles, urgent first"},
 	{"status", cmd_status, "station, key, store and peer summary"},
 	{"problems", cmd_problems, "the problem list (问题清单): who answers"},
 	{"trust", cmd_trust, "the peers this agent syncs with (trust list)"},

@@ -570,26 +570,41 @@ enum { IT_FD, IT_ZAP, IT_ROUTER, IT_RMON, IT_DIAL, IT_DMON };
 
 int wh_net_poll(struct wh_net *n, int fd, int64_t timeout_ms, int *fd_ready)
 {
-	*fd_ready = 0;
-	size_t need = 4 + 2 * n->nlinks;
+	return wh_net_poll_fds(n, &fd, 1, timeout_ms, fd_ready);
+}
+
+#define FIXED_MAX (3 + WH_NET_POLL_FDS)
+
+int wh_net_poll_fds(struct wh_net *n, const int *fds, size_t nfds,
+		    int64_t timeout_ms, int *ready)
+{
+	if (nfds > WH_NET_POLL_FDS)
+		return WH_EINVAL;
+	size_t fdslot[WH_NET_POLL_FDS];
+	for (size_t i = 0; i < nfds; i++)
+		ready[i] = 0;
+	size_t need = FIXED_MAX + 2 * n->nlinks;
 	if (need > n->capitems) {
 		n->capitems = need;
 		n->items = wh_xrealloc(n->items, need * sizeof *n->items);
 		n->itemlink = wh_xrealloc(n->itemlink,
 					  need * sizeof *n->itemlink);
 	}
-	int kind[4];
+	int kind[FIXED_MAX];
 	size_t k = 0;
 #define ADD(s, f, ev, kd, l)                                               \
 	do {                                                               \
 		n->items[k] = (zmq_pollitem_t){s, f, ev, 0};               \
 		n->itemlink[k] = (l);                                      \
-		if (k < 4)                                                 \
+		if (k < FIXED_MAX)                                         \
 			kind[k] = (kd);                                    \
 		k++;                                                       \
 	} while (0)
-	if (fd >= 0)
-		ADD(NULL, fd, ZMQ_POLLIN, IT_FD, NULL);
+	for (size_t i = 0; i < nfds; i++) {
+		fdslot[i] = k;
+		if (fds[i] >= 0)
+			ADD(NULL, fds[i], ZMQ_POLLIN, IT_FD, NULL);
+	}
 	ADD(n->zap, 0, ZMQ_POLLIN, IT_ZAP, NULL);
 	if (n->router) {
 		ADD(n->router, 0, ZMQ_POLLIN, IT_ROUTER, NULL);
@@ -621,7 +636,11 @@ int wh_net_poll(struct wh_net *n, int fd, int64_t timeout_ms, int *fd_ready)
 		if (!(n->items[i].revents & ZMQ_POLLIN))
 			continue;
 		switch (kind[i]) {
-		case IT_FD: *fd_ready = 1; break;
+		case IT_FD:
+			for (size_t f = 0; f < nfds; f++)
+				if (fds[f] >= 0 && fdslot[f] == i)
+					ready[f] = 1;
+			break;
 		case IT_ZAP:
 			for (int j = 0; j < WH_NET_DRAIN && !tr_zap_one(n); j++)
 				;

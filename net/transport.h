@@ -148,6 +148,13 @@ WH_MUST_CHECK int wh_net_dial_set(struct wh_net *n,
 WH_MUST_CHECK int wh_net_poll(struct wh_net *n, int fd, int64_t timeout_ms,
 			      int *fd_ready);
 
+/* The same with up to WH_NET_POLL_FDS plain fds (the signal pipe, the
+ * LAN discovery socket); ready[i] says whether fds[i] is readable. An fd
+ * below 0 is skipped. */
+#define WH_NET_POLL_FDS 4
+WH_MUST_CHECK int wh_net_poll_fds(struct wh_net *n, const int *fds,
+				  size_t nfds, int64_t timeout_ms, int *ready);
+
 /*
  * New ops (raw bytes) this agent authored or ingested: pushed on every
  * link that is up except the links to except_pk (NULL: none), where

@@ -257,6 +257,15 @@ WH_MUST_CHECK int wh_store_log_since(struct wh_store *s, uint64_t after,
 /* The log position of the newest op (0 if the store is empty). */
 WH_MUST_CHECK int wh_store_log_last(struct wh_store *s, uint64_t *seq);
 
+/* The ops of wh_store_each_op's set (NULL or "": every op), always
+ * case by case in case-id order and arrival order within a case (a
+ * scope's documents after its cases), each with its place in the
+ * arrival log as wh_store_log_since numbers it: what a bundle is cut
+ * from (agent/carry.c), which tells what a peer holds by log position.
+ * Bytes borrowed for the call. */
+WH_MUST_CHECK int wh_store_each_op_seq(struct wh_store *s, const char *scope,
+				       wh_log_cb cb, void *ctx);
+
 /* Small records the agent keeps beside the ops (peer sync status,
  * receipts), by name (1..200 bytes). Not ops: never synced, not part of
  * any digest, kept by wh_store_rebuild. put replaces; a value is at most

@@ -367,6 +367,31 @@ int wh_store_each_op(struct wh_store *s, const char *scope, wh_raw_cb cb,
 	return scope_rows(s, scope, raw_row, &w);
 }
 
+struct seq_walk {
+	wh_log_cb cb;
+	void *ctx;
+};
+
+static int seq_row(struct wh_store *s, MDB_txn *txn, const uint8_t *row,
+		   void *ctx)
+{
+	struct seq_walk *w = ctx;
+	MDB_val k = {8, (void *)row}, v;
+	int rc = mdb_get(txn, s->dbi[DB_LOG], &k, &v);
+	if (rc)
+		return rc == MDB_NOTFOUND ? WH_ECORRUPT : st_err(rc);
+	return w->cb(w->ctx, st_get_be64(row), v.mv_data, v.mv_size);
+}
+
+int wh_store_each_op_seq(struct wh_store *s, const char *scope, wh_log_cb cb,
+			 void *ctx)
+{
+	if (!s || !cb)
+		return WH_EINVAL;
+	struct seq_walk w = {cb, ctx};
+	return scope_rows(s, scope, seq_row, &w);
+}
+
 int wh_store_each_doc_op(struct wh_store *s, const char *scope, wh_raw_cb cb,
 			 void *ctx)
 {

@@ -30,7 +30,8 @@ static void walk(const uint8_t *p, size_t n)
 	FUZZ_CHECK(off <= n);
 	if (rc != WH_OK)
 		return;
-	FUZZ_CHECK(hdr.version == WH_OPFILE_VERSION);
+	FUZZ_CHECK(hdr.version == WH_OPFILE_VERSION ||
+		   hdr.version == WH_OPFILE_BUNDLE);
 	FUZZ_CHECK(strlen(hdr.scope) < sizeof hdr.scope);
 	struct wh_slice s;
 	uint64_t k = 0;

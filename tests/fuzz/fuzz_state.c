@@ -6,8 +6,9 @@
  * input, and both decoders skip keys they do not know (newer agents
  * write more), so they meet whatever a map holds.
  *
- * The first byte picks the record (even: agent/self, odd: peer), the
- * rest is the record.
+ * The first byte picks the record (2: carry/<key>, agent/carry.c's
+ * carry_peer_decode; else even: agent/self, odd: peer), the rest is the
+ * record.
  *
  * Checks: every string decoded is terminated within its field and
  * lists are within their bounds; a record that decodes encodes to
@@ -16,6 +17,7 @@
 #include "fuzz.h"
 
 #include "agent_self.h"
+#include "carry.h"
 #include "syncio.h"
 
 #include <string.h>
@@ -63,6 +65,24 @@ static void peer(const uint8_t *p, size_t n)
 	wh_buf_fini(&b);
 }
 
+static void carry(const uint8_t *p, size_t n)
+{
+	struct carry_peer r, back;
+	if (carry_peer_decode(p, n, &r) != WH_OK)
+		return;
+	FUZZ_CHECK(r.n <= CARRY_KNOWN_MAX);
+	for (size_t i = 0; i < r.n; i++) {
+		TERMINATED(r.k[i].scope);
+		TERMINATED(r.k[i].how);
+		FUZZ_CHECK(wh_path_valid(r.k[i].scope, strlen(r.k[i].scope)));
+	}
+	struct wh_buf b = {0};
+	carry_peer_encode(&r, &b);
+	FUZZ_CHECK(carry_peer_decode(b.p, b.len, &back) == WH_OK);
+	FUZZ_CHECK(b.len == n && !memcmp(b.p, p, n)); /* one spelling */
+	wh_buf_fini(&b);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	(void)argc;
@@ -74,7 +94,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (!size)
 		return 0;
-	if (data[0] & 1)
+	if (data[0] == 2)
+		carry(data + 1, size - 1);
+	else if (data[0] & 1)
 		peer(data + 1, size - 1);
 	else
 		self(data + 1, size - 1);

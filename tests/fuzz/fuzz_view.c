@@ -62,7 +62,7 @@ static void show(const struct wh_case *v)
 	c.now_ms = FZ_T0_MS + 30ull * 24 * 3600 * 1000;
 	struct json j;
 	json_init(&j, devnull);
-	cli_case_json(&c, &j, v, NULL);
+	cli_case_json(&c, &j, v, NULL); /* personal data not opened */
 	json_obj_end(&j);
 	json_end(&j);
 	cli_em_free(c.em); /* what the case's deadlines asked for */

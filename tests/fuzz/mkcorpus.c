@@ -7,6 +7,8 @@
  * It only writes seed-* files: crash-* inputs kept beside them stay.
  */
 #include "agent_self.h"
+#include "beacon.h"
+#include "carry.h"
 #include "emergency.h"
 #include "fuzz_gen.h"
 #include "fuzz_syncio.h"
@@ -105,6 +107,103 @@ static void opfile(const char *name, const struct fz_ops *o,
 	wh_opfile_end(&w, &b);
 	put_buf("opfile", name, &b);
 	wh_buf_fini(&b);
+}
+
+/* ---- bundle (op file version 2), beacon ---- */
+
+/* A small signed roster: the authority (key 0) grants key 1 a station. */
+static void roster_bytes(struct wh_buf *out)
+{
+	struct wh_grant g;
+	memset(&g, 0, sizeof g);
+	memcpy(g.key, fz_key(1)->pk, WH_PK_BYTES);
+	strcpy(g.name, "zhaodengyu");
+	g.role = WH_MROLE_STATION;
+	strcpy(g.path, FZ_PATH);
+	strcpy(g.code, FZ_CODE);
+	g.from_ms = FZ_T0_MS - 86400000ull;
+	struct wh_roster r;
+	memset(&r, 0, sizeof r);
+	strcpy(r.scope, "xicheng");
+	r.serial = 1;
+	r.issued_ms = FZ_T0_MS - 86400000ull;
+	r.ngrants = 1;
+	r.grants = &g;
+	if (wh_roster_build(&r, fz_key(0), out))
+		abort();
+}
+
+static void bundle(const char *name, const struct fz_ops *o, int extras)
+{
+	struct wh_opfile_hdr hdr;
+	struct wh_opfile_writer w;
+	struct wh_buf b = {0}, ro = {0};
+	memset(&hdr, 0, sizeof hdr);
+	hdr.version = WH_OPFILE_BUNDLE;
+	hdr.created_ms = FZ_T0_MS + 86400000ull;
+	strcpy(hdr.scope, "xicheng");
+	memcpy(hdr.writer, fz_key(1)->pk, WH_PK_BYTES);
+	strcpy(hdr.writer_path, FZ_PATH);
+	hdr.has_for = extras;
+	memcpy(hdr.for_pk, fz_key(0)->pk, WH_PK_BYTES);
+	hdr.since_ms = extras ? FZ_T0_MS : 0;
+	hdr.max_bytes = extras ? 1u << 20 : 0;
+	hdr.has_base = 1;
+	hdr.base_count = o ? o->n : 0;
+	memset(hdr.base_digest, 0x5c, WH_ID_BYTES);
+	hdr.left_out = extras ? 2 : 0;
+	hdr.cases = o && o->n ? 1 : 0;
+	wh_opfile_begin(&w, &b, &hdr);
+	if (extras) {
+		roster_bytes(&ro);
+		wh_opfile_add_rec(&w, &b, WH_OPREC_ROSTER, ro.p, ro.len);
+	}
+	for (size_t i = 0; o && i < o->n; i++) {
+		struct wh_slice s = fz_get(o, i);
+		wh_opfile_add(&w, &b, s.p, s.n);
+	}
+	if (extras) {
+		uint8_t photo[600];
+		for (size_t i = 0; i < sizeof photo; i++)
+			photo[i] = (uint8_t)(i * 31);
+		wh_opfile_add_rec(&w, &b, WH_OPREC_BLOB, photo, sizeof photo);
+	}
+	wh_opfile_end_signed(&w, &b, fz_key(1));
+	put_buf("bundle", name, &b);
+	wh_buf_fini(&b);
+	wh_buf_fini(&ro);
+}
+
+static void beacon(const char *name, enum wh_role role, const char *path,
+		   uint16_t port, const char *host)
+{
+	struct wh_beacon bc;
+	memset(&bc, 0, sizeof bc);
+	memcpy(bc.pk, fz_key(0)->pk, WH_PK_BYTES);
+	bc.ms = FZ_T0_MS;
+	memset(bc.nonce, 0x3c, sizeof bc.nonce);
+	bc.role = role;
+	snprintf(bc.path, sizeof bc.path, "%s", path);
+	bc.port = port;
+	snprintf(bc.host, sizeof bc.host, "%s", host);
+	struct wh_buf b = {0};
+	if (wh_beacon_encode(&bc, fz_key(0), &b))
+		abort();
+	put_buf("beacon", name, &b);
+	wh_buf_fini(&b);
+}
+
+static void beacons(void)
+{
+	beacon("station", WH_ROLE_STATION, FZ_PATH, 7420, "");
+	beacon("street-ipv4", WH_ROLE_STREET, "xicheng/xinjiekou", 7420,
+	       "10.214.0.2");
+	beacon("other-ipv6", WH_ROLE_OTHER, "xicheng", 65535, "fe80::1");
+	beacon("long-path", WH_ROLE_DISTRICT,
+	       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2/"
+	       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa3/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa4/"
+	       "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa5/aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa6",
+	       1, "station-pc.local");
 }
 
 static void views(void)
@@ -527,6 +626,22 @@ static void states(void)
 	wh_buf_append(&b, &tag, 1);
 	peer_rec_encode(&p, &b);
 	put_buf("state", "peer-no-receipt", &b);
+
+	struct carry_peer k;
+	memset(&k, 0, sizeof k);
+	strcpy(k.k[0].scope, FZ_PATH);
+	k.k[0].pos = 29;
+	k.k[0].at_ms = FZ_T0_MS;
+	strcpy(k.k[0].how, "sync");
+	strcpy(k.k[1].scope, "xicheng");
+	k.k[1].pos = 1000;
+	k.k[1].at_ms = FZ_T0_MS + 60000;
+	strcpy(k.k[1].how, "bundle");
+	k.n = 2;
+	tag = 2;
+	wh_buf_append(&b, &tag, 1);
+	carry_peer_encode(&k, &b);
+	put_buf("state", "carry", &b);
 	wh_buf_fini(&b);
 }
 
@@ -750,6 +865,10 @@ int main(int argc, char **argv)
 	opfile("story", &story, "", 1);
 	opfile("problems", &plist, "xicheng", 0);
 	opfile("empty", NULL, FZ_PATH, 2);
+	bundle("story", &story, 1);
+	bundle("problems", &plist, 0);
+	bundle("empty", NULL, 0);
+	beacons();
 	views();
 	msgs();
 	imports();
