@@ -9,6 +9,7 @@
  */
 #include "cli.h"
 #include "cli_problems.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -17,7 +18,7 @@
 #include <time.h>
 
 static const char usage_text[] =
-	"usage: whistle [--home DIR] [--json] COMMAND [ARGS...]\n"
+	"usage: whistle [--home DIR] [--config FILE] [--json] COMMAND [ARGS...]\n"
 	"\n"
 	"Whistle keeps a community station's cases (resident complaints, grid\n"
 	"patrol findings, 12345 hotline tickets) as signed operations in a\n"
@@ -29,7 +30,10 @@ static const char usage_text[] =
 static const char options_text[] =
 	"\n"
 	"global options (before or after the command):\n"
-	"  --home DIR   the station home; else $WHISTLE_HOME\n"
+	"  --home DIR   the station home; else $WHISTLE_HOME, else the\n"
+	"               config file's 'home' line\n"
+	"  --config FILE  the config file; else $WHISTLE_CONFIG, else\n"
+	"               HOME/whistle.conf (whistle.conf(5))\n"
 	"  --json       machine-readable output: exactly one JSON value on "
 	"stdout\n"
 	"  --help, -h   this text; 'whistle COMMAND --help' for one command\n"
@@ -80,6 +84,12 @@ static const struct cli_cmd commands[] = {
 CLI_PRINTF(2, 0)
 static void vmsg(const struct cli *c, const char *fmt, va_list ap)
 {
+	if (c && c->to_log) { /* the running agent: one framed log line */
+		char line[900];
+		vsnprintf(line, sizeof line, fmt, ap);
+		log_error("%s", line);
+		return;
+	}
 	fflush(stdout); /* keep order when both go to one terminal */
 	fputs("whistle: ", stderr);
 	if (c && c->cmd)
