@@ -121,6 +121,7 @@ int cmd_trust(struct cli *c, int argc, char **argv);
 int cmd_agent(struct cli *c, int argc, char **argv);
 int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_stats(struct cli *c, int argc, char **argv); /* cmd_stats.c */
+int cmd_rebuild(struct cli *c, int argc, char **argv); /* cmd_rebuild.c */
 /* The district's roster: the administrator's tool (cmd_authority.c)
  * and what a station holds of it (cmd_roster.c). */
 int cmd_authority(struct cli *c, int argc, char **argv);

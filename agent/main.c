@@ -74,6 +74,7 @@ static const struct cli_cmd commands[] = {
 	{"agent", cmd_agent, "run the sync agent (foreground daemon)"},
 	{"sync", cmd_sync, "sync once with one peer and exit"},
 	{"stats", cmd_stats, "统计: response, resolution, satisfaction rates"},
+	{"rebuild", cmd_rebuild, "fold every case again from the op log"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "this text"},
 	{NULL, NULL, NULL},
@@ -174,7 +175,12 @@ static int cmd_help(struct cli *c, int argc, char **argv)
 
 int cmd_version(struct cli *c, int argc, char **argv)
 {
-	(void)argv;
+	if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")))
+		return cli_help("usage: whistle version [--json]\n"
+				"\n"
+				"Print the version of this whistle: "
+				"'whistle X.Y.Z', or {\"version\"} with "
+				"--json.\n");
 	if (argc > 0)
 		return cli_usage(c, "takes no arguments");
 	if (c->json)
