@@ -153,8 +153,8 @@ static struct settings *settings_make(struct agent *a,
 		int rc = trust_resolve(&s->trust, peers[i], &p, ep, w);
 		if (rc && !a->nflag_peer) {
 			/* from the config: name its line */
-			snprintf(why, 300, "%.80s:%u: peer %.190s", a->c->conf_file,
-				 s->conf.peer_line[i], w);
+			snprintf(why, 300, "%.80s:%u: 'peer' %.190s",
+				 a->c->conf_file, s->conf.peer_line[i], w);
 			goto fail;
 		}
 		if (rc) {
