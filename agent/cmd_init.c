@@ -208,9 +208,10 @@ static int own_like_home(const struct cli *c, const char *home)
 	struct stat st;
 	if (geteuid() != 0 || stat(home, &st) != 0 || st.st_uid == 0)
 		return CLI_OK;
+	/* The store directory last: until then only root can enter it. */
 	static const char *const names[] = {"key.secret", "key.public",
-					    "store", "store/data.mdb",
-					    "store/lock.mdb"};
+					    "store/data.mdb", "store/lock.mdb",
+					    "store"};
 	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
 		char p[PATH_MAX];
 		if (cli_join(c, p, sizeof p, home, names[i]))

@@ -24,6 +24,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
@@ -572,7 +573,10 @@ int cli_key_write_as(const struct cli *c, const char *home,
 	strcat(hex, "\n");
 	if (cli_join(c, file, sizeof file, home, pub))
 		return CLI_FAIL;
-	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* O_NOFOLLOW: root's init in a home another user owns must not be
+	 * led through a link that user planted to a file of root's. */
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0644);
 	if (fd < 0)
 		return cli_fail(c, "%s: %s", file, strerror(errno));
 	if (write_all(fd, hex, strlen(hex)) || fsync(fd)) {
@@ -663,6 +667,17 @@ int cli_open(struct cli *c, unsigned need)
 	}
 	if (!S_ISDIR(st.st_mode))
 		return cli_fail(c, "home %s: not a directory", c->home);
+	/* Root in a home another user owns (the packaged /var/lib/whistle):
+	 * files root made there would lock the service out, and that user
+	 * could lead root's writes through links it planted. Only init
+	 * does it, and gives away what it made (cmd_init.c). */
+	if (geteuid() == 0 && st.st_uid != 0) {
+		struct passwd *pw = getpwuid(st.st_uid);
+		return cli_fail(c, "home %s belongs to %s: run this as that "
+				   "user (sudo -u %s whistle ...), not as root",
+				c->home, pw ? pw->pw_name : "another user",
+				pw ? pw->pw_name : "USER");
+	}
 	if ((rc = cli_conf_locate(c)))
 		return rc;
 	if ((rc = cli_conf_load(c, c->conf_file, &c->conf)))

@@ -259,6 +259,8 @@ t "config got the station" grep -qx 'path = xicheng/xinjiekou/zhaodengyu' $C
 t "key owned by whistle, 0600" sh -c "[ \"\$(stat -c '%U %a' /var/lib/whistle/key.secret)\" = 'whistle 600' ]"
 t "store owned by whistle" sh -c "[ \"\$(stat -c '%U' /var/lib/whistle/store /var/lib/whistle/store/data.mdb /var/lib/whistle/store/lock.mdb | sort -u)\" = whistle ]"
 t "init refuses a second time" sh -c "! $W --config $C init --path xicheng/xinjiekou/x"
+err=$($W --config $C status 2>&1)
+t "root is sent to the service's user: $err" test "$err" = "whistle: status: home /var/lib/whistle belongs to whistle: run this as that user (sudo -u whistle whistle ...), not as root"
 t "agent --check as whistle" sh -c "runuser -u whistle -- $W --config $C agent --check | grep -q 'configuration OK'"
 # as the unit runs it: the service's user, its config, stderr to a file
 # (setpriv execs: the pid is the agent's)
