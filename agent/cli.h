@@ -348,6 +348,11 @@ int cli_roster_refusal(int rc);
  * for this station>)". */
 int cli_store_err(const struct cli *c, const char *what, int rc);
 
+/* Record path as the one this station last ran with (agent_former.c:
+ * a later start under another path keeps this one as a former
+ * jurisdiction until a sync settles it). */
+WH_MUST_CHECK int agent_path_record(struct wh_store *s, const char *path);
+
 /*
  * Check drafts with a throwaway key before the real store is touched, so
  * an over-long or malformed value is a usage error and nothing is written.

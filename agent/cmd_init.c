@@ -262,6 +262,12 @@ static int create(struct cli *c, const struct cli_conf *conf, struct made *m)
 		return cli_fail(c, "store %s: cannot bind the authority: %s",
 				dir, wh_strerror(src));
 	}
+	/* The path it was born with: should the station move before its
+	 * agent ever ran, the agent still knows where its cases wait. */
+	if ((src = agent_path_record(s, conf->path)) != WH_OK) {
+		wh_store_close(s);
+		return cli_fail(c, "store %s: %s", dir, wh_strerror(src));
+	}
 	wh_store_close(s);
 	if ((rc = own_like_home(c, home)))
 		return rc;

@@ -286,12 +286,23 @@ static int precheck(struct wh_store *s, struct ingest *in)
 	return WH_OK;
 }
 
+/* Whether the pre-pass found every op already held. */
+static int all_known(const struct ingest *in)
+{
+	for (size_t i = 0; i < in->n; i++)
+		if (in->checked[i] != PRE_KNOWN)
+			return 0;
+	return in->n > 0;
+}
+
 int wh_store_ingest(struct wh_store *s, const struct wh_slice *ops, size_t n,
 		    const struct wh_ingest_opts *o, int *results,
 		    struct wh_ingest_result *res)
 {
 	if (!s || (n && !ops))
 		return WH_EINVAL;
+	if (s->writing || s->walkers)
+		return WH_EBUSY; /* as st_write says, also when all is held */
 	struct ingest in = {
 		.ops = ops,
 		.n = n,
@@ -304,8 +315,16 @@ int wh_store_ingest(struct wh_store *s, const struct wh_slice *ops, size_t n,
 	if (!in.now_ms)
 		in.now_ms = wh_clock_realtime(NULL);
 	int rc = precheck(s, &in);
-	if (rc == WH_OK)
+	if (rc == WH_OK && all_known(&in)) {
+		/* Nothing to write: no write transaction, whose commit costs
+		 * an fsync. A peer resending what we hold (a retry, or a
+		 * flood within its budget) must stay cheap. */
+		in.res.known = n;
+		for (size_t i = 0; in.results && i < n; i++)
+			in.results[i] = WH_EEXIST;
+	} else if (rc == WH_OK) {
 		rc = st_write(s, ingest_fn, &in);
+	}
 	free(in.checked);
 	free(in.pre);
 	free(in.ids);

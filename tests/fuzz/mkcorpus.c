@@ -9,10 +9,13 @@
 #include "agent_self.h"
 #include "fuzz_gen.h"
 #include "fuzz_syncio.h"
+#include "mp.h"
 #include "msg.h"
 #include "opfile.h"
 #include "problems.h"
 #include "riblt.h"
+#include "roster.h"
+#include "seal.h"
 #include "syncio.h"
 #include "trust.h"
 
@@ -507,6 +510,119 @@ static void transcript(const char *name, uint32_t proto, int street)
 	fz_node_fini(&b);
 }
 
+/* ---- roster, seal ---- */
+
+static void grant(struct wh_roster *r, unsigned key, const char *name,
+		  unsigned role, const char *path, const char *code,
+		  const char *dept)
+{
+	r->grants = wh_xrealloc(r->grants, (r->ngrants + 1) * sizeof *r->grants);
+	struct wh_grant *g = &r->grants[r->ngrants++];
+	memset(g, 0, sizeof *g);
+	memcpy(g->key, fz_key(key)->pk, WH_PK_BYTES);
+	snprintf(g->name, sizeof g->name, "%s", name);
+	g->role = (uint8_t)role;
+	snprintf(g->path, sizeof g->path, "%s", path);
+	snprintf(g->code, sizeof g->code, "%s", code);
+	snprintf(g->dept, sizeof g->dept, "%s", dept);
+	g->from_ms = FZ_T0_MS - 86400000ull;
+}
+
+static void put_roster(const char *name, struct wh_roster *r, unsigned signer)
+{
+	struct wh_buf b = {0};
+	if (wh_roster_build(r, fz_key(signer), &b))
+		abort();
+	put_buf("roster", name, &b);
+	wh_buf_fini(&b);
+}
+
+/* Signed by fz_key(0) as the authority, so fuzz_roster's set takes them
+ * and authorises the story ops against their grants. */
+static void rosters(void)
+{
+	struct wh_roster r;
+	memset(&r, 0, sizeof r);
+	snprintf(r.scope, sizeof r.scope, "xicheng");
+	r.serial = 1;
+	r.issued_ms = FZ_T0_MS - 86400000ull;
+	put_roster("empty", &r, 0);
+	grant(&r, 0, "新街口街道", WH_MROLE_STREET, "xicheng/xinjiekou", "", "");
+	grant(&r, 1, "赵登禹社区", WH_MROLE_STATION, FZ_PATH, FZ_CODE, "");
+	grant(&r, 2, "城管", WH_MROLE_DEPARTMENT, "xicheng", "", "城管");
+	grant(&r, 3, "住建", WH_MROLE_DEPARTMENT, "xicheng", "", "住建");
+	r.serial = 2;
+	put_roster("members", &r, 0);
+	r.grants[1].revoked_ms = FZ_T0_MS + 3600000ull;
+	r.grants[3].until_ms = FZ_T0_MS;
+	snprintf(r.grants[2].path, sizeof r.grants[2].path, "dongcheng");
+	r.serial = 3;
+	put_roster("revoked", &r, 0);
+	r.grants[0].role = WH_MROLE_DELEGATE;
+	r.grants[1].seq_min = 100;
+	r.serial = 4;
+	put_roster("delegate", &r, 0);
+	wh_roster_fini(&r);
+}
+
+static void put_mode(const char *name, uint8_t mode, const void *p, size_t n)
+{
+	uint8_t *b = wh_xmalloc(n + 1);
+	b[0] = mode;
+	memcpy(b + 1, p, n);
+	put("seal", name, b, n + 1);
+	free(b);
+}
+
+/* Envelopes and sealed values carry fresh randomness (sealed boxes'
+ * ephemeral keys, nonces, the case key), so unlike the other seeds
+ * these differ on every run of mkcorpus: harmless, they are inputs. */
+static void seals(void)
+{
+	struct wh_seal_key *k;
+	struct wh_buf b = {0};
+	uint8_t readers[FZ_NKEYS][WH_PK_BYTES];
+	if (wh_seal_key_new(&k))
+		abort();
+	for (unsigned i = 0; i < FZ_NKEYS; i++)
+		memcpy(readers[i], fz_key(i)->pk, WH_PK_BYTES);
+	if (wh_seal_env_build(k, (const uint8_t(*)[WH_PK_BYTES])readers,
+			      FZ_NKEYS, &b))
+		abort();
+	put_mode("env-4", 0, b.p, b.len);
+	wh_buf_reset(&b);
+	if (wh_seal_env_build(k, (const uint8_t(*)[WH_PK_BYTES])readers + 1,
+			      1, &b))
+		abort();
+	put_mode("env-1", 0, b.p, b.len);
+	wh_buf_reset(&b);
+	if (wh_seal_seal(k, FZ_CODE, FZ_SEQ, "张三", "13800000000", &b))
+		abort();
+	put_mode("sealed", 1, b.p, b.len);
+	wh_buf_reset(&b);
+	/* Plaintexts: the map the format names, and near misses. */
+	wh_mpw_map(&b, 2);
+	wh_mpw_uint(&b, WH_F_REPORTER);
+	wh_mpw_cstr(&b, "张三");
+	wh_mpw_uint(&b, WH_F_CONTACT);
+	wh_mpw_cstr(&b, "13800000000");
+	put_mode("pt-both", 2, b.p, b.len);
+	wh_buf_reset(&b);
+	wh_mpw_map(&b, 1);
+	wh_mpw_uint(&b, WH_F_CONTACT);
+	wh_mpw_cstr(&b, "13800000000");
+	put_mode("pt-contact", 2, b.p, b.len);
+	wh_buf_reset(&b);
+	wh_mpw_map(&b, 2);
+	wh_mpw_uint(&b, WH_F_CONTACT);
+	wh_mpw_cstr(&b, "x");
+	wh_mpw_uint(&b, WH_F_REPORTER);
+	wh_mpw_cstr(&b, "y");
+	put_mode("pt-unordered", 2, b.p, b.len);
+	wh_buf_fini(&b);
+	wh_seal_key_free(k);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -531,6 +647,8 @@ int main(int argc, char **argv)
 	trusts();
 	keys();
 	states();
+	rosters();
+	seals();
 	transcript("station", 0, 0);
 	transcript("station-v1", 1, 0);
 	transcript("street", 0, 1);
