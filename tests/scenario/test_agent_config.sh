@@ -61,6 +61,7 @@ check "no whistle.conf in the home" test ! -e "$A/whistle.conf"
 run 0 "--config alone finds the home" --config "$AC" --json status
 eq "status home from the config" "$(jq -r .home "$T/out")" "$A"
 eq "status station from the config" "$(jq -r .station "$T/out")" zhaodengyu
+eq "status names the config in effect" "$(jq -r .config "$T/out")" "$AC"
 WHISTLE_CONFIG=$AC run 0 "WHISTLE_CONFIG" --json status
 eq "WHISTLE_CONFIG: the station" "$(jq -r .station "$T/out")" zhaodengyu
 echo "this is not a config" >"$E/broken.conf"
@@ -73,6 +74,7 @@ WHISTLE_HOME=${HOMEOF[hub]} run 0 "WHISTLE_HOME wins over the config's home" --c
 eq "WHISTLE_HOME wins" "$(jq -r .home "$T/out")" "${HOMEOF[hub]}"
 run 0 "no --config: HOME/whistle.conf" --home "${HOMEOF[hub]}" --json status
 eq "the home's own config" "$(jq -r .station "$T/out")" xinjiekou
+eq "status: HOME/whistle.conf in effect" "$(jq -r .config "$T/out")" "${HOMEOF[hub]}/whistle.conf"
 run 2 "no home anywhere" status
 says "no home: what to do" "pass --home DIR or set WHISTLE_HOME"
 grep -v '^home = ' "$AC" >"$E/nohome.conf"
