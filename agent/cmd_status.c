@@ -448,6 +448,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		json_init(&j, stdout);
 		json_obj(&j);
 		json_kstr(&j, "home", c->home);
+		json_kstr(&j, "config", c->conf_file);
 		json_kstr(&j, "station", f->station);
 		json_kstr(&j, "name", f->name);
 		json_kstr(&j, "code", f->code);
@@ -495,6 +496,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		printf("最近 Last:      %s\n", last);
 		printf("摘要 Digest:    %s\n", dig);
 		printf("目录 Home:      %s\n", c->home);
+		printf("配置 Config:    %s\n", c->conf_file);
 		printf("角色 Role:      %s\n", f->role);
 		auth_text(&auth);
 		cli_em_status_text(c);

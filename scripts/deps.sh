@@ -12,6 +12,7 @@ pkgs=(
   jq                                 # JSON checks in scenario tests
   iproute2 nftables iptables         # namespaces, loss and partitions
   procps psmisc                      # pgrep/pkill/killall in scenario tests
+  dpkg-dev systemd groff-base        # test_package: shlibdeps, unit check, man
 )
 
 missing=()

@@ -238,6 +238,18 @@ WH_MUST_CHECK int wh_store_views_hash(struct wh_store *s,
  * of an older schema (only derived tables change between schemas). */
 WH_MUST_CHECK int wh_store_rebuild(struct wh_store *s);
 
+/* Progress of a long store call: done of total ops of the log. Called
+ * from inside the call's write transaction, so it must not use the
+ * store (print, count, check the clock). A transaction that starts over
+ * (the map grew) reports from 0 again. */
+typedef void (*wh_store_progress_fn)(void *ctx, uint64_t done,
+				     uint64_t total);
+/* wh_store_rebuild, calling fn (if not NULL) with 0 at the start and
+ * then every 1024 ops of the log. */
+WH_MUST_CHECK int wh_store_rebuild_progress(struct wh_store *s,
+					    wh_store_progress_fn fn,
+					    void *ctx);
+
 /* Append the exact bytes of op id to out: WH_OK or WH_ENOTFOUND. */
 WH_MUST_CHECK int wh_store_get_op(struct wh_store *s,
 				  const uint8_t id[WH_ID_BYTES],

@@ -521,7 +521,24 @@ static int drop_seq_keys(struct wh_store *s, MDB_txn *txn)
 	return rc == MDB_NOTFOUND ? WH_OK : st_err(rc);
 }
 
+/* How often a rebuild reports, in ops of the log. */
+#define REBUILD_REPORT_OPS 1024u
+
+struct rebuild_report {
+	wh_store_progress_fn fn;
+	void *ctx;
+};
+
+static int rebuild_ops(struct wh_store *s, struct wtx *w,
+		       const struct rebuild_report *rr);
+
 int st_rebuild(struct wh_store *s, struct wtx *w)
+{
+	return rebuild_ops(s, w, NULL);
+}
+
+static int rebuild_ops(struct wh_store *s, struct wtx *w,
+		       const struct rebuild_report *rr)
 {
 	static const int derived[] = {
 		DB_IDS,	   DB_CASEOPS, DB_CASES,   DB_CASEAGG,	DB_AGG,
@@ -535,6 +552,14 @@ int st_rebuild(struct wh_store *s, struct wtx *w)
 		return rc;
 	w->nops = w->opbytes = w->hlc_max = 0;
 	MDB_cursor *cur;
+	uint64_t total = 0, done = 0;
+	if (rr && rr->fn) {
+		MDB_stat st;
+		if ((rc = mdb_stat(w->txn, s->dbi[DB_LOG], &st)))
+			return st_err(rc);
+		total = st.ms_entries;
+		rr->fn(rr->ctx, 0, total);
+	}
 	if ((rc = mdb_cursor_open(w->txn, s->dbi[DB_LOG], &cur)))
 		return st_err(rc);
 	MDB_val k, v;
@@ -542,6 +567,8 @@ int st_rebuild(struct wh_store *s, struct wtx *w)
 	 * bytes it returns stay valid. */
 	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
 	for (; !mrc && !rc; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (rr && rr->fn && ++done % REBUILD_REPORT_OPS == 0)
+			rr->fn(rr->ctx, done, total);
 		struct wh_op op;
 		if (k.mv_size != 8 || wh_op_decode(v.mv_data, v.mv_size, &op)) {
 			rc = WH_ECORRUPT;
@@ -559,8 +586,7 @@ int st_rebuild(struct wh_store *s, struct wtx *w)
 
 static int rebuild_fn(struct wh_store *s, struct wtx *w, void *ctx)
 {
-	(void)ctx;
-	int rc = st_rebuild(s, w);
+	int rc = rebuild_ops(s, w, ctx);
 	/* A rebuild is also how an older schema migrates (store.c). */
 	if (!rc)
 		rc = st_meta_put_u64(s, w->txn, "schema", WH_STORE_SCHEMA);
@@ -569,7 +595,14 @@ static int rebuild_fn(struct wh_store *s, struct wtx *w, void *ctx)
 
 int wh_store_rebuild(struct wh_store *s)
 {
+	return wh_store_rebuild_progress(s, NULL, NULL);
+}
+
+int wh_store_rebuild_progress(struct wh_store *s, wh_store_progress_fn fn,
+			      void *ctx)
+{
 	if (!s)
 		return WH_EINVAL;
-	return st_write(s, rebuild_fn, NULL);
+	struct rebuild_report rr = {fn, ctx};
+	return st_write(s, rebuild_fn, &rr);
 }

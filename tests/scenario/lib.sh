@@ -38,7 +38,7 @@ lib_begin() {
 	mkdir -p "$ROOT"
 	T=$(mktemp -d "$ROOT/$NAME.XXXXXX") || exit 1
 	mkdir -p "$T/log"
-	unset WHISTLE_HOME
+	unset WHISTLE_HOME WHISTLE_CONFIG
 	export TZ=Asia/Shanghai
 	pass=0
 	fail=0
