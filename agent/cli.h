@@ -61,6 +61,14 @@ struct cli_conf {
 	char authority[2 * WH_PK_BYTES + 1];
 };
 
+/* Where cli_fail and cli_usage put their message instead of stderr
+ * when a caller that is not a terminal (the web console) runs shared
+ * command code: the last message, and the exit code it went with. */
+struct cli_sink {
+	char msg[512];
+	int code;
+};
+
 struct cli {
 	const char *home; /* --home; else $WHISTLE_HOME at cli_open time */
 	int json;
@@ -69,6 +77,7 @@ struct cli {
 	struct wh_key *key;      /* loaded by cli_open(CLI_NEED_KEY) */
 	struct wh_store *store;  /* opened by cli_open(CLI_NEED_STORE) */
 	uint64_t now_ms; /* $WHISTLE_NOW_MS (tests); 0: the wall clock */
+	struct cli_sink *sink; /* NULL: messages go to stderr */
 };
 
 /* One row of a command table. fn gets the arguments after its name and
@@ -102,6 +111,7 @@ int cmd_trust(struct cli *c, int argc, char **argv);
 int cmd_agent(struct cli *c, int argc, char **argv);
 int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_stats(struct cli *c, int argc, char **argv); /* cmd_stats.c */
+int cmd_user(struct cli *c, int argc, char **argv);  /* cmd_user.c */
 /* The district's roster: the administrator's tool (cmd_authority.c)
  * and what a station holds of it (cmd_roster.c). */
 int cmd_authority(struct cli *c, int argc, char **argv);

@@ -70,6 +70,7 @@ static const struct cli_cmd commands[] = {
 	{"agent", cmd_agent, "run the sync agent (foreground daemon)"},
 	{"sync", cmd_sync, "sync once with one peer and exit"},
 	{"stats", cmd_stats, "统计: response, resolution, satisfaction rates"},
+	{"user", cmd_user, "web console accounts (网页控制台账号)"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "this text"},
 	{NULL, NULL, NULL},
@@ -80,6 +81,10 @@ static const struct cli_cmd commands[] = {
 CLI_PRINTF(2, 0)
 static void vmsg(const struct cli *c, const char *fmt, va_list ap)
 {
+	if (c && c->sink) {
+		vsnprintf(c->sink->msg, sizeof c->sink->msg, fmt, ap);
+		return;
+	}
 	fflush(stdout); /* keep order when both go to one terminal */
 	fputs("whistle: ", stderr);
 	if (c && c->cmd)
@@ -94,6 +99,8 @@ int cli_fail(const struct cli *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(c, fmt, ap);
 	va_end(ap);
+	if (c && c->sink)
+		c->sink->code = CLI_FAIL;
 	return CLI_FAIL;
 }
 
@@ -103,6 +110,8 @@ int cli_usage(const struct cli *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(c, fmt, ap);
 	va_end(ap);
+	if (c && c->sink)
+		c->sink->code = CLI_USAGE;
 	return CLI_USAGE;
 }
 

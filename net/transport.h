@@ -161,6 +161,28 @@ void wh_net_push(struct wh_net *n, const struct wh_slice *ops, size_t k,
 void wh_net_push_roster(struct wh_net *n, const uint8_t *p, size_t len,
 			const uint8_t *except_pk);
 
+/* "Sync now": every link that is up and idle starts a reconciliation
+ * round at once (wh_sync_kick). Returns how many links were up. */
+size_t wh_net_sync_now(struct wh_net *n);
+
+/* A plain fd for wh_net_poll_fds: events ZMQ_POLLIN-style bits
+ * (WH_NET_FD_IN, WH_NET_FD_OUT); revents is set by the call. */
+#define WH_NET_FD_IN 1
+#define WH_NET_FD_OUT 2
+struct wh_net_fd {
+	int fd;
+	short events, revents;
+};
+
+/*
+ * wh_net_poll with any number of plain fds (the signal pipe, the web
+ * console's sockets) polled beside the sockets, each one's revents set
+ * to what it is ready for. wh_net_poll(n, fd, t, &r) is this with one
+ * fd. Returns WH_OK or WH_EIO.
+ */
+WH_MUST_CHECK int wh_net_poll_fds(struct wh_net *n, struct wh_net_fd *fds,
+				  size_t nfds, int64_t timeout_ms);
+
 /* Call cb for every link; a non-zero return stops and is returned. */
 int wh_net_each_link(struct wh_net *n,
 		     int (*cb)(void *ctx, const struct wh_net_link_info *l),
