@@ -106,6 +106,7 @@ struct agent {
 	char former[FORMER_MAX][WH_PATH_MAX + 1];
 	size_t nformer;
 	char hello_path[WH_PATH_MAX + 1]; /* the path links are told */
+	struct web *web; /* the web console (web.h), or NULL */
 };
 
 static inline uint64_t agent_mono_ms(void)

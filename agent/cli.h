@@ -54,6 +54,10 @@ struct cli_conf {
 	unsigned npeer;
 	uint32_t sync_interval; /* seconds; 0: not set (default 30) */
 	char log_level[16];     /* "" : not set (default info) */
+	/* The web console (web.h): web_port 0 turns it off; -1: not set
+	 * (default WEB_PORT_DEFAULT); web_bind "": not set (127.0.0.1). */
+	int32_t web_port;
+	char web_bind[64];
 	/* The district authority's public key in hex (init --authority,
 	 * roster bind); "" in lab mode. Checked on load: a valid key, at
 	 * most one line. The store's binding is what enforces; this line
@@ -146,6 +150,14 @@ void cli_case_json(const struct cli *c, struct json *j,
  * held. out is initialised on success only. */
 int cli_case_load(const struct cli *c, const char *code, uint32_t seq,
 		  struct wh_case *out);
+/* The "history" member (key and array) of a case object: every op in
+ * fold order, as `case show --history --json` has it (cmd_case_show.c).
+ * WH_OK or a store error (the array is closed either way). */
+int cli_case_history_json(const struct cli *c, struct json *j,
+			  const char *code, uint32_t seq);
+/* The "peers" member of `status --json` (cmd_status.c): what the
+ * running agent last recorded per peer. WH_OK or a store error. */
+int cli_peers_json(const struct cli *c, struct json *j);
 /* After a change (cmd_case.c): the case object (--json) or
  * "ID: text" on one line. */
 int cli_case_report(struct cli *c, const char *code, uint32_t seq,

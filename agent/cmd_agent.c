@@ -25,6 +25,7 @@
 #include "agent_int.h"
 #include "agent_self.h"
 #include "log.h"
+#include "web.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -437,7 +438,7 @@ static int run(struct agent *a)
 		if (a->log_dirty)
 			timeout = 0;
 		int ready = 0;
-		int rc = wh_net_poll(a->net, a->pipe[0], timeout, &ready);
+		int rc = web_poll(a->web, a->net, a->pipe[0], timeout, &ready);
 		if (rc != WH_OK) {
 			log_error("poll: %s", strerror(errno));
 			return cli_fail(c, "poll failed: %s", strerror(errno));
@@ -497,6 +498,7 @@ static int serve(struct agent *a, const char *d)
 		log_info("agent started: %s (%s %s), key %.16s...; %s",
 			 c->conf.station, c->conf.role, c->conf.path, hex, d);
 		self_record(a);
+		web_open(a, &a->web);
 		a->log_due = agent_mono_ms() + LOG_POLL_MS;
 		a->peers_due = agent_mono_ms() + PEER_CHECK_MS;
 		rc = run(a);
@@ -504,6 +506,8 @@ static int serve(struct agent *a, const char *d)
 		if (rc == CLI_OK)
 			agent_push_new(a);
 		agent_peers_stop(a);
+		web_close(a->web);
+		a->web = NULL;
 		log_info("agent stopped");
 	}
 	wh_net_close(a->net);

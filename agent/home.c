@@ -102,6 +102,16 @@ static int conf_set_agent(struct cli_conf *conf, const char *k, const char *v)
 		conf->sync_interval = (uint32_t)x;
 		return WH_OK;
 	}
+	if (!strcmp(k, "web_port")) { /* the web console (web.h) */
+		char *end;
+		if (*v < '0' || *v > '9')
+			return WH_EINVAL;
+		unsigned long x = strtoul(v, &end, 10);
+		if (*end || x > 65535)
+			return WH_EINVAL;
+		conf->web_port = (int32_t)x;
+		return WH_OK;
+	}
 	return WH_ENOTFOUND;
 }
 
@@ -123,6 +133,7 @@ static int conf_set(struct cli_conf *conf, const char *k, const char *v)
 		{"department", conf->department, sizeof conf->department},
 		{"log_level", conf->log_level, sizeof conf->log_level},
 		{"authority", conf->authority, sizeof conf->authority},
+		{"web_bind", conf->web_bind, sizeof conf->web_bind},
 	};
 	/* Two authority lines would leave which one binds to the reader. */
 	if (!strcmp(k, "authority") && conf->authority[0])
@@ -160,6 +171,7 @@ int cli_conf_read(const struct cli *c, const char *file, FILE *f,
 		  struct cli_conf *conf)
 {
 	memset(conf, 0, sizeof *conf);
+	conf->web_port = -1;
 	char line[1024];
 	unsigned lineno = 0;
 	int rc = CLI_OK;
@@ -268,6 +280,10 @@ int cli_conf_write(const struct cli *c, const char *home,
 		"#                                 (repeatable; see 'whistle trust')\n"
 		"#   sync_interval = 30            seconds between digest checks\n"
 		"#   log_level = info              error, warn, info or debug\n"
+		"#   web_port = 7480               the web console on\n"
+		"#                                 http://127.0.0.1:7480/ (0: off)\n"
+		"#   web_bind = 127.0.0.1          its address; another one is\n"
+		"#                                 reachable from the network\n"
 		"#\n"
 		"# authority: the district authority's public key; the store\n"
 		"#          enforces its signed roster ('whistle roster').\n"
@@ -287,6 +303,10 @@ int cli_conf_write(const struct cli *c, const char *home,
 		fprintf(f, "sync_interval = %u\n", (unsigned)conf->sync_interval);
 	if (conf->log_level[0])
 		fprintf(f, "log_level = %s\n", conf->log_level);
+	if (conf->web_port > 0) /* init leaves it unset: the default */
+		fprintf(f, "web_port = %d\n", (int)conf->web_port);
+	if (conf->web_bind[0])
+		fprintf(f, "web_bind = %s\n", conf->web_bind);
 	return cli_file_commit(c, f, fd, tmp, file, home);
 }
 
