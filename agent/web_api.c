@@ -103,13 +103,9 @@ static void answer_id(struct web_out *o, unsigned status, const char *code,
 
 static void login(struct web_req *r, struct web_out *o)
 {
-	static const struct web_in_spec spec[] = {
-		{"user", WEB_IN_STR, USERS_NAME_MAX, 0, 1},
-		{"password", WEB_IN_STR, USERS_PASS_MAX, 0, 1},
-	};
 	struct web_in in;
 	struct web *w = r->w;
-	if (!decode(r, o, spec, 2, &in)) {
+	if (!decode(r, o, web_spec_login, web_spec_login_n, &in)) {
 		web_in_fini(&in);
 		return;
 	}
@@ -213,28 +209,13 @@ static void me(struct web_req *r, struct web_out *o)
 
 static void case_new(struct web_req *r, struct web_out *o)
 {
-	static const struct web_in_spec spec[] = {
-		{"title", WEB_IN_STR, 600, 0, 1},
-		{"description", WEB_IN_STR, 16384, 0, 0},
-		{"category", WEB_IN_STR, 120, 0, 0},
-		{"grid", WEB_IN_STR, 64, 0, 0},
-		{"source", WEB_IN_STR, 32, 0, 0},
-		{"priority", WEB_IN_STR, 32, 0, 0},
-		{"address", WEB_IN_STR, 600, 0, 0},
-		{"reporter", WEB_IN_STR, 200, 0, 0},
-		{"contact", WEB_IN_STR, 200, 0, 0},
-		{"ref", WEB_IN_STR, 64, 0, 0},
-		{"lat", WEB_IN_STR, 32, 0, 0},
-		{"lon", WEB_IN_STR, 32, 0, 0},
-		{"tags", WEB_IN_LIST, 120, 16, 0},
-	};
 	struct cli *c = r->w->c;
 	struct web_in in;
 	struct cw_edit e;
 	struct cli_sink sink = {"", 0};
 	if (!need_change(r, o, USERS_CLERK))
 		return;
-	if (!decode(r, o, spec, sizeof spec / sizeof spec[0], &in)) {
+	if (!decode(r, o, web_spec_case, web_spec_case_n, &in)) {
 		web_in_fini(&in);
 		return;
 	}
@@ -312,29 +293,11 @@ static int step_takes(const struct stepdef *d, const char *key)
 static void case_step(struct web_req *r, struct web_out *o, const char *code,
 		      uint32_t seq)
 {
-	static const struct web_in_spec spec[] = {
-		{"step", WEB_IN_STR, 16, 0, 1},
-		{"level", WEB_IN_STR, 16, 0, 0},
-		{"reason", WEB_IN_STR, 2048, 0, 0},
-		{"dept", WEB_IN_LIST, WH_DEPT_MAX, WH_FLOW_MAX_DEPTS, 0},
-		{"lead", WEB_IN_STR, WH_DEPT_MAX, 0, 0},
-		{"kind", WEB_IN_STR, 16, 0, 0},
-		{"as", WEB_IN_STR, 16, 0, 0},
-		{"report_within", WEB_IN_STR, 16, 0, 0},
-		{"resolve_within", WEB_IN_STR, 16, 0, 0},
-		{"text", WEB_IN_STR, 16384, 0, 0},
-		{"report_step", WEB_IN_STR, 16, 0, 0},
-		{"channel", WEB_IN_STR, 16, 0, 0},
-		{"score", WEB_IN_NUM, 4, 0, 0},
-		{"comment", WEB_IN_STR, 2048, 0, 0},
-		{"by", WEB_IN_STR, 16, 0, 0},
-		{"status", WEB_IN_STR, 32, 0, 0},
-	};
 	struct cli *c = r->w->c;
 	struct web_in in;
 	if (!need_change(r, o, USERS_CLERK))
 		return;
-	if (!decode(r, o, spec, sizeof spec / sizeof spec[0], &in)) {
+	if (!decode(r, o, web_spec_step, web_spec_step_n, &in)) {
 		web_in_fini(&in);
 		return;
 	}
@@ -419,7 +382,7 @@ static void case_step(struct web_req *r, struct web_out *o, const char *code,
 			if (!strcmp(in.name[i], "step"))
 				continue;
 			int which = 0;
-			while (strcmp(spec[which].key, in.name[i]))
+			while (strcmp(web_spec_step[which].key, in.name[i]))
 				which++;
 			rc = cw_step_opt(c, &s, opt_name(in.name[i]), which,
 					 in.val[i]);

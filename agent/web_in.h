@@ -65,6 +65,12 @@ WH_MUST_CHECK int web_in_decode(const char *body, size_t n,
 				struct web_in *in, char why[WEB_IN_WHY]);
 void web_in_fini(struct web_in *in);
 
+/* The bodies of the API (web_spec.c): POST /api/login, POST /api/cases
+ * and POST /api/cases/ID/steps. */
+extern const struct web_in_spec web_spec_login[], web_spec_case[],
+	web_spec_step[];
+extern const size_t web_spec_login_n, web_spec_case_n, web_spec_step_n;
+
 /* The first value named name, or NULL. */
 const char *web_in_get(const struct web_in *in, const char *name);
 

@@ -74,6 +74,7 @@
   }
   function duration(ms) {
     var m = Math.floor(ms / 60000), d = Math.floor(m / 1440);
+    if (m < 1) return t('less_minute');
     var h = Math.floor((m % 1440) / 60), mm = m % 60;
     if (state.lang === 'zh') {
       if (d) return d + '天' + (h ? h + '小时' : '');
@@ -393,21 +394,38 @@
     (c.history || []).slice().reverse().forEach(function (h) {
       hist.appendChild(el('li', { class: 'effect-' + h.effect },
         el('span', { class: 'when', text: when(h.at) }), ' ',
-        el('span', { class: 'kind', text: h.kind }), ' ',
+        el('span', { class: 'kind', 'data-kind': h.kind, text: kindText(h.kind) }), ' ',
         el('span', { class: 'fields', text: fieldsText(h.fields) }),
         h.effect !== 'applied' ? el('span', { class: 'badge', text: t('h_' + h.effect) }) : null));
     });
     m.appendChild(el('div', { class: 'card' }, el('h2', { text: t('history_title') }), hist));
   }
 
+  /* What an op changed, in words: the fields people care about, named
+   * in this language; keys, hashes and fold positions left out. */
+  var HIDDEN = { seen: 1, kid: 1, sealed: 1, blob: 1, size: 1, set: 1, removes: 1, hash: 1 };
   function fieldsText(f) {
-    return Object.keys(f || {}).filter(function (k) { return k !== 'seen' && k !== 'kid' && k !== 'sealed'; })
+    return Object.keys(f || {}).filter(function (k) { return !HIDDEN[k]; })
       .map(function (k) {
         var v = f[k];
         if (Array.isArray(v)) v = v.join(', ');
         else if (v && typeof v === 'object') v = JSON.stringify(v);
-        return k + ': ' + v;
+        else if (/_ms$/.test(k) && typeof v === 'number') v = duration(v);
+        else if (ENUMS[k]) v = enumLabel(ENUMS[k], v);
+        var name = t('fl_' + k);
+        return (name === 'fl_' + k ? k : name) + ': ' + v;
       }).join(' · ');
+  }
+  var ENUMS = { level: 'levels', whistle_kind: 'kinds', whistler: 'whistlers', step: 'report_steps',
+                source: 'sources', priority: 'priorities', to: 'statuses', from: 'statuses' };
+  function enumLabel(list, v) {
+    var o = (state.options && state.options[list]) || [];
+    for (var i = 0; i < o.length; i++) if (o[i].name === v) return label(o[i].name, o[i].label);
+    return v;
+  }
+  function kindText(k) {
+    var v = t('k_' + k);
+    return v === 'k_' + k ? k : v;
   }
 
   function stepForm(c, s, d) {

@@ -131,7 +131,16 @@ window.WH_I18N = {
     error: '出错了',
     loading: '正在加载…',
     refresh: '刷新',
-    back: '返回'
+    back: '返回',
+    less_minute: '不到1分',
+    k_create: '登记', k_set: '修改', k_status: '状态', k_note: '备注', k_tag_add: '加标签',
+    k_tag_remove: '去标签', k_move: '转办', k_triage: '分流', k_whistle: '吹哨', k_report: '部门报到',
+    k_feedback: '结果反馈', k_rate: '评价', k_attach: '照片', k_keys: '个人信息密钥', k_erase: '删除个人信息',
+    fl_title: '标题', fl_description: '描述', fl_category: '类别', fl_address: '地址', fl_text: '说明',
+    fl_level: '级别', fl_departments: '部门', fl_lead: '牵头', fl_report_ms: '报到时限', fl_resolve_ms: '办结时限',
+    fl_whistle_kind: '哨种', fl_whistler: '吹哨人', fl_to: '改为', fl_from: '原为', fl_step: '报到',
+    fl_department: '部门', fl_score: '评分', fl_rater: '评价人', fl_channel: '方式', fl_tag: '标签',
+    fl_source: '来源', fl_priority: '紧急程度', fl_new_path: '转至'
   },
   en: {
     app: 'Whistle · web console',
@@ -258,6 +267,15 @@ window.WH_I18N = {
     error: 'Error',
     loading: 'Loading…',
     refresh: 'Refresh',
-    back: 'Back'
+    back: 'Back',
+    less_minute: '<1m',
+    k_create: 'taken in', k_set: 'changed', k_status: 'status', k_note: 'note', k_tag_add: 'tag added',
+    k_tag_remove: 'tag removed', k_move: 'moved', k_triage: 'triage', k_whistle: 'whistle', k_report: 'report',
+    k_feedback: 'feedback', k_rate: 'rating', k_attach: 'photo', k_keys: 'personal data key', k_erase: 'personal data erased',
+    fl_title: 'title', fl_description: 'description', fl_category: 'category', fl_address: 'address', fl_text: 'text',
+    fl_level: 'level', fl_departments: 'departments', fl_lead: 'lead', fl_report_ms: 'report within', fl_resolve_ms: 'resolve within',
+    fl_whistle_kind: 'kind', fl_whistler: 'by', fl_to: 'to', fl_from: 'from', fl_step: 'step',
+    fl_department: 'department', fl_score: 'score', fl_rater: 'rater', fl_channel: 'channel', fl_tag: 'tag',
+    fl_source: 'source', fl_priority: 'urgency', fl_new_path: 'to'
   }
 };
