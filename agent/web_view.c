@@ -341,6 +341,7 @@ static void whistle_obj(struct cli *c, struct json *j,
 			const struct wh_case *v)
 {
 	struct wh_problem_entry pe;
+	memset(&pe, 0, sizeof pe); /* no category: never looked up */
 	json_obj(j);
 	json_kstr(j, "step", "whistle");
 	int rc = v->category ? cli_problem_lookup(c, v->path ? v->path
