@@ -41,8 +41,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static size_t spec_max(const struct web_in_spec *sp, size_t n,
-		       const char *key)
+static size_t spec_max(const struct web_in_spec *sp, size_t n, const char *key)
 {
 	for (size_t i = 0; i < n; i++)
 		if (!strcmp(sp[i].key, key))
@@ -78,11 +77,10 @@ static void cases(const uint8_t *p, size_t n)
 		cw_edit_init(&e, 16);
 		int rc = CLI_OK;
 		for (size_t i = 0; i < in.n && rc == CLI_OK; i++)
-			rc = cw_edit_opt(&fc, &e, CW_IN_NEW,
-					 !strcmp(in.name[i], "tags")
-						 ? "tag"
-						 : in.name[i],
-					 in.val[i]);
+			rc = cw_edit_opt(
+			    &fc, &e, CW_IN_NEW,
+			    !strcmp(in.name[i], "tags") ? "tag" : in.name[i],
+			    in.val[i]);
 		if (rc == CLI_OK)
 			(void)cw_edit_done(&fc, &e);
 		cw_edit_fini(&e);
@@ -96,10 +94,10 @@ static void steps(const uint8_t *p, size_t n)
 		const char *name;
 		uint8_t kind;
 	} kinds[] = {
-		{"triage", WH_OP_TRIAGE},   {"whistle", WH_OP_WHISTLE},
-		{"supervise", WH_OP_WHISTLE}, {"report", WH_OP_REPORT},
-		{"feedback", WH_OP_FEEDBACK}, {"rate", WH_OP_RATE},
-		{"reopen", WH_OP_CASE_STATUS},
+	    {"triage", WH_OP_TRIAGE},	   {"whistle", WH_OP_WHISTLE},
+	    {"supervise", WH_OP_WHISTLE},  {"report", WH_OP_REPORT},
+	    {"feedback", WH_OP_FEEDBACK},  {"rate", WH_OP_RATE},
+	    {"reopen", WH_OP_CASE_STATUS},
 	};
 	struct web_in in;
 	if (body(p, n, web_spec_step, web_spec_step_n, &in) == WH_OK) {
@@ -121,12 +119,12 @@ static void steps(const uint8_t *p, size_t n)
 					which++;
 				rc = cw_step_opt(&fc, &s,
 						 !strcmp(nm, "report_step")
-							 ? "step"
+						     ? "step"
 						 : !strcmp(nm, "report_within")
-							 ? "report-within"
+						     ? "report-within"
 						 : !strcmp(nm, "resolve_within")
-							 ? "resolve-within"
-							 : nm,
+						     ? "resolve-within"
+						     : nm,
 						 which, in.val[i]);
 			}
 			if (rc == CLI_OK && cw_step_check(&fc, &s) == CLI_OK)
@@ -195,10 +193,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)body(p, n, web_spec_login, web_spec_login_n, &in);
 		web_in_fini(&in);
 		break;
-	case 1: cases(p, n); break;
-	case 2: steps(p, n); break;
-	case 3: users(p, n); break;
-	default: headers(p, n); break;
+	case 1:
+		cases(p, n);
+		break;
+	case 2:
+		steps(p, n);
+		break;
+	case 3:
+		users(p, n);
+		break;
+	default:
+		headers(p, n);
+		break;
 	}
 	return 0;
 }
