@@ -21,27 +21,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 /* Options shared by `case new` and `case set`. key 0: handled apart. */
 static const struct fopt {
 	const char *name;
 	uint8_t key;
 	unsigned in;
 } fopts[] = {
-	{"title", WH_F_TITLE, CW_IN_NEW | CW_IN_SET},
-	{"description", WH_F_DESCRIPTION, CW_IN_NEW | CW_IN_SET},
-	{"category", WH_F_CATEGORY, CW_IN_NEW | CW_IN_SET},
-	{"address", WH_F_ADDRESS, CW_IN_NEW | CW_IN_SET},
-	{"reporter", WH_F_REPORTER, CW_IN_NEW | CW_IN_SET},
-	{"contact", WH_F_CONTACT, CW_IN_NEW | CW_IN_SET},
-	{"ref", WH_F_EXTREF, CW_IN_NEW | CW_IN_SET},
-	{"source", WH_F_SOURCE, CW_IN_NEW | CW_IN_SET},
-	{"priority", WH_F_PRIORITY, CW_IN_NEW | CW_IN_SET},
-	{"lat", 0, CW_IN_NEW | CW_IN_SET},
-	{"lon", 0, CW_IN_NEW | CW_IN_SET},
-	{"grid", 0, CW_IN_NEW},
-	{"tag", 0, CW_IN_NEW},
-	{"status", 0, CW_IN_SET},
+    {"title", WH_F_TITLE, CW_IN_NEW | CW_IN_SET},
+    {"description", WH_F_DESCRIPTION, CW_IN_NEW | CW_IN_SET},
+    {"category", WH_F_CATEGORY, CW_IN_NEW | CW_IN_SET},
+    {"address", WH_F_ADDRESS, CW_IN_NEW | CW_IN_SET},
+    {"reporter", WH_F_REPORTER, CW_IN_NEW | CW_IN_SET},
+    {"contact", WH_F_CONTACT, CW_IN_NEW | CW_IN_SET},
+    {"ref", WH_F_EXTREF, CW_IN_NEW | CW_IN_SET},
+    {"source", WH_F_SOURCE, CW_IN_NEW | CW_IN_SET},
+    {"priority", WH_F_PRIORITY, CW_IN_NEW | CW_IN_SET},
+    {"lat", 0, CW_IN_NEW | CW_IN_SET},
+    {"lon", 0, CW_IN_NEW | CW_IN_SET},
+    {"grid", 0, CW_IN_NEW},
+    {"tag", 0, CW_IN_NEW},
+    {"status", 0, CW_IN_SET},
 };
 #define NFOPTS (sizeof fopts / sizeof fopts[0])
 
@@ -90,8 +89,7 @@ int cw_probe_str(const struct cli *c, const char *opt, uint8_t kind,
 		wh_draft_uint(&d, WH_F_SET, WH_SET_TAGS);
 	int rc = cli_probe_drafts(&d, 1);
 	if (rc == WH_ETOOBIG)
-		return cli_usage(c, "%s: too long (%zu bytes)", opt,
-				 strlen(v));
+		return cli_usage(c, "%s: too long (%zu bytes)", opt, strlen(v));
 	if (rc != WH_OK)
 		return cli_usage(c, "%s '%s': %s", opt, v, wh_strerror(rc));
 	return CLI_OK;
@@ -157,8 +155,9 @@ static int edit_opt(const struct cli *c, struct cw_edit *e,
 		return cli_parse_degrees(c, opt, v, 180, &e->lon_e7);
 	/* --grid: one path component under the station's path */
 	if (strchr(v, '/') || !wh_path_valid(v, strlen(v)))
-		return cli_usage(c, "--grid '%s': not a grid name (lower-case "
-				    "[a-z0-9_-], at most %u bytes, no '/')",
+		return cli_usage(c,
+				 "--grid '%s': not a grid name (lower-case "
+				 "[a-z0-9_-], at most %u bytes, no '/')",
 				 v, WH_PART_MAX);
 	return CLI_OK;
 }
@@ -234,8 +233,9 @@ int cw_case_create(struct cli *c, const struct cw_edit *e, uint32_t *seq)
 	snprintf(path, sizeof path, "%s%s%s", c->conf.path, e->grid ? "/" : "",
 		 e->grid ? e->grid : "");
 	if (!wh_path_valid(path, strlen(path)))
-		return cli_usage(c, "--grid '%s': the case path %s would be "
-				    "too long or too deep",
+		return cli_usage(c,
+				 "--grid '%s': the case path %s would be "
+				 "too long or too deep",
 				 e->grid, path);
 	/* The create, its sealed personal data's keys op and its tags in
 	 * one transaction: drafts with seq 0 take the seq the store
@@ -268,10 +268,9 @@ int cw_case_create(struct cli *c, const struct cw_edit *e, uint32_t *seq)
 		seals[0] = &sp;
 	}
 	if (rc == CLI_OK) {
-		int src = wh_store_author_fill(c->store, c->key, d,
-					       1 + e->ntags + nk,
-					       wh_clock_realtime, NULL, NULL,
-					       NULL, cli_seal_fill, seals);
+		int src = wh_store_author_fill(
+		    c->store, c->key, d, 1 + e->ntags + nk, wh_clock_realtime,
+		    NULL, NULL, NULL, cli_seal_fill, seals);
 		if (src)
 			rc = cli_store_err(c, "new case", src);
 	}
@@ -301,10 +300,10 @@ int cw_case_set(struct cli *c, const struct cw_edit *e, const char *code,
 		unsigned from = v.status, to = (unsigned)e->status;
 		const char *why = NULL;
 		if (!wh_status_allowed(from, to)) {
-			rc = cli_fail(c, "%s: cannot go from %s (%s) to %s (%s)",
-				      e->id, wh_status_label(from),
-				      wh_status_name(from), wh_status_label(to),
-				      wh_status_name(to));
+			rc = cli_fail(
+			    c, "%s: cannot go from %s (%s) to %s (%s)", e->id,
+			    wh_status_label(from), wh_status_name(from),
+			    wh_status_label(to), wh_status_name(to));
 		} else if (wh_flow_status_check(&v, to, &why) != WH_OK) {
 			/* the fold would ignore it: a case whistled to
 			 * departments resolves when its lead does */
@@ -327,8 +326,8 @@ int cw_case_set(struct cli *c, const struct cw_edit *e, const char *code,
 	if (rc == CLI_OK) {
 		wh_draft_init(&d[nd], WH_OP_CASE_SET, code, seq, path);
 		nf = edit_fields(e, &d[nd]);
-		int brc = cli_probe_drafts(d, (size_t)nd +
-						      (d[nd].nfields ? 1 : 0));
+		int brc =
+		    cli_probe_drafts(d, (size_t)nd + (d[nd].nfields ? 1 : 0));
 		if (brc)
 			rc = cli_store_err(c, e->id, brc);
 	}
@@ -360,8 +359,8 @@ int cw_case_set(struct cli *c, const struct cw_edit *e, const char *code,
 	return rc;
 }
 
-int cw_case_note(struct cli *c, const char *id, const char *code,
-		 uint32_t seq, const char *text)
+int cw_case_note(struct cli *c, const char *id, const char *code, uint32_t seq,
+		 const char *text)
 {
 	struct wh_case v;
 	int rc = cli_case_load(c, code, seq, &v);

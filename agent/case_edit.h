@@ -23,8 +23,8 @@
 /* What a new case or a change gives. */
 struct cw_edit {
 	const char *str[WH_F_KEY_MAX + 1]; /* string fields by key */
-	int source, priority, status;      /* -1: not given */
-	const char *lat, *lon;             /* as typed, for messages */
+	int source, priority, status;	   /* -1: not given */
+	const char *lat, *lon;		   /* as typed, for messages */
 	int64_t lat_e7, lon_e7;
 	const char *grid;
 	const char *id; /* set: the case id as typed */
@@ -68,7 +68,7 @@ int cw_case_set(struct cli *c, const struct cw_edit *e, const char *code,
 		uint32_t seq, char msg[256]);
 
 /* Append a note (text checked with cw_probe_str first). */
-int cw_case_note(struct cli *c, const char *id, const char *code,
-		 uint32_t seq, const char *text);
+int cw_case_note(struct cli *c, const char *id, const char *code, uint32_t seq,
+		 const char *text);
 
 #endif

@@ -61,9 +61,9 @@ static int enum_arg(const struct cli *c, const char *opt, const char *v,
 	char list[256] = "";
 	for (unsigned i = 0; name(i); i++) {
 		size_t n = strlen(list);
-		snprintf(list + n, sizeof list - n, "%s%s%s%s%s",
-			 i ? ", " : "", name(i), label ? " (" : "",
-			 label ? label(i) : "", label ? ")" : "");
+		snprintf(list + n, sizeof list - n, "%s%s%s%s%s", i ? ", " : "",
+			 name(i), label ? " (" : "", label ? label(i) : "",
+			 label ? ")" : "");
 	}
 	return cli_usage(c, "--%s '%s': not one of %s", opt, v, list);
 }
@@ -124,16 +124,19 @@ static int duration_arg(const struct cli *c, const char *opt, const char *v,
 		p++;
 	}
 	if (bad)
-		return cli_usage(c, "--%s '%s': not a duration (whole days, "
-				    "hours, minutes: 30m, 2h, 7d, 1d12h)",
+		return cli_usage(c,
+				 "--%s '%s': not a duration (whole days, "
+				 "hours, minutes: 30m, 2h, 7d, 1d12h)",
 				 opt, v);
 	if (total == 0)
-		return cli_usage(c, "--%s '%s': a limit must be more than "
-				    "zero",
+		return cli_usage(c,
+				 "--%s '%s': a limit must be more than "
+				 "zero",
 				 opt, v);
 	if (total > WH_FLOW_MAX_LIMIT_MS)
-		return cli_usage(c, "--%s '%s': longer than the longest limit "
-				    "(366d)",
+		return cli_usage(c,
+				 "--%s '%s': longer than the longest limit "
+				 "(366d)",
 				 opt, v);
 	*out = total;
 	return CLI_OK;
@@ -165,9 +168,8 @@ int cw_step_opt(const struct cli *c, struct cw_step *s, const char *name,
 		return enum_arg(c, name, v, wh_wkind_parse, wh_wkind_name,
 				wh_wkind_label, &s->wkind);
 	if (!strcmp(name, "as"))
-		return enum_arg(c, name, v, wh_whistler_parse,
-				wh_whistler_name, wh_whistler_label,
-				&s->whistler);
+		return enum_arg(c, name, v, wh_whistler_parse, wh_whistler_name,
+				wh_whistler_label, &s->whistler);
 	if (!strcmp(name, "step"))
 		return enum_arg(c, name, v, wh_step_parse, wh_step_name,
 				wh_step_label, &s->stepno);
@@ -183,8 +185,9 @@ int cw_step_opt(const struct cli *c, struct cw_step *s, const char *name,
 		return duration_arg(c, name, v, &s->resolve_ms);
 	if (!strcmp(name, "score")) {
 		if (v[0] < '1' || v[0] > '5' || v[1])
-			return cli_usage(c, "--score '%s': a whole number "
-					    "from 1 to 5",
+			return cli_usage(c,
+					 "--score '%s': a whole number "
+					 "from 1 to 5",
 					 v);
 		s->score = v[0] - '0';
 		return CLI_OK;
@@ -199,8 +202,9 @@ int cw_step_opt(const struct cli *c, struct cw_step *s, const char *name,
 				return cli_usage(c, "--dept '%s' given twice",
 						 v);
 		if (s->ndepts == WH_FLOW_MAX_DEPTS)
-			return cli_usage(c, "at most %d departments in one "
-					    "whistle",
+			return cli_usage(c,
+					 "at most %d departments in one "
+					 "whistle",
 					 WH_FLOW_MAX_DEPTS);
 		s->depts[s->ndepts++] = v;
 		return dept_arg(c, name, v);
@@ -264,7 +268,8 @@ static void fill(struct cw_step *s, struct wh_op_draft *d)
 		if (s->dept)
 			wh_draft_str(d, WH_F_DEPT, s->dept);
 		break;
-	default: break;
+	default:
+		break;
 	}
 }
 
@@ -333,14 +338,17 @@ static int fold_check(struct cli *c, const struct cw_step *s,
 static enum cli_step role_step(const struct cw_step *s)
 {
 	switch (s->kind) {
-	case WH_OP_TRIAGE: return CLI_STEP_TRIAGE;
+	case WH_OP_TRIAGE:
+		return CLI_STEP_TRIAGE;
 	case WH_OP_WHISTLE:
 		return s->whistler == WH_WHISTLER_ALLEY ? CLI_STEP_WHISTLE_ALLEY
 		       : s->whistler == WH_WHISTLER_COMMUNITY
 			   ? CLI_STEP_WHISTLE_COMMUNITY
 			   : CLI_STEP_WHISTLE_STREET;
-	case WH_OP_REPORT: return CLI_STEP_REPORT;
-	case WH_OP_FEEDBACK: return CLI_STEP_FEEDBACK;
+	case WH_OP_REPORT:
+		return CLI_STEP_REPORT;
+	case WH_OP_FEEDBACK:
+		return CLI_STEP_FEEDBACK;
 	case WH_OP_RATE:
 		return s->dept ? CLI_STEP_RATE_DEPT : CLI_STEP_RATE_RESIDENT;
 	default:
@@ -395,16 +403,16 @@ static void describe(struct cw_step *s, const struct wh_case *v)
 			snprintf(m, CW_MSG_MAX, "下评上 %s %d/5", s->dept,
 				 s->score);
 		else
-			snprintf(m, CW_MSG_MAX, "民评官 居民评价 %d/5", s->score);
+			snprintf(m, CW_MSG_MAX, "民评官 居民评价 %d/5",
+				 s->score);
 		return;
 	default:
 		/* rounds count from 1 for people (JSON has the 0-based
 		 * round of the view) */
-		snprintf(m, CW_MSG_MAX, "%s → %s (第 %u 轮 round %u)",
-			 wh_status_label(v->status),
-			 wh_status_label(WH_ST_REOPENED),
-			 (unsigned)v->flow.round + 2,
-			 (unsigned)v->flow.round + 2);
+		snprintf(
+		    m, CW_MSG_MAX, "%s → %s (第 %u 轮 round %u)",
+		    wh_status_label(v->status), wh_status_label(WH_ST_REOPENED),
+		    (unsigned)v->flow.round + 2, (unsigned)v->flow.round + 2);
 	}
 }
 
@@ -416,14 +424,16 @@ static int list_defaults(struct cli *c, struct cw_step *s,
 			 const struct wh_case *v)
 {
 	if (!v->category)
-		return cli_fail(c, "%s: no --dept given and the case has no "
-				   "category to look up in the problem list",
+		return cli_fail(c,
+				"%s: no --dept given and the case has no "
+				"category to look up in the problem list",
 				s->id);
 	int rc = cli_problem_lookup(c, v->path ? v->path : c->conf.path,
 				    v->category, &s->pe);
 	if (rc == WH_ENOTFOUND)
-		return cli_fail(c, "%s: no --dept given and the problem list "
-				   "has no entry for %s (问题清单无此类别)",
+		return cli_fail(c,
+				"%s: no --dept given and the problem list "
+				"has no entry for %s (问题清单无此类别)",
 				s->id, v->category);
 	if (rc)
 		return cli_store_err(c, s->id, rc);
@@ -441,8 +451,10 @@ static int list_defaults(struct cli *c, struct cw_step *s,
 	for (unsigned i = 0; i < s->ndepts && !in; i++)
 		in = !strcmp(s->depts[i], s->lead);
 	if (!in)
-		return cli_usage(c, "--lead '%s' is not among the list's "
-				    "departments for %s", s->lead, v->category);
+		return cli_usage(c,
+				 "--lead '%s' is not among the list's "
+				 "departments for %s",
+				 s->lead, v->category);
 	if (!s->report_ms)
 		s->report_ms = s->pe.report_ms;
 	if (!s->resolve_ms)
@@ -495,8 +507,9 @@ static int take(struct cli *c, struct cw_step *s, struct wh_case *v, int dry)
 				"%s: cannot reopen a case that is %s (%s)%s%s",
 				s->id, wh_status_label(from),
 				wh_status_name(from), why ? ": " : "",
-				why ? why : "; only a resolved, closed or "
-					    "cancelled case reopens");
+				why ? why
+				    : "; only a resolved, closed or "
+				      "cancelled case reopens");
 	struct wh_op_draft d[3];
 	struct cli_share share;
 	size_t nd = drafts(s, s->code, s->seq, v->path ? v->path : c->conf.path,
@@ -505,8 +518,8 @@ static int take(struct cli *c, struct cw_step *s, struct wh_case *v, int dry)
 		return rc;
 	if (dry)
 		return CLI_OK;
-	if (s->kind == WH_OP_WHISTLE && (rc = share_key(c, s, v, &share,
-						       &d[nd], &nd)))
+	if (s->kind == WH_OP_WHISTLE &&
+	    (rc = share_key(c, s, v, &share, &d[nd], &nd)))
 		return rc;
 	describe(s, v);
 	rc = wh_store_author(c->store, c->key, d, nd, wh_clock_realtime, NULL,
@@ -553,7 +566,8 @@ static int check_whistle(const struct cli *c, struct cw_step *s)
 {
 	if (s->supervise) {
 		if (s->wkind >= 0)
-			return cli_usage(c, "--kind: supervise is always 监督哨");
+			return cli_usage(c,
+					 "--kind: supervise is always 监督哨");
 		s->wkind = WH_WK_SUPERVISE;
 	}
 	if (s->wkind < 0)
@@ -579,7 +593,8 @@ int cw_step_check(const struct cli *c, struct cw_step *s)
 						   "(micro, small, big / 微事 "
 						   "小事 大事)")
 				    : CLI_OK;
-	case WH_OP_WHISTLE: return check_whistle(c, s);
+	case WH_OP_WHISTLE:
+		return check_whistle(c, s);
 	case WH_OP_REPORT:
 		return s->stepno < 0 ? cli_usage(c, "--step is required (ack, "
 						    "onsite, progress, "

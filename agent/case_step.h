@@ -23,8 +23,8 @@
 #define CW_MSG_MAX 1400 /* 16 departments of 64 bytes, and words */
 
 struct cw_step {
-	uint8_t kind; /* WH_OP_TRIAGE.. or WH_OP_CASE_STATUS (reopen) */
-	int supervise; /* `case supervise`: the kind is always 监督哨 */
+	uint8_t kind;	/* WH_OP_TRIAGE.. or WH_OP_CASE_STATUS (reopen) */
+	int supervise;	/* `case supervise`: the kind is always 监督哨 */
 	const char *id; /* as the person wrote it, for messages */
 	char code[WH_CODE_MAX + 1];
 	uint32_t seq;
@@ -34,8 +34,8 @@ struct cw_step {
 	const char *depts[WH_FLOW_MAX_DEPTS];
 	unsigned ndepts;
 	uint64_t report_ms, resolve_ms;
-	struct wh_buf enc; /* depts, msgpack-encoded for the op */
-	char *note;        /* reopen: the note's text (owned) */
+	struct wh_buf enc;	    /* depts, msgpack-encoded for the op */
+	char *note;		    /* reopen: the note's text (owned) */
 	struct wh_problem_entry pe; /* whistle: the problem list's entry
 				     * that gave defaults (owned) */
 	char msg[CW_MSG_MAX]; /* what the step did, for the one-line answer */

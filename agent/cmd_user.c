@@ -22,14 +22,14 @@
 #include <unistd.h>
 
 static const char help[] =
-	"usage: whistle user SUBCOMMAND [ARGS...]\n"
-	"\n"
-	"Accounts of the web console that 'whistle agent' serves (网页控制台\n"
-	"账号), kept in HOME/users (Argon2id password hashes, mode 0600).\n"
-	"Roles: viewer 查看 (reads only), clerk 登记 (also takes in cases,\n"
-	"adds notes, asks for a sync), staff 办理 (also every step of the\n"
-	"whistle-and-report loop this station's role allows).\n"
-	"\n";
+    "usage: whistle user SUBCOMMAND [ARGS...]\n"
+    "\n"
+    "Accounts of the web console that 'whistle agent' serves (网页控制台\n"
+    "账号), kept in HOME/users (Argon2id password hashes, mode 0600).\n"
+    "Roles: viewer 查看 (reads only), clerk 登记 (also takes in cases,\n"
+    "adds notes, asks for a sync), staff 办理 (also every step of the\n"
+    "whistle-and-report loop this station's role allows).\n"
+    "\n";
 
 #define PW_CAP (USERS_PASS_MAX + 2)
 
@@ -41,8 +41,9 @@ static int read_line(const struct cli *c, char *pw, size_t *n)
 	int ch;
 	while ((ch = getchar()) != EOF && ch != '\n') {
 		if (len >= PW_CAP - 1)
-			return cli_usage(c, "password too long (at most %d "
-					    "bytes)",
+			return cli_usage(c,
+					 "password too long (at most %d "
+					 "bytes)",
 					 USERS_PASS_MAX);
 		pw[len++] = (char)ch;
 	}
@@ -143,8 +144,9 @@ static int add_change(struct cli *c, struct users *u, const char *name,
 {
 	const struct add_arg *a = arg;
 	if (users_find(u, name))
-		return cli_fail(c, "account '%s' exists already ('whistle user "
-				   "passwd' changes its password)",
+		return cli_fail(c,
+				"account '%s' exists already ('whistle user "
+				"passwd' changes its password)",
 				name);
 	if (u->n >= USERS_MAX)
 		return cli_fail(c, "at most %d accounts", USERS_MAX);
@@ -186,7 +188,7 @@ static int parse(struct cli *c, int argc, char **argv, int want_role,
 		 int *from_stdin)
 {
 	static const struct cli_opt opts[] = {
-		{"role", 0, 1}, {"password-stdin", 0, 0}, {NULL, 0, 0}};
+	    {"role", 0, 1}, {"password-stdin", 0, 0}, {NULL, 0, 0}};
 	struct cli_args a;
 	cli_args_init(&a, argc, argv);
 	int t, which;
@@ -208,23 +210,26 @@ static int parse(struct cli *c, int argc, char **argv, int want_role,
 			*name = v;
 		} else if (which == 0 && want_role) {
 			if ((*role = users_role_parse(v)) < 0)
-				return cli_usage(c, "--role '%s': viewer (查看), "
-						    "clerk (登记) or staff (办理)",
+				return cli_usage(c,
+						 "--role '%s': viewer (查看), "
+						 "clerk (登记) or staff (办理)",
 						 v);
 		} else if (which == 1 && want_pw) {
 			*from_stdin = 1;
 		} else {
-			return cli_usage(c, "--%s: not an option of this "
-					    "command",
+			return cli_usage(c,
+					 "--%s: not an option of this "
+					 "command",
 					 opts[which].name);
 		}
 	}
 	if (!*name)
 		return cli_usage(c, "missing account name");
 	if (!users_name_valid(*name))
-		return cli_usage(c, "account name '%s': 1 to %d bytes of "
-				    "letters, digits, '_', '.', '-' (Chinese "
-				    "names are fine)",
+		return cli_usage(c,
+				 "account name '%s': 1 to %d bytes of "
+				 "letters, digits, '_', '.', '-' (Chinese "
+				 "names are fine)",
 				 *name, USERS_NAME_MAX);
 	if (want_role && *role < 0)
 		return cli_usage(c, "--role is required (viewer, clerk or "
@@ -236,9 +241,10 @@ static int user_add(struct cli *c, int argc, char **argv)
 {
 	const char *name;
 	int role, from_stdin;
-	int rc = parse(c, argc, argv, 1, 1, "usage: whistle user add NAME "
-					    "--role viewer|clerk|staff "
-					    "[--password-stdin]\n",
+	int rc = parse(c, argc, argv, 1, 1,
+		       "usage: whistle user add NAME "
+		       "--role viewer|clerk|staff "
+		       "[--password-stdin]\n",
 		       &name, &role, &from_stdin);
 	if (rc)
 		return rc < 0 ? CLI_OK : rc;
@@ -266,8 +272,9 @@ static int user_passwd(struct cli *c, int argc, char **argv)
 {
 	const char *name;
 	int role, from_stdin;
-	int rc = parse(c, argc, argv, 0, 1, "usage: whistle user passwd NAME "
-					    "[--password-stdin]\n",
+	int rc = parse(c, argc, argv, 0, 1,
+		       "usage: whistle user passwd NAME "
+		       "[--password-stdin]\n",
 		       &name, &role, &from_stdin);
 	if (rc)
 		return rc < 0 ? CLI_OK : rc;
@@ -285,17 +292,19 @@ static int user_remove(struct cli *c, int argc, char **argv)
 {
 	const char *name;
 	int role, from_stdin;
-	int rc = parse(c, argc, argv, 0, 0, "usage: whistle user remove "
-					    "NAME\n",
+	int rc = parse(c, argc, argv, 0, 0,
+		       "usage: whistle user remove "
+		       "NAME\n",
 		       &name, &role, &from_stdin);
 	if (rc)
 		return rc < 0 ? CLI_OK : rc;
 	if ((rc = rewrite(c, name, remove_change, NULL)))
 		return rc;
 	if (!c->json)
-		printf("账号已删除 account removed: %s (its sessions end at its "
-		       "next request)\n",
-		       name);
+		printf(
+		    "账号已删除 account removed: %s (its sessions end at its "
+		    "next request)\n",
+		    name);
 	return CLI_OK;
 }
 
@@ -312,8 +321,9 @@ static int user_list(struct cli *c, int argc, char **argv)
 	while ((t = cli_args_next(c, &a, opts, &which, &v)) != ARG_END)
 		if (t == ARG_ERR || t == ARG_POS)
 			return t == ARG_ERR ? CLI_USAGE
-					    : cli_usage(c, "unexpected "
-							   "argument '%s'",
+					    : cli_usage(c,
+							"unexpected "
+							"argument '%s'",
 							v);
 	int rc = cli_open(c, CLI_NEED_CONF);
 	if (rc)
@@ -349,11 +359,11 @@ static int user_list(struct cli *c, int argc, char **argv)
 }
 
 static const struct cli_cmd subs[] = {
-	{"add", user_add, "add an account: NAME --role R [--password-stdin]"},
-	{"list", user_list, "list the accounts and their roles"},
-	{"remove", user_remove, "remove an account"},
-	{"passwd", user_passwd, "set an account's password"},
-	{NULL, NULL, NULL},
+    {"add", user_add, "add an account: NAME --role R [--password-stdin]"},
+    {"list", user_list, "list the accounts and their roles"},
+    {"remove", user_remove, "remove an account"},
+    {"passwd", user_passwd, "set an account's password"},
+    {NULL, NULL, NULL},
 };
 
 int cmd_user(struct cli *c, int argc, char **argv)

@@ -23,9 +23,9 @@
 static const struct {
 	const char *name, *label;
 } roles[] = {
-	{"viewer", "查看"},
-	{"clerk", "登记"},
-	{"staff", "办理"},
+    {"viewer", "查看"},
+    {"clerk", "登记"},
+    {"staff", "办理"},
 };
 
 int users_role_parse(const char *s)
@@ -271,7 +271,8 @@ uint64_t users_stamp(const char *home)
 
 int users_hash(const char *pw, size_t n, char out[USERS_HASH_MAX])
 {
-	if (crypto_pwhash_str_alg(out, pw, n, crypto_pwhash_OPSLIMIT_INTERACTIVE,
+	if (crypto_pwhash_str_alg(out, pw, n,
+				  crypto_pwhash_OPSLIMIT_INTERACTIVE,
 				  crypto_pwhash_MEMLIMIT_INTERACTIVE,
 				  crypto_pwhash_ALG_ARGON2ID13) != 0)
 		return WH_EIO; /* the memory the hash needs could not be had */

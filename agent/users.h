@@ -25,11 +25,11 @@
 #include <stdio.h>
 #include <sys/types.h>
 
-#define USERS_NAME_MAX 64   /* bytes of a name */
-#define USERS_PASS_MIN 8    /* bytes of a password */
+#define USERS_NAME_MAX 64 /* bytes of a name */
+#define USERS_PASS_MIN 8  /* bytes of a password */
 #define USERS_PASS_MAX 256
-#define USERS_MAX 256       /* accounts in one file */
-#define USERS_HASH_MAX 128  /* crypto_pwhash_STRBYTES */
+#define USERS_MAX 256	   /* accounts in one file */
+#define USERS_HASH_MAX 128 /* crypto_pwhash_STRBYTES */
 #define USERS_LINE_MAX 512
 
 /* What a person may do on the console, least first. The station's
@@ -37,8 +37,8 @@
  * take at all; a user's role only narrows it. */
 enum users_role {
 	USERS_VIEWER = 0, /* 查看: reads */
-	USERS_CLERK = 1,  /* 登记: also takes in cases, adds notes, sync now */
-	USERS_STAFF = 2,  /* 办理: also every loop step the station may take */
+	USERS_CLERK = 1, /* 登记: also takes in cases, adds notes, sync now */
+	USERS_STAFF = 2, /* 办理: also every loop step the station may take */
 	USERS_ROLE_MAX = 2
 };
 

@@ -92,8 +92,7 @@ void web_out_error(struct web_out *o, unsigned status, const char *code,
 	json_end(&j);
 }
 
-static void headers(struct MHD_Response *resp, const char *ctype,
-		    int api)
+static void headers(struct MHD_Response *resp, const char *ctype, int api)
 {
 	MHD_add_response_header(resp, "Content-Type", ctype);
 	MHD_add_response_header(resp, "Content-Security-Policy",
@@ -112,17 +111,15 @@ static void headers(struct MHD_Response *resp, const char *ctype,
 				api ? "no-store" : "no-cache");
 }
 
-static enum MHD_Result send_out(struct MHD_Connection *conn,
-				struct web_out *o)
+static enum MHD_Result send_out(struct MHD_Connection *conn, struct web_out *o)
 {
 	if (o->f) {
 		fclose(o->f);
 		o->f = NULL;
 	}
 	struct MHD_Response *resp = MHD_create_response_from_buffer(
-		o->n, o->body ? o->body : (void *)"", o->body
-						   ? MHD_RESPMEM_MUST_FREE
-						   : MHD_RESPMEM_PERSISTENT);
+	    o->n, o->body ? o->body : (void *)"",
+	    o->body ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
 	if (!resp) {
 		free(o->body);
 		return MHD_NO;
@@ -141,9 +138,8 @@ static enum MHD_Result send_out(struct MHD_Connection *conn,
 	return rc;
 }
 
-static enum MHD_Result send_error(struct MHD_Connection *conn,
-				  unsigned status, const char *code,
-				  const char *msg)
+static enum MHD_Result send_error(struct MHD_Connection *conn, unsigned status,
+				  const char *code, const char *msg)
 {
 	struct web_out o;
 	memset(&o, 0, sizeof o);
@@ -151,15 +147,14 @@ static enum MHD_Result send_error(struct MHD_Connection *conn,
 	return send_out(conn, &o);
 }
 
-static enum MHD_Result send_asset(struct MHD_Connection *conn,
-				  const char *url)
+static enum MHD_Result send_asset(struct MHD_Connection *conn, const char *url)
 {
 	const struct web_asset *as = web_asset_find(url);
 	if (!as)
 		return send_error(conn, MHD_HTTP_NOT_FOUND, "not_found",
 				  "no such page");
 	struct MHD_Response *resp = MHD_create_response_from_buffer(
-		as->size, (void *)(uintptr_t)as->data, MHD_RESPMEM_PERSISTENT);
+	    as->size, (void *)(uintptr_t)as->data, MHD_RESPMEM_PERSISTENT);
 	if (!resp)
 		return MHD_NO;
 	headers(resp, as->ctype, 0);
@@ -190,20 +185,22 @@ static int origin_ok(const char *origin, const char *host)
 
 static void client_addr(struct MHD_Connection *conn, char out[WEB_ADDR_MAX])
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(
-		conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	snprintf(out, WEB_ADDR_MAX, "?");
 	if (!ci || !ci->client_addr)
 		return;
 	const struct sockaddr *sa = ci->client_addr;
 	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET,
-			  &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
-			  out, WEB_ADDR_MAX);
+		inet_ntop(
+		    AF_INET,
+		    &((const struct sockaddr_in *)(const void *)sa)->sin_addr,
+		    out, WEB_ADDR_MAX);
 	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6,
-			  &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
-			  out, WEB_ADDR_MAX);
+		inet_ntop(
+		    AF_INET6,
+		    &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		    out, WEB_ADDR_MAX);
 }
 
 const struct users *web_users(struct web *w)
@@ -233,13 +230,14 @@ const struct users *web_users(struct web *w)
 static struct web_session *session_of(struct web *w,
 				      struct MHD_Connection *conn)
 {
-	const char *ck = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						     "Cookie");
+	const char *ck =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Cookie");
 	char tok[WEB_TOKEN_HEX + 1];
 	if (!ck || web_in_cookie(ck, "wh_session", WEB_TOKEN_HEX, tok,
 				 sizeof tok) != WH_OK)
 		return NULL;
-	struct web_session *s = web_session_find(&w->auth, tok, agent_mono_ms());
+	struct web_session *s =
+	    web_session_find(&w->auth, tok, agent_mono_ms());
 	if (!s)
 		return NULL;
 	const struct users *u = web_users(w);
@@ -264,15 +262,15 @@ static enum MHD_Result answer(struct web *w, struct MHD_Connection *conn,
 			      const char *url, const char *method,
 			      struct pending *p)
 {
-	const char *host = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						       "Host");
+	const char *host =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
 	if (!host_ok(w, host))
 		return send_error(conn, MHD_HTTP_BAD_REQUEST, "bad_host",
 				  "Host does not name this console");
 	if (p->too_big)
-		return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE,
-				  "too_large", "request body too large (at "
-					       "most 65536 bytes)");
+		return send_error(conn, MHD_HTTP_CONTENT_TOO_LARGE, "too_large",
+				  "request body too large (at "
+				  "most 65536 bytes)");
 	int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
 	int post = !strcmp(method, "POST");
 	if (strncmp(url, "/api/", 5)) {
@@ -286,28 +284,27 @@ static enum MHD_Result answer(struct web *w, struct MHD_Connection *conn,
 				  "the API takes GET and POST only");
 	if (post) {
 		const char *ct = MHD_lookup_connection_value(
-			conn, MHD_HEADER_KIND, "Content-Type");
+		    conn, MHD_HEADER_KIND, "Content-Type");
 		if (!ct || strncasecmp(ct, "application/json", 16) ||
 		    (ct[16] && ct[16] != ';' && ct[16] != ' '))
-			return send_error(conn,
-					  MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
+			return send_error(conn, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE,
 					  "content_type",
 					  "a POST must be application/json");
 		const char *origin = MHD_lookup_connection_value(
-			conn, MHD_HEADER_KIND, "Origin");
+		    conn, MHD_HEADER_KIND, "Origin");
 		if (!origin_ok(origin, host))
 			return send_error(conn, MHD_HTTP_FORBIDDEN, "origin",
 					  "Origin is not this console");
 	}
 	struct web_req r = {
-		.w = w,
-		.method = method,
-		.url = url,
-		.csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
-						    "X-CSRF-Token"),
-		.body = p->body,
-		.nbody = p->n,
-		.conn = conn,
+	    .w = w,
+	    .method = method,
+	    .url = url,
+	    .csrf = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						"X-CSRF-Token"),
+	    .body = p->body,
+	    .nbody = p->n,
+	    .conn = conn,
 	};
 	client_addr(conn, r.addr);
 	r.s = session_of(w, conn);
@@ -329,7 +326,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *conn,
 		p = wh_xcalloc(1, sizeof *p);
 		*con_cls = p;
 		const char *cl = MHD_lookup_connection_value(
-			conn, MHD_HEADER_KIND, "Content-Length");
+		    conn, MHD_HEADER_KIND, "Content-Length");
 		if (cl && strtoull(cl, NULL, 10) > WEB_BODY_MAX) {
 			/* answered now, before a byte of it is read */
 			p->too_big = 1;
@@ -382,8 +379,8 @@ void web_open(struct agent *a, struct web **out)
 	struct cli *c = a->c;
 	*out = NULL;
 	int port = c->conf.web_port < 0 ? WEB_PORT_DEFAULT : c->conf.web_port;
-	const char *bind = c->conf.web_bind[0] ? c->conf.web_bind
-					       : WEB_BIND_DEFAULT;
+	const char *bind =
+	    c->conf.web_bind[0] ? c->conf.web_bind : WEB_BIND_DEFAULT;
 	if (port == 0) {
 		log_info("web console off (web_port = 0)");
 		return;
@@ -409,17 +406,16 @@ void web_open(struct agent *a, struct web **out)
 	snprintf(w->bind, sizeof w->bind, "%s", bind);
 	web_auth_init(&w->auth);
 	w->d = MHD_start_daemon(
-		MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
-		handler, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
-		MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_CONNS,
-		MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)WEB_CONNS_PER_IP,
-		MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WEB_IDLE_S,
-		MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONN_MEMORY,
-		MHD_OPTION_NOTIFY_COMPLETED, completed, w,
-		MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w, MHD_OPTION_END);
+	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL,
+	    handler, w, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
+	    MHD_OPTION_CONNECTION_LIMIT, (unsigned)WEB_CONNS,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)WEB_CONNS_PER_IP,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)WEB_IDLE_S,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)WEB_CONN_MEMORY,
+	    MHD_OPTION_NOTIFY_COMPLETED, completed, w,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_log, w, MHD_OPTION_END);
 	const union MHD_DaemonInfo *di =
-		w->d ? MHD_get_daemon_info(w->d, MHD_DAEMON_INFO_EPOLL_FD)
-		     : NULL;
+	    w->d ? MHD_get_daemon_info(w->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
 	if (!w->d || !di) {
 		log_warn("web console off: cannot listen on http://%s:%d/: %s "
 			 "(set web_port in whistle.conf)",

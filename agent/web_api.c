@@ -147,8 +147,8 @@ static void login(struct web_req *r, struct web_out *o)
 	if (r->s) /* a new login never keeps an old session's cookie */
 		web_session_end(r->s);
 	char cookie[WEB_TOKEN_HEX + 1];
-	struct web_session *s = web_session_new(&w->auth, e->name, e->role,
-						now, cookie);
+	struct web_session *s =
+	    web_session_new(&w->auth, e->name, e->role, now, cookie);
 	snprintf(o->cookie, sizeof o->cookie,
 		 "wh_session=%s; Path=/; HttpOnly; SameSite=Strict; "
 		 "Max-Age=%u",
@@ -223,8 +223,8 @@ static void case_new(struct web_req *r, struct web_out *o)
 	c->sink = &sink;
 	int rc = CLI_OK;
 	for (size_t i = 0; i < in.n && rc == CLI_OK; i++) {
-		const char *name = !strcmp(in.name[i], "tags") ? "tag"
-							       : in.name[i];
+		const char *name =
+		    !strcmp(in.name[i], "tags") ? "tag" : in.name[i];
 		/* an empty field is one not filled in, as in the form */
 		if (!*in.val[i] && strcmp(name, "title"))
 			continue;
@@ -257,18 +257,21 @@ static const struct stepdef {
 	int supervise;
 	const char *fields[8];
 } steps[] = {
-	{"triage", WH_OP_TRIAGE, 0, {"level", "reason"}},
-	{"whistle", WH_OP_WHISTLE, 0,
-	 {"dept", "lead", "kind", "as", "report_within", "resolve_within",
-	  "text"}},
-	{"supervise", WH_OP_WHISTLE, 1,
-	 {"dept", "as", "report_within", "resolve_within", "text"}},
-	{"report", WH_OP_REPORT, 0, {"dept", "report_step", "text"}},
-	{"feedback", WH_OP_FEEDBACK, 0, {"text", "channel"}},
-	{"rate", WH_OP_RATE, 0, {"score", "dept", "comment"}},
-	{"reopen", WH_OP_CASE_STATUS, 0, {"by", "reason"}},
-	{"note", 0, 0, {"text"}},
-	{"status", 0, 0, {"status"}},
+    {"triage", WH_OP_TRIAGE, 0, {"level", "reason"}},
+    {"whistle",
+     WH_OP_WHISTLE,
+     0,
+     {"dept", "lead", "kind", "as", "report_within", "resolve_within", "text"}},
+    {"supervise",
+     WH_OP_WHISTLE,
+     1,
+     {"dept", "as", "report_within", "resolve_within", "text"}},
+    {"report", WH_OP_REPORT, 0, {"dept", "report_step", "text"}},
+    {"feedback", WH_OP_FEEDBACK, 0, {"text", "channel"}},
+    {"rate", WH_OP_RATE, 0, {"score", "dept", "comment"}},
+    {"reopen", WH_OP_CASE_STATUS, 0, {"by", "reason"}},
+    {"note", 0, 0, {"text"}},
+    {"status", 0, 0, {"status"}},
 };
 
 static const char *opt_name(const char *key)
@@ -354,8 +357,8 @@ static void case_step(struct web_req *r, struct web_out *o, const char *code,
 		if (!t || !*t)
 			rc = cli_usage(c, "'text' is required");
 		if (rc == CLI_OK)
-			rc = cw_probe_str(c, "text", WH_OP_CASE_NOTE,
-					  WH_F_TEXT, t);
+			rc = cw_probe_str(c, "text", WH_OP_CASE_NOTE, WH_F_TEXT,
+					  t);
 		if (rc == CLI_OK)
 			rc = cw_case_note(c, id, code, seq, t);
 		snprintf(msg, sizeof msg, "备注已添加 note added");
@@ -432,19 +435,19 @@ void web_api(struct web_req *r, struct web_out *o)
 		void (*get)(struct web_req *, struct web_out *);
 		void (*post)(struct web_req *, struct web_out *);
 	} routes[] = {
-		{"login", NULL, login},
-		{"logout", NULL, logout},
-		{"me", me, NULL},
-		{"status", web_view_status, NULL},
-		{"options", web_view_options, NULL},
-		{"cases", web_view_cases, case_new},
-		{"sync", web_view_sync, sync_now},
+	    {"login", NULL, login},
+	    {"logout", NULL, logout},
+	    {"me", me, NULL},
+	    {"status", web_view_status, NULL},
+	    {"options", web_view_options, NULL},
+	    {"cases", web_view_cases, case_new},
+	    {"sync", web_view_sync, sync_now},
 	};
 	for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
 		if (strcmp(u, routes[i].path))
 			continue;
 		void (*fn)(struct web_req *, struct web_out *) =
-			post ? routes[i].post : routes[i].get;
+		    post ? routes[i].post : routes[i].get;
 		if (!fn) {
 			web_out_error(o, MHD_HTTP_METHOD_NOT_ALLOWED, "method",
 				      "%s does not take %s", r->url, r->method);

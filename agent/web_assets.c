@@ -21,10 +21,8 @@
 #define ASSET(sym, file)                                                       \
 	__asm__(".section .rodata\n"                                           \
 		".balign 16\n"                                                 \
-		".type " #sym "_start, @object\n"                              \
-		#sym "_start:\n"                                               \
-		".incbin \"" WEB_ASSET_DIR "/" file "\"\n"                     \
-		#sym "_end:\n"                                                 \
+		".type " #sym "_start, @object\n" #sym "_start:\n"             \
+		".incbin \"" WEB_ASSET_DIR "/" file "\"\n" #sym "_end:\n"      \
 		".byte 0\n"                                                    \
 		".previous\n");                                                \
 	extern const unsigned char sym##_start[], sym##_end[]
@@ -34,20 +32,22 @@ ASSET(wa_app, "app.js");
 ASSET(wa_i18n, "i18n.js");
 ASSET(wa_style, "style.css");
 
-#define ENTRY(path, ctype, sym) {path, ctype, sym##_start, 0}
+#define ENTRY(path, ctype, sym)                                                \
+	{                                                                      \
+		path, ctype, sym##_start, 0                                    \
+	}
 
 const struct web_asset *web_asset_find(const char *path)
 {
 	static struct web_asset assets[] = {
-		ENTRY("/", "text/html; charset=utf-8", wa_index),
-		ENTRY("/index.html", "text/html; charset=utf-8", wa_index),
-		ENTRY("/app.js", "text/javascript; charset=utf-8", wa_app),
-		ENTRY("/i18n.js", "text/javascript; charset=utf-8", wa_i18n),
-		ENTRY("/style.css", "text/css; charset=utf-8", wa_style),
+	    ENTRY("/", "text/html; charset=utf-8", wa_index),
+	    ENTRY("/index.html", "text/html; charset=utf-8", wa_index),
+	    ENTRY("/app.js", "text/javascript; charset=utf-8", wa_app),
+	    ENTRY("/i18n.js", "text/javascript; charset=utf-8", wa_i18n),
+	    ENTRY("/style.css", "text/css; charset=utf-8", wa_style),
 	};
-	static const unsigned char *ends[] = {wa_index_end, wa_index_end,
-					      wa_app_end, wa_i18n_end,
-					      wa_style_end};
+	static const unsigned char *ends[] = {
+	    wa_index_end, wa_index_end, wa_app_end, wa_i18n_end, wa_style_end};
 	for (size_t i = 0; i < sizeof assets / sizeof assets[0]; i++) {
 		if (strcmp(assets[i].path, path))
 			continue;

@@ -24,8 +24,8 @@
 #include "users.h"
 
 #define WEB_SESSIONS 64
-#define WEB_IDLE_MS (2u * 3600u * 1000u)   /* 2 hours without a request */
-#define WEB_LIFE_MS (12u * 3600u * 1000u)  /* 12 hours after login */
+#define WEB_IDLE_MS (2u * 3600u * 1000u)  /* 2 hours without a request */
+#define WEB_LIFE_MS (12u * 3600u * 1000u) /* 12 hours after login */
 #define WEB_FAIL_MAX 5
 #define WEB_FAIL_WINDOW_MS (15u * 60u * 1000u)
 #define WEB_FAILS 256

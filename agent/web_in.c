@@ -51,8 +51,9 @@ static int one_string(struct web_in *in, const struct web_in_spec *sp,
 {
 	size_t len = json_string_length(v);
 	if (len > sp->max) {
-		snprintf(why, WEB_IN_WHY, "'%s': too long (%zu bytes, at most "
-					  "%zu)",
+		snprintf(why, WEB_IN_WHY,
+			 "'%s': too long (%zu bytes, at most "
+			 "%zu)",
 			 sp->key, len, sp->max);
 		return WH_ETOOBIG;
 	}
@@ -65,11 +66,11 @@ static int one_string(struct web_in *in, const struct web_in_spec *sp,
 	return add(in, sp->key, s, why);
 }
 
-static int one_value(struct web_in *in, const struct web_in_spec *sp,
-		     json_t *v, char why[WEB_IN_WHY])
+static int one_value(struct web_in *in, const struct web_in_spec *sp, json_t *v,
+		     char why[WEB_IN_WHY])
 {
-	if (json_is_string(v) && (sp->types & (WEB_IN_STR | WEB_IN_NUM |
-						WEB_IN_LIST)))
+	if (json_is_string(v) &&
+	    (sp->types & (WEB_IN_STR | WEB_IN_NUM | WEB_IN_LIST)))
 		return one_string(in, sp, v, why);
 	if (json_is_integer(v) && (sp->types & WEB_IN_NUM)) {
 		json_int_t x = json_integer_value(v);
@@ -135,7 +136,8 @@ int web_in_decode(const char *body, size_t n, const struct web_in_spec *spec,
 	}
 	const char *key;
 	json_t *v;
-	json_object_foreach(root, key, v) {
+	json_object_foreach(root, key, v)
+	{
 		const struct web_in_spec *sp = NULL;
 		for (size_t i = 0; i < nspec && !sp; i++)
 			if (!strcmp(spec[i].key, key))
@@ -232,7 +234,8 @@ int web_in_host_ok(const char *host, const char *const *allowed,
 	if (!allowed)
 		return 1;
 	for (size_t i = 0; i < nallowed; i++)
-		if (strlen(allowed[i]) == nl && !strncasecmp(host, allowed[i], nl))
+		if (strlen(allowed[i]) == nl &&
+		    !strncasecmp(host, allowed[i], nl))
 			return 1;
 	return 0;
 }

@@ -26,21 +26,21 @@
 #include <stddef.h>
 
 #define WEB_BODY_MAX (64u * 1024u) /* bytes of a request body */
-#define WEB_IN_MAX 48              /* pairs one body may give */
-#define WEB_IN_WHY 200             /* bytes of a reason */
+#define WEB_IN_MAX 48		   /* pairs one body may give */
+#define WEB_IN_WHY 200		   /* bytes of a reason */
 
 /* How a field may be written. */
 enum web_in_type {
-	WEB_IN_STR = 1,   /* a string */
-	WEB_IN_NUM = 2,   /* a whole number 0..1e9, or a string */
-	WEB_IN_LIST = 4   /* an array of strings, or one string */
+	WEB_IN_STR = 1, /* a string */
+	WEB_IN_NUM = 2, /* a whole number 0..1e9, or a string */
+	WEB_IN_LIST = 4 /* an array of strings, or one string */
 };
 
 struct web_in_spec {
-	const char *key;  /* JSON key; also the pair's name */
-	unsigned types;   /* enum web_in_type bits */
-	size_t max;       /* bytes of one string */
-	unsigned count;   /* most strings of a list */
+	const char *key; /* JSON key; also the pair's name */
+	unsigned types;	 /* enum web_in_type bits */
+	size_t max;	 /* bytes of one string */
+	unsigned count;	 /* most strings of a list */
 	int required;
 };
 
@@ -68,7 +68,7 @@ void web_in_fini(struct web_in *in);
 /* The bodies of the API (web_spec.c): POST /api/login, POST /api/cases
  * and POST /api/cases/ID/steps. */
 extern const struct web_in_spec web_spec_login[], web_spec_case[],
-	web_spec_step[];
+    web_spec_step[];
 extern const size_t web_spec_login_n, web_spec_case_n, web_spec_step_n;
 
 /* The first value named name, or NULL. */

@@ -34,8 +34,8 @@ struct web {
 	unsigned port;
 	char bind[64];
 	struct web_auth auth;
-	struct users users;    /* HOME/users as last read */
-	uint64_t users_stamp;  /* users_stamp() when read; 0: none */
+	struct users users;   /* HOME/users as last read */
+	uint64_t users_stamp; /* users_stamp() when read; 0: none */
 };
 
 /* One request, as web.c hands it to the API. */
@@ -47,7 +47,7 @@ struct web_req {
 	const char *body;   /* NULL when none */
 	size_t nbody;
 	char addr[WEB_ADDR_MAX]; /* the client's address, for rate limits */
-	struct web_session *s;   /* the session its cookie names, or NULL */
+	struct web_session *s;	 /* the session its cookie names, or NULL */
 	/* query parameters (borrowed from libmicrohttpd for the request) */
 	void *conn;
 };
@@ -55,10 +55,10 @@ struct web_req {
 /* What the API answers. */
 struct web_out {
 	unsigned status;
-	FILE *f;          /* the body as it is written (open_memstream) */
+	FILE *f; /* the body as it is written (open_memstream) */
 	char *body;
 	size_t n;
-	char cookie[160]; /* a Set-Cookie value, or "" */
+	char cookie[160];     /* a Set-Cookie value, or "" */
 	unsigned retry_after; /* s; 0: no Retry-After */
 };
 
@@ -105,7 +105,7 @@ void web_emergencies_json(struct web *w, struct json *j);
 /* ---- web_assets.c ---- */
 
 struct web_asset {
-	const char *path;  /* "/", "/app.js", ... */
+	const char *path; /* "/", "/app.js", ... */
 	const char *ctype;
 	const unsigned char *data;
 	size_t size;

@@ -190,7 +190,8 @@ void web_view_cases(struct web_req *r, struct web_out *o)
 	const char *status, *scope, *q, *overdue, *limit;
 	if (!param(r, o, "status", 32, &status) ||
 	    !param(r, o, "scope", WH_PATH_MAX, &scope) ||
-	    !param(r, o, "q", 200, &q) || !param(r, o, "overdue", 8, &overdue) ||
+	    !param(r, o, "q", 200, &q) ||
+	    !param(r, o, "overdue", 8, &overdue) ||
 	    !param(r, o, "limit", 8, &limit))
 		return;
 	struct wh_case_filter f = {scope, -1, 0};
@@ -277,10 +278,10 @@ static void departments_json(struct cli *c, struct json *j,
 		json_kbool(j, "lead", s->lead);
 		time_json(j, "summoned_at", WH_HLC_MS(s->summoned_at));
 		json_kbool(j, "reported", s->acked_at != 0);
-		time_json(j, "reported_at", s->acked_at ? WH_HLC_MS(s->acked_at)
-							: 0);
-		time_json(j, "onsite_at", s->onsite_at ? WH_HLC_MS(s->onsite_at)
-						       : 0);
+		time_json(j, "reported_at",
+			  s->acked_at ? WH_HLC_MS(s->acked_at) : 0);
+		time_json(j, "onsite_at",
+			  s->onsite_at ? WH_HLC_MS(s->onsite_at) : 0);
 		json_kbool(j, "resolved", s->resolved_at != 0);
 		time_json(j, "resolved_at",
 			  s->resolved_at ? WH_HLC_MS(s->resolved_at) : 0);
@@ -337,17 +338,16 @@ static void step_obj(struct json *j, const char *step, const char *k,
 
 /* The whistle's defaults from the problem list, if it has the
  * category: what the form offers first. */
-static void whistle_obj(struct cli *c, struct json *j,
-			const struct wh_case *v)
+static void whistle_obj(struct cli *c, struct json *j, const struct wh_case *v)
 {
 	struct wh_problem_entry pe;
 	memset(&pe, 0, sizeof pe); /* no category: never looked up */
 	json_obj(j);
 	json_kstr(j, "step", "whistle");
-	int rc = v->category ? cli_problem_lookup(c, v->path ? v->path
-							    : c->conf.path,
-						  v->category, &pe)
-			     : WH_ENOTFOUND;
+	int rc = v->category
+		     ? cli_problem_lookup(c, v->path ? v->path : c->conf.path,
+					  v->category, &pe)
+		     : WH_ENOTFOUND;
 	json_key(j, "defaults");
 	if (rc == WH_OK) {
 		char d[CLI_DURATION_MAX];

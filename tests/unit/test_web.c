@@ -123,12 +123,12 @@ static void test_headers(void)
 	CHECK(!strncmp(tok, "00112233", 8));
 	CHECK_EQ(web_in_cookie("a=1", "wh_session", 64, tok, sizeof tok),
 		 WH_ENOTFOUND);
-	CHECK_EQ(web_in_cookie("wh_session=xyz", "wh_session", 64, tok,
-			       sizeof tok),
-		 WH_EDECODE);
-	CHECK_EQ(web_in_cookie("xwh_session=00", "wh_session", 2, tok,
-			       sizeof tok),
-		 WH_ENOTFOUND);
+	CHECK_EQ(
+	    web_in_cookie("wh_session=xyz", "wh_session", 64, tok, sizeof tok),
+	    WH_EDECODE);
+	CHECK_EQ(
+	    web_in_cookie("xwh_session=00", "wh_session", 2, tok, sizeof tok),
+	    WH_ENOTFOUND);
 	const char *names[] = {"127.0.0.1", "localhost"};
 	CHECK(web_in_host_ok("127.0.0.1:7480", names, 2, 7480));
 	CHECK(web_in_host_ok("LOCALHOST:7480", names, 2, 7480));
@@ -208,8 +208,8 @@ static void test_limit(void)
 	CHECK(web_auth_limited(&a, "li", "127.0.0.1", t + 10, &retry));
 	CHECK(!web_auth_limited(&a, "li", "127.0.0.2", t + 10, &retry));
 	/* the window ends */
-	CHECK(!web_auth_limited(&a, "wang", "127.0.0.1",
-				t + WEB_FAIL_WINDOW_MS, &retry));
+	CHECK(!web_auth_limited(&a, "wang", "127.0.0.1", t + WEB_FAIL_WINDOW_MS,
+				&retry));
 	/* a success clears the name, not the address */
 	for (int i = 0; i < WEB_FAIL_MAX; i++)
 		web_auth_failed(&a, "zhao", "10.0.0.9", t);
@@ -272,11 +272,11 @@ static void test_users(void)
 		const char *text;
 		int line;
 	} bad[] = {
-		{"# c\nwang staff\n", 2},
-		{"wang boss $argon2id$v=19$m=1,t=1,p=1$a$b\n", 1},
-		{"wang staff plain\n", 1},
-		{"a b c d\n", 1},
-		{"\nwang staff $argon2id$x\nwang clerk $argon2id$y\n", 3},
+	    {"# c\nwang staff\n", 2},
+	    {"wang boss $argon2id$v=19$m=1,t=1,p=1$a$b\n", 1},
+	    {"wang staff plain\n", 1},
+	    {"a b c d\n", 1},
+	    {"\nwang staff $argon2id$x\nwang clerk $argon2id$y\n", 3},
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		FILE *f = fmemopen((void *)(uintptr_t)bad[i].text,
