@@ -231,7 +231,8 @@ void web_view_cases(struct web_req *r, struct web_out *o)
 			      "store: %s", wh_strerror(rc));
 		return;
 	}
-	qsort(l.rows, l.nrows, sizeof *l.rows, row_cmp);
+	if (l.nrows) /* qsort of NULL is undefined, even for 0 */
+		qsort(l.rows, l.nrows, sizeof *l.rows, row_cmp);
 	struct json j;
 	web_out_json(o, MHD_HTTP_OK, &j);
 	json_obj(&j);

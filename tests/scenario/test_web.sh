@@ -95,6 +95,8 @@ check "me: the staff may take steps" jq -e '.user == "王芳" and .may.steps and
 is "status" 200 "$(req GET /api/status)"
 check "status: station, scope and emergencies" jq -e '.code == "ZDY" and .scope == "xicheng/xinjiekou/zhaodengyu" and .emergencies == []' "$T/body"
 check "API answers are not cached" grep -qi '^Cache-Control: no-store' "$T/headers"
+is "the list before any case" 200 "$(req GET /api/cases)"
+check "is empty" jq -e '.total == 0 and .cases == [] and .overdue == 0' "$T/body"
 is "GET of an unknown endpoint with a session" 404 "$(req GET /api/nothing)"
 
 # ---- CSRF, Origin, content type -------------------------------------------------
