@@ -69,8 +69,10 @@ PW_ZDY="zhaodengyu-$RANDOM-pass"
 PW_HUB="xinjiekou-$RANDOM-pass"
 check "station account" bash -c "printf '%s\n' '$PW_ZDY' | '$W' --home '$Z' user add 王芳 --role staff --password-stdin"
 check "hub account" bash -c "printf '%s\n' '$PW_HUB' | '$W' --home '$HB' user add li.street --role staff --password-stdin"
-agent_start hub --listen "tcp://127.0.0.1:$PHUB" --interval 2
-agent_start zdy --peer hub --interval 2
+# A long digest interval: new ops are pushed at once anyway, and a
+# round then only starts when someone asks for one ("sync now" below).
+agent_start hub --listen "tcp://127.0.0.1:$PHUB" --interval 600
+agent_start zdy --peer hub --interval 600
 console_up() { curl -s -o /dev/null "http://127.0.0.1:$1/"; }
 wait_until 20 "station console answers" console_up "$WZDY"
 wait_until 20 "hub console answers" console_up "$WHUB"
@@ -110,6 +112,26 @@ if [ -n "$ID" ]; then
 else
 	bad "the browser test did not report a case id"
 fi
+# ---- "sync now" starts a round, on either side of the link -----------------
+# rounds_of HOME PEER: reconciliations the agent has recorded with PEER
+rounds_of() { wh --home "$1" --json status | jq -r --arg p "$2" '.peers[] | select(.name == $p) | .rounds'; }
+sync_now_on() { # HOME PORT USER PASS
+	local jar=$T/jar.$2 csrf
+	curl -s -c "$jar" -H 'Content-Type: application/json' \
+		-d "{\"user\":\"$3\",\"password\":\"$4\"}" "http://127.0.0.1:$2/api/login" >"$T/login.json"
+	csrf=$(jq -r .csrf "$T/login.json")
+	curl -s -o /dev/null -w '%{http_code}' -b "$jar" -H 'Content-Type: application/json' \
+		-H "X-CSRF-Token: $csrf" -d '{}' "http://127.0.0.1:$2/api/sync"
+}
+more_rounds() { [ "$(rounds_of "$1" "$2")" -gt "$3" ]; }
+R0=$(rounds_of "$Z" hub)
+sleep 3 # the control: with a 600 s interval, no round starts by itself
+check "no round without asking" test "$(rounds_of "$Z" hub)" = "$R0"
+check "station: sync now accepted" test "$(sync_now_on "$Z" "$WZDY" 王芳 "$PW_ZDY")" = 202
+wait_until 10 "station: sync now ran a round with the hub" more_rounds "$Z" hub "$R0"
+R0=$(rounds_of "$HB" zdy)
+check "hub: sync now accepted" test "$(sync_now_on "$HB" "$WHUB" li.street "$PW_HUB")" = 202
+wait_until 10 "hub: sync now ran a round with the station" more_rounds "$HB" zdy "$R0"
 check_alive zdy hub
 check_logs
 lib_end
