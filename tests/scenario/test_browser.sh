@@ -12,7 +12,10 @@
 # token or from another origin, the session cookie's flags, the sync
 # panel and "sync now", the language toggle, and that the emergency
 # banner shows what /api/status would carry (rendered as text, never
-# as HTML). Screenshots of the five main screens are written to
+# as HTML). Then, over the API, "sync now" on the station and on the
+# hub each make a reconciliation round happen at once (the agents run
+# with a 600 s digest interval, and a control shows none starts by
+# itself). Screenshots of the five main screens are written to
 # BUILD/tests/browser/screenshots/ by every run.
 #
 # Needs chromium (/usr/bin/chromium), node and npm (scripts/deps.sh).
