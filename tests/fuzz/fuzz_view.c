@@ -61,7 +61,7 @@ static void show(const struct wh_case *v)
 	c.now_ms = FZ_T0_MS + 30ull * 24 * 3600 * 1000;
 	struct json j;
 	json_init(&j, devnull);
-	cli_case_json(&c, &j, v);
+	cli_case_json(&c, &j, v, NULL);
 	json_obj_end(&j);
 	json_end(&j);
 	for (uint32_t i = 0; i < v->flow.nsummons; i++)
