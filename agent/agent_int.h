@@ -116,6 +116,7 @@ struct agent {
 	/* LAN discovery (agent_disc.c) */
 	struct disc *disc;  /* NULL until the first tick */
 	int flag_discovery; /* --discovery: 0 off, 1 on, 2 emergency; -1 */
+	struct web *web; /* the web console (web.h), or NULL */
 };
 
 static inline uint64_t agent_mono_ms(void)

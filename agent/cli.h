@@ -58,6 +58,10 @@ struct cli_conf {
 	 * set, emergency); its UDP port (0: not set, 7420). */
 	char discovery[16];
 	uint32_t discovery_port;
+	/* The web console (web.h): web_port 0 turns it off; -1: not set
+	 * (default WEB_PORT_DEFAULT); web_bind "": not set (127.0.0.1). */
+	int32_t web_port;
+	char web_bind[64];
 	/* The district authority's public key in hex (init --authority,
 	 * roster bind); "" in lab mode. Checked on load: a valid key, at
 	 * most one line. The store's binding is what enforces; this line
@@ -76,6 +80,13 @@ struct cli_conf {
 };
 
 struct cli_em; /* cli_emergency.h */
+/* Where cli_fail and cli_usage put their message instead of stderr
+ * when a caller that is not a terminal (the web console) runs shared
+ * command code: the last message, and the exit code it went with. */
+struct cli_sink {
+	char msg[512];
+	int code;
+};
 
 struct cli {
 	const char *home; /* --home; else $WHISTLE_HOME at cli_open time;
@@ -97,6 +108,7 @@ struct cli {
 	/* Set while the agent runs: cli_fail / cli_usage messages become
 	 * error lines of its log (log.h), framed like every other line. */
 	int to_log;
+	struct cli_sink *sink; /* NULL: messages go to stderr */
 };
 
 /* One row of a command table. fn gets the arguments after its name and
@@ -132,6 +144,7 @@ int cmd_agent(struct cli *c, int argc, char **argv);
 int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_stats(struct cli *c, int argc, char **argv); /* cmd_stats.c */
 int cmd_rebuild(struct cli *c, int argc, char **argv); /* cmd_rebuild.c */
+int cmd_user(struct cli *c, int argc, char **argv);  /* cmd_user.c */
 /* The district's roster: the administrator's tool (cmd_authority.c)
  * and what a station holds of it (cmd_roster.c). */
 int cmd_authority(struct cli *c, int argc, char **argv);
@@ -166,6 +179,14 @@ void cli_case_json(const struct cli *c, struct json *j,
  * held. out is initialised on success only. */
 int cli_case_load(const struct cli *c, const char *code, uint32_t seq,
 		  struct wh_case *out);
+/* The "history" member (key and array) of a case object: every op in
+ * fold order, as `case show --history --json` has it (cmd_case_show.c).
+ * WH_OK or a store error (the array is closed either way). */
+int cli_case_history_json(const struct cli *c, struct json *j,
+			  const char *code, uint32_t seq);
+/* The "peers" member of `status --json` (cmd_status.c): what the
+ * running agent last recorded per peer. WH_OK or a store error. */
+int cli_peers_json(const struct cli *c, struct json *j);
 /* After a change (cmd_case.c): the case object (--json) or
  * "ID: text" on one line. */
 int cli_case_report(struct cli *c, const char *code, uint32_t seq,

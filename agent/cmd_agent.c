@@ -25,6 +25,7 @@
 #include "agent_int.h"
 #include "agent_self.h"
 #include "log.h"
+#include "web.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -471,7 +472,7 @@ static int run(struct agent *a)
 		if (a->log_dirty)
 			timeout = 0;
 		int fds[2] = {a->pipe[0], agent_disc_fd(a)}, ready[2] = {0, 0};
-		int rc = wh_net_poll_fds(a->net, fds, 2, timeout, ready);
+		int rc = web_poll(a->web, a->net, fds, 2, timeout, ready);
 		if (rc != WH_OK) {
 			log_error("poll: %s", strerror(errno));
 			return cli_fail(c, "poll failed: %s", strerror(errno));
@@ -538,6 +539,7 @@ static int serve(struct agent *a, const char *d)
 			 c->conf.station, c->conf.role, c->conf.path, hex, d);
 		self_record(a);
 		agent_em_poll(a); /* tasks owed since before we started */
+		web_open(a, &a->web);
 		a->log_due = agent_mono_ms() + LOG_POLL_MS;
 		a->peers_due = agent_mono_ms() + PEER_CHECK_MS;
 		c->to_log = 1; /* a reload's complaints are log lines */
@@ -547,6 +549,8 @@ static int serve(struct agent *a, const char *d)
 		if (rc == CLI_OK)
 			agent_push_new(a);
 		agent_peers_stop(a);
+		web_close(a->web);
+		a->web = NULL;
 		log_info("agent stopped");
 	}
 	wh_net_close(a->net);

@@ -482,3 +482,14 @@ int cmd_case_show(struct cli *c, int argc, char **argv)
 		return cli_fail(c, "%s: history: %s", idarg, wh_strerror(rc));
 	return CLI_OK;
 }
+
+int cli_case_history_json(const struct cli *c, struct json *j,
+			  const char *code, uint32_t seq)
+{
+	struct walk w = {.c = c, .j = j};
+	json_key(j, "history");
+	json_arr(j);
+	int rc = wh_store_case_history(c->store, code, seq, history_row, &w);
+	json_arr_end(j);
+	return rc;
+}

@@ -516,3 +516,14 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	free(peers.pk);
 	return CLI_OK;
 }
+
+int cli_peers_json(const struct cli *c, struct json *j)
+{
+	struct peers peers = {0};
+	int rc = wh_store_state_each(c->store, "peer/", peer_cb, &peers);
+	if (rc == WH_OK)
+		peers_json(j, &peers);
+	free(peers.r);
+	free(peers.pk);
+	return rc;
+}

@@ -191,6 +191,17 @@ static int conf_set_agent(struct cli_conf *conf, const char *k, const char *v,
 		conf->discovery_port = (uint32_t)x;
 		return WH_OK;
 	}
+	if (!strcmp(k, "web_port")) { /* the web console (web.h) */
+		char *end;
+		*why = "must be a TCP port, 0 (off) to 65535";
+		if (*v < '0' || *v > '9')
+			return WH_EINVAL;
+		unsigned long x = strtoul(v, &end, 10);
+		if (*end || x > 65535)
+			return WH_EINVAL;
+		conf->web_port = (int32_t)x;
+		return WH_OK;
+	}
 	return WH_ENOTFOUND;
 }
 
@@ -259,6 +270,7 @@ static int conf_set(struct cli_conf *conf, const char *k, const char *v,
 		{"discovery", conf->discovery, sizeof conf->discovery},
 		{"authority", conf->authority, sizeof conf->authority},
 		{"home", conf->home, sizeof conf->home},
+		{"web_bind", conf->web_bind, sizeof conf->web_bind},
 	};
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		if (strcmp(k, keys[i].name))
@@ -300,6 +312,7 @@ static int conf_lines(const struct cli *c, const char *file, FILE *f,
 		      struct cli_conf *conf)
 {
 	memset(conf, 0, sizeof *conf);
+	conf->web_port = -1;
 	char line[1024];
 	unsigned lineno = 0;
 	/* single-valued keys seen so far, to refuse a second line */
@@ -473,6 +486,10 @@ int cli_conf_write(const struct cli *c, const struct cli_conf *conf)
 		"#                                 emergency (only while one is\n"
 		"#                                 active here)\n"
 		"#   discovery_port = 7420         its UDP port\n"
+		"#   web_port = 7480               the web console on\n"
+		"#                                 http://127.0.0.1:7480/ (0: off)\n"
+		"#   web_bind = 127.0.0.1          its address; another one is\n"
+		"#                                 reachable from the network\n"
 		"#\n"
 		"# authority: the district authority's public key; the store\n"
 		"#          enforces its signed roster ('whistle roster').\n"
@@ -494,6 +511,10 @@ int cli_conf_write(const struct cli *c, const struct cli_conf *conf)
 	if (conf->discovery_port)
 		fprintf(f, "discovery_port = %u\n",
 			(unsigned)conf->discovery_port);
+	if (conf->web_port > 0) /* init leaves it unset: the default */
+		fprintf(f, "web_port = %d\n", (int)conf->web_port);
+	if (conf->web_bind[0])
+		fprintf(f, "web_bind = %s\n", conf->web_bind);
 	return cli_file_commit(c, f, fd, tmp, c->conf_file, dir);
 }
 

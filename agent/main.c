@@ -79,6 +79,7 @@ static const struct cli_cmd commands[] = {
 	{"emergency", cmd_emergency, "应急: declare, end and follow emergencies"},
 	{"plan", cmd_plan, "数字应急预案: publish and read emergency plans"},
 	{"rebuild", cmd_rebuild, "fold every case again from the op log"},
+	{"user", cmd_user, "web console accounts (网页控制台账号)"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "this text"},
 	{NULL, NULL, NULL},
@@ -89,6 +90,10 @@ static const struct cli_cmd commands[] = {
 CLI_PRINTF(2, 0)
 static void vmsg(const struct cli *c, const char *fmt, va_list ap)
 {
+	if (c && c->sink) { /* a caller that is not a terminal */
+		vsnprintf(c->sink->msg, sizeof c->sink->msg, fmt, ap);
+		return;
+	}
 	if (c && c->to_log) { /* the running agent: one framed log line */
 		char line[900];
 		vsnprintf(line, sizeof line, fmt, ap);
@@ -109,6 +114,8 @@ int cli_fail(const struct cli *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(c, fmt, ap);
 	va_end(ap);
+	if (c && c->sink)
+		c->sink->code = CLI_FAIL;
 	return CLI_FAIL;
 }
 
@@ -118,6 +125,8 @@ int cli_usage(const struct cli *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(c, fmt, ap);
 	va_end(ap);
+	if (c && c->sink)
+		c->sink->code = CLI_USAGE;
 	return CLI_USAGE;
 }
 

@@ -849,6 +849,52 @@ static void seals(void)
 	wh_seal_key_free(k);
 }
 
+/* ---- the web console (fuzz_web: first byte picks the decoder) ---- */
+
+static void web_seed(const char *name, char which, const char *s)
+{
+	char buf[2048];
+	buf[0] = which;
+	size_t n = strlen(s);
+	memcpy(buf + 1, s, n);
+	put("web", name, buf, n + 1);
+}
+
+static void webs(void)
+{
+	web_seed("login", 0, "{\"user\":\"王芳\",\"password\":\"secret-pass\"}");
+	web_seed("case", 1,
+		 "{\"title\":\"楼道堆物堵塞消防通道\",\"category\":\"楼道堆物\","
+		 "\"grid\":\"g07\",\"source\":\"patrol\",\"priority\":\"urgent\","
+		 "\"address\":\"赵登禹路 12 号院\",\"reporter\":\"王女士\","
+		 "\"contact\":\"138\",\"lat\":\"39.93\",\"lon\":\"116.36\","
+		 "\"tags\":[\"消防\",\"老旧小区\"],\"ref\":null}");
+	web_seed("triage", 2, "{\"step\":\"triage\",\"level\":\"big\","
+			      "\"reason\":\"涉及城管\"}");
+	web_seed("whistle", 2,
+		 "{\"step\":\"whistle\",\"dept\":[\"城管\",\"住建\"],"
+		 "\"lead\":\"城管\",\"kind\":\"assemble\",\"as\":\"street\","
+		 "\"report_within\":\"2h\",\"resolve_within\":\"7d\","
+		 "\"text\":\"请到场\"}");
+	web_seed("report", 2, "{\"step\":\"report\",\"dept\":\"城管\","
+			      "\"report_step\":\"onsite\",\"text\":\"已到\"}");
+	web_seed("rate", 2, "{\"step\":\"rate\",\"score\":4,\"dept\":\"城管\","
+			    "\"comment\":\"及时\"}");
+	web_seed("reopen", 2, "{\"step\":\"reopen\",\"by\":\"resident\","
+			      "\"reason\":\"又堆了\"}");
+	web_seed("feedback", 2, "{\"step\":\"feedback\",\"text\":\"已告知\","
+				"\"channel\":\"phone\"}");
+	web_seed("users", 3,
+		 "# accounts\n王芳 staff $argon2id$v=19$m=65536,t=2,p=1$"
+		 "hwS35uJCBLKzAzUiHC3Trw$pR6FW06sOzP9GKoO6IPc2I/AKmdsJUHMIfZ1VFbNGUY\n"
+		 "li viewer $argon2id$v=19$m=65536,t=2,p=1$"
+		 "hwS35uJCBLKzAzUiHC3Trw$pR6FW06sOzP9GKoO6IPc2I/AKmdsJUHMIfZ1VFbNGUY\n");
+	static const char hdr[] =
+		"\x04" "a=1; wh_session=00112233445566778899aabbccddeeff00112233"
+		"445566778899aabbccddeeff; b=2\0localhost:7480\0停车";
+	put("web", "headers", hdr, sizeof hdr - 1);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -880,6 +926,7 @@ int main(int argc, char **argv)
 	states();
 	rosters();
 	seals();
+	webs();
 	transcript("station", 0, 0);
 	transcript("station-v1", 1, 0);
 	transcript("street", 0, 1);
