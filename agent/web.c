@@ -25,6 +25,7 @@
  * and styles from this console only (no inline script, no eval), and
  * headers against framing, sniffing and referrers.
  */
+#include "cli_emergency.h"
 #include "web_int.h"
 
 #include "log.h"
@@ -262,6 +263,10 @@ static enum MHD_Result answer(struct web *w, struct MHD_Connection *conn,
 			      const char *url, const char *method,
 			      struct pending *p)
 {
+	/* The emergencies the deadlines and the banner read are cached per
+	 * command (cli_em_all); the agent's cli lives for months. */
+	cli_em_free(w->c->em);
+	w->c->em = NULL;
 	const char *host =
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host");
 	if (!host_ok(w, host))

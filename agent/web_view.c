@@ -12,6 +12,7 @@
  * the role table and the fold's rules decide, not a second copy of
  * them here.
  */
+#include "cli_emergency.h"
 #include "web_int.h"
 
 #include "case_step.h"
@@ -42,12 +43,9 @@ static void time_json(struct json *j, const char *k, uint64_t ms)
 
 void web_emergencies_json(struct web *w, struct json *j)
 {
-	/* Emergency mode lives on another branch until it is merged; this
-	 * is the one place to read the store's active emergencies. */
-	(void)w;
-	json_key(j, "emergencies");
-	json_arr(j);
-	json_arr_end(j);
+	/* What `whistle status --json` says: in force over or within this
+	 * station's path now, from the signed ops held. */
+	cli_em_status_json(w->c, j);
 }
 
 /* ---- the list ----------------------------------------------------------- */

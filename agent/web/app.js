@@ -98,8 +98,9 @@
 
   /* ---- the emergency banner ------------------------------------------- */
 
-  /* Render whatever /api/status says under "emergencies": one banner per
-   * element, its fields shown as text. */
+  /* One banner per emergency in force that /api/status lists (the
+   * objects of `whistle emergency status --json`): its title, id, area
+   * and plan, and since when. */
   function renderBanner(list) {
     var box = document.getElementById('emergency');
     clear(box);
@@ -110,11 +111,10 @@
       if (e === null || typeof e !== 'object') {
         parts.push(String(e));
       } else {
-        ['title', 'name', 'level', 'kind', 'scope', 'path', 'message',
-         'description', 'text'].forEach(function (k) {
-          if (e[k] !== undefined && e[k] !== null && typeof e[k] !== 'object') parts.push(String(e[k]));
+        ['title', 'id', 'area', 'plan_title'].forEach(function (k) {
+          if (e[k] !== undefined && e[k] !== null && e[k] !== '' && typeof e[k] !== 'object') parts.push(String(e[k]));
         });
-        if (e.since || e.started_at) parts.push(when(e.since || e.started_at));
+        if (e.start) parts.push(when(e.start));
         if (!parts.length) parts.push(JSON.stringify(e));
       }
       box.appendChild(el('div', { class: 'emergency-item', role: 'alert' },

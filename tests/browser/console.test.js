@@ -227,13 +227,15 @@ async function run(browser) {
   check('/api/status carries an emergencies array', Array.isArray(st0.emergencies));
   check('no banner while it is empty', await sp.$eval('#emergency', (e) => e.hidden));
   await sp.evaluate(() => window.WH.renderBanner([
-    { title: '暴雨红色预警', level: 'red', path: 'xicheng/xinjiekou', message: '<img src=x onerror="window.pwned=1">' },
+    { id: 'EM-XC-000001', title: '暴雨红色预警', area: 'xicheng/xinjiekou', plan_title: '<img src=x onerror="window.pwned=1">',
+      start: '2026-07-31T08:00:00+08:00' },
     '停电',
   ]));
   const banner = await sp.$eval('#emergency', (e) => ({ hidden: e.hidden, text: e.textContent,
     items: e.querySelectorAll('.emergency-item').length, imgs: e.querySelectorAll('img').length }));
   check('the banner shows every emergency', !banner.hidden && banner.items === 2, JSON.stringify(banner));
-  check('the banner shows its fields', banner.text.includes('暴雨红色预警') && banner.text.includes('停电'));
+  check('the banner shows its fields', banner.text.includes('暴雨红色预警') && banner.text.includes('EM-XC-000001') &&
+    banner.text.includes('xicheng/xinjiekou') && banner.text.includes('停电'));
   check('the banner shows markup as text', banner.text.includes('<img') && banner.imgs === 0 &&
     !(await sp.evaluate(() => window.pwned)));
   await sp.evaluate(() => window.WH.renderBanner([]));

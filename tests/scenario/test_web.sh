@@ -95,6 +95,17 @@ check "me: the staff may take steps" jq -e '.user == "王芳" and .may.steps and
 is "status" 200 "$(req GET /api/status)"
 check "status: station, scope and emergencies" jq -e '.code == "ZDY" and .scope == "xicheng/xinjiekou/zhaodengyu" and .emergencies == []' "$T/body"
 check "API answers are not cached" grep -qi '^Cache-Control: no-store' "$T/headers"
+# The banner's data: an emergency a street declared, carried on a file.
+mkhome hubw xicheng/xinjiekou street XJK
+trust zdy hubw
+wh --home "${HOMEOF[hubw]}" emergency declare --path xicheng/xinjiekou --title "7·31 暴雨" \
+	>"$T/em.out" 2>&1 || die "emergency declare: $(head -c 300 "$T/em.out")"
+wh --home "${HOMEOF[hubw]}" export -o "$T/em.ops" >"$T/em.out" 2>&1 ||
+	die "export: $(head -c 300 "$T/em.out")"
+wh --home "${HOMEOF[zdy]}" import "$T/em.ops" >"$T/em.out" 2>&1 ||
+	die "import: $(head -c 300 "$T/em.out")"
+is "status under an emergency" 200 "$(req GET /api/status)"
+check "status: the emergency the banner shows" jq -e '(.emergencies | length) == 1 and .emergencies[0].area == "xicheng/xinjiekou" and .emergencies[0].title == "7·31 暴雨"' "$T/body"
 is "the list before any case" 200 "$(req GET /api/cases)"
 check "is empty" jq -e '.total == 0 and .cases == [] and .overdue == 0' "$T/body"
 is "GET of an unknown endpoint with a session" 404 "$(req GET /api/nothing)"
