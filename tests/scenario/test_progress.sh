@@ -125,6 +125,18 @@ tty "$T/syncq.tty" "$W" --home "${HOMEOF[st2]}" sync --peer hub --quiet
 want_rc 0 "sync --quiet"
 hasnt "sync --quiet quiet" "$T/syncq.tty" 'sync: received'
 
+# ---- bundle apply ------------------------------------------------------------
+mkhome st3 xicheng/xinjiekou/zhaodengyu station
+trust st3 st
+wh --home "$S" bundle create --scope xicheng/xinjiekou/zhaodengyu -o "$T/b.whb" \
+	>"$T/bc.out" 2>&1 || bad "bundle create: $(head -c 300 "$T/bc.out")"
+tty "$T/bun.tty" "$W" --home "${HOMEOF[st3]}" bundle apply "$T/b.whb"
+want_rc 0 "bundle apply on a terminal"
+has "bundle apply progress line" "$T/bun.tty" "bundle apply: adding [0-9,]+ of [0-9,]+ ops \\([0-9,]+/s\\), [0-9]+%"
+piped "$T/bun.out" "$T/bun.err" "$W" --home "${HOMEOF[st3]}" bundle apply "$T/b.whb"
+want_rc 0 "bundle apply piped (again: nothing new)"
+clean "bundle apply: no progress to a file" "$T/bun.err"
+
 # ---- without the knob: short work is silent on a terminal too ----------------
 unset WHISTLE_PROGRESS_DELAY_MS
 tty "$T/few.tty" "$W" --home "$S" case import "$T/few.csv"
