@@ -12,6 +12,7 @@
 #include "emergency.h"
 #include "fuzz_gen.h"
 #include "fuzz_syncio.h"
+#include "mkcorpus.h"
 #include "mp.h"
 #include "msg.h"
 #include "opfile.h"
@@ -39,7 +40,7 @@ static void mkdir_p(const char *dir)
 	}
 }
 
-static void put(const char *target, const char *name, const void *p,
+void mk_put(const char *target, const char *name, const void *p,
 		size_t n)
 {
 	char path[512];
@@ -54,15 +55,15 @@ static void put(const char *target, const char *name, const void *p,
 	written++;
 }
 
-static void put_buf(const char *target, const char *name, struct wh_buf *b)
+void mk_put_buf(const char *target, const char *name, struct wh_buf *b)
 {
-	put(target, name, b->p, b->len);
+	mk_put(target, name, b->p, b->len);
 	wh_buf_reset(b);
 }
 
-static void put_str(const char *target, const char *name, const char *s)
+void mk_put_str(const char *target, const char *name, const char *s)
 {
-	put(target, name, s, strlen(s));
+	mk_put(target, name, s, strlen(s));
 }
 
 static struct fz_ops story, plist;
@@ -79,12 +80,12 @@ static void ops(void)
 			abort();
 		snprintf(name, sizeof name, "%02zu-%s", i,
 			 wh_op_kind_name(op.kind));
-		put("op", name, s.p, s.n);
+		mk_put("op", name, s.p, s.n);
 	}
 	for (size_t i = 0; i < plist.n; i++) {
 		struct wh_slice s = fz_get(&plist, i);
 		snprintf(name, sizeof name, "problem-%zu", i);
-		put("op", name, s.p, s.n);
+		mk_put("op", name, s.p, s.n);
 	}
 }
 
@@ -105,7 +106,7 @@ static void opfile(const char *name, const struct fz_ops *o,
 		wh_opfile_add(&w, &b, s.p, s.n);
 	}
 	wh_opfile_end(&w, &b);
-	put_buf("opfile", name, &b);
+	mk_put_buf("opfile", name, &b);
 	wh_buf_fini(&b);
 }
 
@@ -169,7 +170,7 @@ static void bundle(const char *name, const struct fz_ops *o, int extras)
 		wh_opfile_add_rec(&w, &b, WH_OPREC_BLOB, photo, sizeof photo);
 	}
 	wh_opfile_end_signed(&w, &b, fz_key(1));
-	put_buf("bundle", name, &b);
+	mk_put_buf("bundle", name, &b);
 	wh_buf_fini(&b);
 	wh_buf_fini(&ro);
 }
@@ -189,7 +190,7 @@ static void beacon(const char *name, enum wh_role role, const char *path,
 	struct wh_buf b = {0};
 	if (wh_beacon_encode(&bc, fz_key(0), &b))
 		abort();
-	put_buf("beacon", name, &b);
+	mk_put_buf("beacon", name, &b);
 	wh_buf_fini(&b);
 }
 
@@ -221,13 +222,13 @@ static void views(void)
 			abort();
 		wh_case_encode(&c, &b);
 		snprintf(name, sizeof name, "after-%02zu", i);
-		put_buf("view", name, &b);
+		mk_put_buf("view", name, &b);
 	}
 	wh_case_fini(&c);
 	/* A case with no ops at all (what init gives). */
 	wh_case_init(&c, FZ_CODE, 2);
 	wh_case_encode(&c, &b);
-	put_buf("view", "empty", &b);
+	mk_put_buf("view", "empty", &b);
 	wh_case_fini(&c);
 	wh_buf_fini(&b);
 }
@@ -252,11 +253,11 @@ static void msgs(void)
 	const char *scope = FZ_PATH;
 
 	wh_msg_hello(&b, 3, 0, FZ_PATH, salt, story.n, digest, FZ_T0_MS);
-	put_buf("msg", "hello", &b);
+	mk_put_buf("msg", "hello", &b);
 	wh_msg_hello(&b, 1, 2, "xicheng", salt, 0, digest, FZ_T0_MS + 1);
-	put_buf("msg", "hello-v1-district", &b);
+	mk_put_buf("msg", "hello-v1-district", &b);
 	wh_msg_digest(&b, scope, 1, story.n, digest);
-	put_buf("msg", "digest", &b);
+	mk_put_buf("msg", "digest", &b);
 
 	uint64_t keys[40];
 	for (size_t i = 0; i < 40; i++)
@@ -268,23 +269,23 @@ static void msgs(void)
 	wh_riblt_enc_next(enc, syms, 24);
 	wh_riblt_enc_free(enc);
 	wh_msg_symbols_write(&b, scope, 1, 0, syms, 12);
-	put_buf("msg", "symbols", &b);
+	mk_put_buf("msg", "symbols", &b);
 	wh_msg_symbols_write(&b, scope, 1, 12, syms + 12, 12);
-	put_buf("msg", "symbols-more", &b);
+	mk_put_buf("msg", "symbols-more", &b);
 	wh_msg_more(&b, scope, 1, 24, 32);
-	put_buf("msg", "more", &b);
+	mk_put_buf("msg", "more", &b);
 	wh_msg_want(&b, scope, 1, WH_WANT_FINAL, keys, 5);
-	put_buf("msg", "want", &b);
+	mk_put_buf("msg", "want", &b);
 	wh_msg_want(&b, scope, 2, WH_WANT_ALL | WH_WANT_FINAL, NULL, 0);
-	put_buf("msg", "want-all", &b);
+	mk_put_buf("msg", "want-all", &b);
 
 	bins_of(&story, 0, 3, &bins);
 	wh_msg_ops_pack(&b, WH_OPS_SYNC, 3, bins.p, bins.len, NULL);
-	put_buf("msg", "ops", &b);
+	mk_put_buf("msg", "ops", &b);
 	wh_buf_reset(&bins);
 	bins_of(&story, 5, 1, &bins);
 	wh_msg_ops_pack(&b, WH_OPS_PUSH, 1, bins.p, bins.len, NULL);
-	put_buf("msg", "ops-push", &b);
+	mk_put_buf("msg", "ops-push", &b);
 	wh_buf_reset(&bins);
 	/* Compressed: the whole story is well past WH_MSG_ZSTD_MIN. */
 	struct wh_msg_zstd z = {0};
@@ -294,31 +295,31 @@ static void msgs(void)
 	struct wh_msg m;
 	if (wh_msg_decode(b.p, b.len, &z, &m) || !(m.flags & WH_OPS_ZSTD))
 		abort();
-	put_buf("msg", "ops-zstd", &b);
+	mk_put_buf("msg", "ops-zstd", &b);
 	wh_buf_reset(&bins);
 	bins_of(&plist, 0, plist.n, &bins);
 	wh_msg_ops_pack(&b, WH_OPS_PUSH, (uint32_t)plist.n, bins.p, bins.len,
 			&z);
-	put_buf("msg", "ops-problems", &b);
+	mk_put_buf("msg", "ops-problems", &b);
 	wh_msg_zstd_fini(&z);
 
 	wh_msg_receipt(&b, fz_key(1), scope, story.n, digest, FZ_T0_MS + 2);
-	put_buf("msg", "receipt", &b);
+	mk_put_buf("msg", "receipt", &b);
 	wh_msg_bye(&b, WH_MSG_BYE, 0, "bye");
-	put_buf("msg", "bye", &b);
+	mk_put_buf("msg", "bye", &b);
 	wh_msg_bye(&b, WH_MSG_ERROR, WH_EDENIED, "拒绝 denied: not trusted");
-	put_buf("msg", "error", &b);
+	mk_put_buf("msg", "error", &b);
 
 	uint8_t hashes[2 * WH_ID_BYTES];
 	wh_hash((const uint8_t *)"photo", 5, hashes);
 	wh_hash((const uint8_t *)"other", 5, hashes + WH_ID_BYTES);
 	wh_msg_blobwant(&b, scope, hashes, 2);
-	put_buf("msg", "blobwant", &b);
+	mk_put_buf("msg", "blobwant", &b);
 	wh_msg_blob(&b, scope, hashes, 5, 0, (const uint8_t *)"photo", 5);
-	put_buf("msg", "blob", &b);
+	mk_put_buf("msg", "blob", &b);
 	wh_msg_blob(&b, scope, hashes + WH_ID_BYTES, 10, 5,
 		    (const uint8_t *)"other", 5);
-	put_buf("msg", "blob-part", &b);
+	mk_put_buf("msg", "blob-part", &b);
 	wh_buf_fini(&b);
 	wh_buf_fini(&bins);
 }
@@ -327,7 +328,7 @@ static void msgs(void)
 
 static void imports(void)
 {
-	put_str("csv", "english",
+	mk_put_str("csv", "english",
 		"id,external_ref,title,description,category,address,source,"
 		"priority,reporter,contact,lat,lon,grid,path,status,tags,"
 		"created\r\n"
@@ -338,7 +339,7 @@ static void imports(void)
 		"FZ-000001,,,,,,,urgent,,,,,,,in_progress,消防；老旧小区,\r\n"
 		",12345-2026-000123,楼道堆物,,,,,,,,,,,xicheng/xinjiekou/"
 		"zhaodengyu/g02,,,\r\n");
-	put_str("csv", "chinese",
+	mk_put_str("csv", "chinese",
 		"\xEF\xBB\xBF标题,描述,类别,地址,来源,优先级,反映人,联系方式,"
 		"纬度,经度,网格,状态,标签,登记时间,工单号\n"
 		"垃圾满溢,垃圾桶站满溢,垃圾满溢,赵登禹路,热线,高,李女士,,"
@@ -346,12 +347,12 @@ static void imports(void)
 		"噪声扰民,,环境污染,,巡查,普通,,,,,,,,,T-2\n"
 		"\n"
 		"占道经营,夜市,占道经营,,app,low,,,,,g03,new,,,T-3\n");
-	put_str("csv", "minimal", "title\nA\nB\n\"C\"\n");
-	put_str("csv", "errors",
+	mk_put_str("csv", "minimal", "title\nA\nB\n\"C\"\n");
+	mk_put_str("csv", "errors",
 		"title,tags\n\"unclosed,x\nok,\"a\"b\nx\"y,z\n\"a\"\"b\",c\r"
 		"too,many,fields\n");
 
-	put_str("jsonl", "rows",
+	mk_put_str("jsonl", "rows",
 		"{\"title\":\"路灯不亮\",\"external_ref\":\"12345-2026-000777\","
 		"\"description\":\"夜间\\n路灯不亮\",\"source\":\"12345\","
 		"\"priority\":\"high\",\"lat\":39.939,\"lon\":116.372,"
@@ -362,10 +363,10 @@ static void imports(void)
 		"\n"
 		"{\"工单号\":12345,\"标题\":\"噪声扰民\",\"路径\":\"xicheng/"
 		"xinjiekou/zhaodengyu\"}\n");
-	put_str("jsonl", "bom",
+	mk_put_str("jsonl", "bom",
 		"\xEF\xBB\xBF{\"title\":\"a\",\"lat\":\"39.9\",\"lon\":\"116.3\"}"
 		"\r\n{\"title\":\"b\",\"extra\":1}\n{\"title\":[1]}\n[1,2]\n");
-	put_str("jsonl", "array", "[{\"title\":\"a\"}]\n");
+	mk_put_str("jsonl", "array", "[{\"title\":\"a\"}]\n");
 }
 
 /* ---- problem lists ---- */
@@ -383,12 +384,12 @@ static void problems(void)
 		 "煤改电\t住建\t住建, 供电公司 \t2h\t24h\t\n"
 		 "垃圾满溢\t城管\t\t\t\t\n",
 		 hdr);
-	put_str("problems", "publish", buf);
+	mk_put_str("problems", "publish", buf);
 	snprintf(buf, sizeof buf, "\xEF\xBB\xBF%s停水\t水务\t水务\t30m\t1d\t"
 		 "突发停水\r\n", hdr);
-	put_str("problems", "bom-crlf", buf);
+	mk_put_str("problems", "bom-crlf", buf);
 	snprintf(buf, sizeof buf, "%sa\tb\n", hdr);
-	put_str("problems", "short-line", buf);
+	mk_put_str("problems", "short-line", buf);
 
 	/* Ops: a 0 byte, then each op as a 2-byte length and its bytes. */
 	struct wh_buf b = {0};
@@ -400,125 +401,15 @@ static void problems(void)
 		wh_buf_append(&b, len, 2);
 		wh_buf_append(&b, s.p, s.n);
 	}
-	put_buf("problems", "ops", &b);
+	mk_put_buf("problems", "ops", &b);
 	wh_buf_fini(&b);
 }
 
 /* ---- emergencies and plans ---- */
 
-static const char plan_text[] =
-	"# 新街口街道防汛应急预案\n"
-	"[plan]\n"
-	"number = 1\n"
-	"title = 新街口街道防汛应急预案\n"
-	"rule = extend 24h\n"
-	"text = 暴雨红色预警时启动\n"
-	"\n"
-	"[task basement]\n"
-	"area = xicheng/xinjiekou\n"
-	"title = 排查地下室住户\n"
-	"category = 防汛\n"
-	"within = 2h\n"
-	"team = 社区应急小分队\n"
-	"contact = 王队长 13800000000\n"
-	"text = 逐户敲门, 劝离地下室住户\n"
-	"\n"
-	"[任务 shelter]\n"
-	"范围 = xicheng/xinjiekou/zhaodengyu\n"
-	"标题 = 开放避难场所\n"
-	"时限 = 4h\n"
-	"; a comment of the other kind\n"
-	"[task elderly]\n"
-	"area = xicheng/xinjiekou\n"
-	"title = 统计独居老人\n";
-
-static void plans(void)
-{
-	char buf[4096];
-	put_str("plan", "file", plan_text);
-	snprintf(buf, sizeof buf,
-		 "\xEF\xBB\xBF[预案]\r\n编号 = 7\r\n标题 = 消防应急预案\r\n"
-		 "规则 = 暂停\r\n[任务 a]\r\n范围 = xicheng\r\n标题 = 疏散\r\n");
-	put_str("plan", "bom-crlf-zh", buf);
-	put_str("plan", "bad-key",
-		"[plan]\nnumber = 1\ntitle = x\n[task t]\narea = xicheng\n"
-		"titel = y\n");
-	put_str("plan", "dup-task",
-		"[plan]\nnumber = 1\ntitle = x\n[task t]\narea = a\n"
-		"title = y\n[task t]\narea = a\ntitle = z\n");
-
-	/* Ops: a 0 byte, then each op as a 2-byte length and its bytes. */
-	struct fz_ops o = {0};
-	struct wh_op_draft d;
-	uint64_t ms = FZ_T0_MS;
-	wh_draft_init(&d, WH_OP_PLAN_SET, "~EP-XJK", 1, "xicheng/xinjiekou");
-	wh_draft_str(&d, WH_F_TITLE, "防汛应急预案");
-	fz_add(&o, &d, 0, WH_HLC_MAKE(ms, 0));
-	wh_draft_init(&d, WH_OP_PLAN_TASK, "~EP-XJK", 1, "xicheng/xinjiekou");
-	wh_draft_str(&d, WH_F_TASK, "basement");
-	wh_draft_str(&d, WH_F_AREA, "xicheng/xinjiekou");
-	wh_draft_str(&d, WH_F_TITLE, "排查地下室住户");
-	wh_draft_str(&d, WH_F_TEAM, "社区应急小分队");
-	wh_draft_uint(&d, WH_F_WITHIN_MS, 7200000);
-	fz_add(&o, &d, 0, WH_HLC_MAKE(ms + 1, 0));
-	wh_draft_init(&d, WH_OP_PLAN_TASK_DEL, "~EP-XJK", 1,
-		      "xicheng/xinjiekou");
-	wh_draft_str(&d, WH_F_TASK, "shelter");
-	fz_add(&o, &d, 0, WH_HLC_MAKE(ms + 2, 0));
-	wh_draft_init(&d, WH_OP_EMERGENCY, "~EM-XJK", 1, "xicheng/xinjiekou");
-	wh_draft_uint(&d, WH_F_START_MS, ms + 3600000);
-	wh_draft_str(&d, WH_F_PLAN, "~EP-XJK");
-	wh_draft_uint(&d, WH_F_PLAN_SEQ, 1);
-	wh_draft_str(&d, WH_F_TITLE, "暴雨");
-	size_t i_decl = fz_add(&o, &d, 0, WH_HLC_MAKE(ms + 3, 0));
-	wh_draft_init(&d, WH_OP_EMERGENCY, "~EM-XJK", 1, "xicheng/xinjiekou");
-	wh_draft_uint(&d, WH_F_START_MS, ms + 3600000);
-	wh_draft_uint(&d, WH_F_END_MS, ms + 9 * 3600000ull);
-	wh_draft_uint(&d, WH_F_RULE, WH_EM_EXTEND);
-	wh_draft_uint(&d, WH_F_EXTEND_MS, 86400000);
-	fz_add(&o, &d, 0, WH_HLC_MAKE(ms + 4, 0));
-	wh_draft_init(&d, WH_OP_EMERGENCY_END, "~EM-XJK", 1,
-		      "xicheng/xinjiekou");
-	wh_draft_uint(&d, WH_F_END_MS, ms + 5 * 3600000ull);
-	fz_add(&o, &d, 1, WH_HLC_MAKE(ms + 5, 0));
-	wh_draft_init(&d, WH_OP_EMERGENCY, "~EM-XC", 2, "xicheng");
-	wh_draft_uint(&d, WH_F_START_MS, ms);
-	fz_add(&o, &d, 1, WH_HLC_MAKE(ms + 6, 0));
-	struct wh_buf b = {0};
-	uint8_t sel = 0;
-	wh_buf_append(&b, &sel, 1);
-	for (size_t i = 0; i < o.n; i++) {
-		struct wh_slice sl = fz_get(&o, i);
-		uint8_t len[2] = {(uint8_t)(sl.n >> 8), (uint8_t)sl.n};
-		wh_buf_append(&b, len, 2);
-		wh_buf_append(&b, sl.p, sl.n);
-		char name[32];
-		snprintf(name, sizeof name, "doc-%02zu", i);
-		put("op", name, sl.p, sl.n);
-	}
-	put_buf("plan", "ops", &b);
-	/* A stored record: the emergency folded from its three ops. */
-	struct wh_emergency e;
-	wh_em_init(&e, "~EM-XJK", 1);
-	for (size_t i = i_decl; i < i_decl + 3; i++) {
-		struct wh_slice sl = fz_get(&o, i);
-		struct wh_op op;
-		if (wh_op_decode(sl.p, sl.n, &op) || wh_em_apply(&e, &op, NULL))
-			abort();
-	}
-	sel = 1;
-	wh_buf_append(&b, &sel, 1);
-	wh_em_encode(&e, &b);
-	put_buf("plan", "record", &b);
-	wh_buf_fini(&b);
-	fz_fini(&o);
-}
-
-/* ---- whistle.conf, trust, keys ---- */
-
 static void confs(void)
 {
-	put_str("conf", "station",
+	mk_put_str("conf", "station",
 		"# whistle station configuration\n"
 		"station = zhaodengyu\ncode = XJK-ZDY\n"
 		"path = xicheng/xinjiekou/zhaodengyu\nname = 赵登禹社区\n"
@@ -539,8 +430,8 @@ static void confs(void)
 		 "department=城管\r\npeer = %s@tcp://[::1]:7421\r\n"
 		 "unknown_key = kept for later\r\n",
 		 hex);
-	put_str("conf", "department", buf);
-	put_str("conf", "street",
+	mk_put_str("conf", "department", buf);
+	mk_put_str("conf", "street",
 		"\tstation =  xinjiekou \ncode = XJK\npath = xicheng/xinjiekou\n"
 		"role = street\nlisten = tcp://*:7420\npeer = district\n");
 }
@@ -558,10 +449,10 @@ static void trusts(void)
 		 "  %s district xicheng district.hub tcp://[fe80::1]:7420\n"
 		 "%s\tother\txicheng/xinjiekou\tcg-laptop\ttcp://*:1\r\n",
 		 hex[0], hex[1], hex[2], hex[3]);
-	put_str("trust", "list", buf);
+	mk_put_str("trust", "list", buf);
 	snprintf(buf, sizeof buf, "%s station a/b dup\n%s station a/b dup\n",
 		 hex[0], hex[1]);
-	put_str("trust", "dup-name", buf);
+	mk_put_str("trust", "dup-name", buf);
 }
 
 static void keys(void)
@@ -569,15 +460,15 @@ static void keys(void)
 	char name[32], hex[2 * WH_PK_BYTES + 1];
 	for (unsigned i = 0; i < FZ_NKEYS; i++) {
 		snprintf(name, sizeof name, "secret-%u", i);
-		put("key", name, fz_key(i)->sk, WH_SK_BYTES);
+		mk_put("key", name, fz_key(i)->sk, WH_SK_BYTES);
 	}
 	uint8_t bad[WH_SK_BYTES];
 	memcpy(bad, fz_key(0)->sk, 32);
 	memcpy(bad + 32, fz_key(1)->pk, 32);
-	put("key", "secret-mismatch", bad, sizeof bad);
+	mk_put("key", "secret-mismatch", bad, sizeof bad);
 	wh_hex(fz_key(2)->pk, WH_PK_BYTES, hex);
-	put_str("key", "public-hex", hex);
-	put("key", "public-raw", fz_key(3)->pk, WH_PK_BYTES);
+	mk_put_str("key", "public-hex", hex);
+	mk_put("key", "public-raw", fz_key(3)->pk, WH_PK_BYTES);
 }
 
 /* ---- state records ---- */
@@ -601,7 +492,7 @@ static void states(void)
 	r.ndial = 1;
 	wh_buf_append(&b, &tag, 1);
 	agent_self_encode(&r, &b);
-	put_buf("state", "agent-self", &b);
+	mk_put_buf("state", "agent-self", &b);
 
 	struct peer_rec p;
 	memset(&p, 0, sizeof p);
@@ -621,11 +512,11 @@ static void states(void)
 	tag = 1;
 	wh_buf_append(&b, &tag, 1);
 	peer_rec_encode(&p, &b);
-	put_buf("state", "peer", &b);
+	mk_put_buf("state", "peer", &b);
 	p.have_receipt = 0;
 	wh_buf_append(&b, &tag, 1);
 	peer_rec_encode(&p, &b);
-	put_buf("state", "peer-no-receipt", &b);
+	mk_put_buf("state", "peer-no-receipt", &b);
 
 	struct carry_peer k;
 	memset(&k, 0, sizeof k);
@@ -641,7 +532,7 @@ static void states(void)
 	tag = 2;
 	wh_buf_append(&b, &tag, 1);
 	carry_peer_encode(&k, &b);
-	put_buf("state", "carry", &b);
+	mk_put_buf("state", "carry", &b);
 	wh_buf_fini(&b);
 }
 
@@ -724,7 +615,7 @@ static void transcript(const char *name, uint32_t proto, int street)
 		fprintf(stderr, "mkcorpus: sync %s did not converge\n", name);
 		exit(1);
 	}
-	put_buf("sync", name, &rec);
+	mk_put_buf("sync", name, &rec);
 	wh_buf_fini(&rec);
 	mq_clear(&to_a);
 	mq_clear(&to_b);
@@ -734,165 +625,6 @@ static void transcript(const char *name, uint32_t proto, int street)
 	wh_sync_free(sb);
 	fz_node_fini(&a);
 	fz_node_fini(&b);
-}
-
-/* ---- roster, seal ---- */
-
-static void grant(struct wh_roster *r, unsigned key, const char *name,
-		  unsigned role, const char *path, const char *code,
-		  const char *dept)
-{
-	r->grants = wh_xrealloc(r->grants, (r->ngrants + 1) * sizeof *r->grants);
-	struct wh_grant *g = &r->grants[r->ngrants++];
-	memset(g, 0, sizeof *g);
-	memcpy(g->key, fz_key(key)->pk, WH_PK_BYTES);
-	snprintf(g->name, sizeof g->name, "%s", name);
-	g->role = (uint8_t)role;
-	snprintf(g->path, sizeof g->path, "%s", path);
-	snprintf(g->code, sizeof g->code, "%s", code);
-	snprintf(g->dept, sizeof g->dept, "%s", dept);
-	g->from_ms = FZ_T0_MS - 86400000ull;
-}
-
-static void put_roster(const char *name, struct wh_roster *r, unsigned signer)
-{
-	struct wh_buf b = {0};
-	if (wh_roster_build(r, fz_key(signer), &b))
-		abort();
-	put_buf("roster", name, &b);
-	wh_buf_fini(&b);
-}
-
-/* Signed by fz_key(0) as the authority, so fuzz_roster's set takes them
- * and authorises the story ops against their grants. */
-static void rosters(void)
-{
-	struct wh_roster r;
-	memset(&r, 0, sizeof r);
-	snprintf(r.scope, sizeof r.scope, "xicheng");
-	r.serial = 1;
-	r.issued_ms = FZ_T0_MS - 86400000ull;
-	put_roster("empty", &r, 0);
-	grant(&r, 0, "新街口街道", WH_MROLE_STREET, "xicheng/xinjiekou", "", "");
-	grant(&r, 1, "赵登禹社区", WH_MROLE_STATION, FZ_PATH, FZ_CODE, "");
-	grant(&r, 2, "城管", WH_MROLE_DEPARTMENT, "xicheng", "", "城管");
-	grant(&r, 3, "住建", WH_MROLE_DEPARTMENT, "xicheng", "", "住建");
-	r.serial = 2;
-	put_roster("members", &r, 0);
-	r.grants[1].revoked_ms = FZ_T0_MS + 3600000ull;
-	r.grants[3].until_ms = FZ_T0_MS;
-	snprintf(r.grants[2].path, sizeof r.grants[2].path, "dongcheng");
-	r.serial = 3;
-	put_roster("revoked", &r, 0);
-	r.grants[0].role = WH_MROLE_DELEGATE;
-	r.grants[1].seq_min = 100;
-	r.serial = 4;
-	put_roster("delegate", &r, 0);
-	wh_roster_fini(&r);
-}
-
-static void put_mode(const char *name, uint8_t mode, const void *p, size_t n)
-{
-	uint8_t *b = wh_xmalloc(n + 1);
-	b[0] = mode;
-	memcpy(b + 1, p, n);
-	put("seal", name, b, n + 1);
-	free(b);
-}
-
-/* Envelopes and sealed values carry fresh randomness (sealed boxes'
- * ephemeral keys, nonces, the case key), so unlike the other seeds
- * these differ on every run of mkcorpus: harmless, they are inputs. */
-static void seals(void)
-{
-	struct wh_seal_key *k;
-	struct wh_buf b = {0};
-	uint8_t readers[FZ_NKEYS][WH_PK_BYTES];
-	if (wh_seal_key_new(&k))
-		abort();
-	for (unsigned i = 0; i < FZ_NKEYS; i++)
-		memcpy(readers[i], fz_key(i)->pk, WH_PK_BYTES);
-	if (wh_seal_env_build(k, (const uint8_t(*)[WH_PK_BYTES])readers,
-			      FZ_NKEYS, &b))
-		abort();
-	put_mode("env-4", 0, b.p, b.len);
-	wh_buf_reset(&b);
-	if (wh_seal_env_build(k, (const uint8_t(*)[WH_PK_BYTES])readers + 1,
-			      1, &b))
-		abort();
-	put_mode("env-1", 0, b.p, b.len);
-	wh_buf_reset(&b);
-	if (wh_seal_seal(k, FZ_CODE, FZ_SEQ, "张三", "13800000000", &b))
-		abort();
-	put_mode("sealed", 1, b.p, b.len);
-	wh_buf_reset(&b);
-	/* Plaintexts: the map the format names, and near misses. */
-	wh_mpw_map(&b, 2);
-	wh_mpw_uint(&b, WH_F_REPORTER);
-	wh_mpw_cstr(&b, "张三");
-	wh_mpw_uint(&b, WH_F_CONTACT);
-	wh_mpw_cstr(&b, "13800000000");
-	put_mode("pt-both", 2, b.p, b.len);
-	wh_buf_reset(&b);
-	wh_mpw_map(&b, 1);
-	wh_mpw_uint(&b, WH_F_CONTACT);
-	wh_mpw_cstr(&b, "13800000000");
-	put_mode("pt-contact", 2, b.p, b.len);
-	wh_buf_reset(&b);
-	wh_mpw_map(&b, 2);
-	wh_mpw_uint(&b, WH_F_CONTACT);
-	wh_mpw_cstr(&b, "x");
-	wh_mpw_uint(&b, WH_F_REPORTER);
-	wh_mpw_cstr(&b, "y");
-	put_mode("pt-unordered", 2, b.p, b.len);
-	wh_buf_fini(&b);
-	wh_seal_key_free(k);
-}
-
-/* ---- the web console (fuzz_web: first byte picks the decoder) ---- */
-
-static void web_seed(const char *name, char which, const char *s)
-{
-	char buf[2048];
-	buf[0] = which;
-	size_t n = strlen(s);
-	memcpy(buf + 1, s, n);
-	put("web", name, buf, n + 1);
-}
-
-static void webs(void)
-{
-	web_seed("login", 0, "{\"user\":\"王芳\",\"password\":\"secret-pass\"}");
-	web_seed("case", 1,
-		 "{\"title\":\"楼道堆物堵塞消防通道\",\"category\":\"楼道堆物\","
-		 "\"grid\":\"g07\",\"source\":\"patrol\",\"priority\":\"urgent\","
-		 "\"address\":\"赵登禹路 12 号院\",\"reporter\":\"王女士\","
-		 "\"contact\":\"138\",\"lat\":\"39.93\",\"lon\":\"116.36\","
-		 "\"tags\":[\"消防\",\"老旧小区\"],\"ref\":null}");
-	web_seed("triage", 2, "{\"step\":\"triage\",\"level\":\"big\","
-			      "\"reason\":\"涉及城管\"}");
-	web_seed("whistle", 2,
-		 "{\"step\":\"whistle\",\"dept\":[\"城管\",\"住建\"],"
-		 "\"lead\":\"城管\",\"kind\":\"assemble\",\"as\":\"street\","
-		 "\"report_within\":\"2h\",\"resolve_within\":\"7d\","
-		 "\"text\":\"请到场\"}");
-	web_seed("report", 2, "{\"step\":\"report\",\"dept\":\"城管\","
-			      "\"report_step\":\"onsite\",\"text\":\"已到\"}");
-	web_seed("rate", 2, "{\"step\":\"rate\",\"score\":4,\"dept\":\"城管\","
-			    "\"comment\":\"及时\"}");
-	web_seed("reopen", 2, "{\"step\":\"reopen\",\"by\":\"resident\","
-			      "\"reason\":\"又堆了\"}");
-	web_seed("feedback", 2, "{\"step\":\"feedback\",\"text\":\"已告知\","
-				"\"channel\":\"phone\"}");
-	web_seed("users", 3,
-		 "# accounts\n王芳 staff $argon2id$v=19$m=65536,t=2,p=1$"
-		 "hwS35uJCBLKzAzUiHC3Trw$pR6FW06sOzP9GKoO6IPc2I/AKmdsJUHMIfZ1VFbNGUY\n"
-		 "li viewer $argon2id$v=19$m=65536,t=2,p=1$"
-		 "hwS35uJCBLKzAzUiHC3Trw$pR6FW06sOzP9GKoO6IPc2I/AKmdsJUHMIfZ1VFbNGUY\n");
-	static const char hdr[] =
-		"\x04" "a=1; wh_session=00112233445566778899aabbccddeeff00112233"
-		"445566778899aabbccddeeff; b=2\0localhost:7480\0停车";
-	put("web", "headers", hdr, sizeof hdr - 1);
 }
 
 int main(int argc, char **argv)
@@ -919,14 +651,14 @@ int main(int argc, char **argv)
 	msgs();
 	imports();
 	problems();
-	plans();
+	mk_plans();
 	confs();
 	trusts();
 	keys();
 	states();
-	rosters();
-	seals();
-	webs();
+	mk_rosters();
+	mk_seals();
+	mk_webs();
 	transcript("station", 0, 0);
 	transcript("station-v1", 1, 0);
 	transcript("street", 0, 1);
