@@ -316,6 +316,8 @@ void cli_close(struct cli *c);
  * CLI_USAGE (no home from anywhere) or CLI_FAIL (the file is bad).
  */
 int cli_config_given(struct cli *c);
+/* The config file named by --config or $WHISTLE_CONFIG, or NULL. */
+const char *cli_config_named(const struct cli *c);
 int cli_conf_locate(struct cli *c);
 
 /* Parse whistle.conf at 'file' into *conf (the agent's SIGHUP reload);

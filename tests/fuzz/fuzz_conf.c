@@ -1,5 +1,5 @@
 /*
- * fuzz_conf.c: whistle.conf (agent/home.c, cli_conf_read), the station's
+ * fuzz_conf.c: whistle.conf (agent/conf.c, cli_conf_read), the station's
  * configuration, which people edit by hand and the agent re-reads on
  * SIGHUP; then what the agent does with the lines it takes as they are:
  * each 'listen' endpoint checked (trust_endpoint_valid) and each 'peer'
