@@ -15,6 +15,7 @@
  * wiped; it never reaches a message.
  */
 #include "cli.h"
+#include "cli_emergency.h"
 #include "trust.h"
 
 #include <sodium.h>
@@ -277,6 +278,8 @@ int cli_open(struct cli *c, unsigned need)
 
 void cli_close(struct cli *c)
 {
+	cli_em_free(c->em);
+	c->em = NULL;
 	wh_store_close(c->store);
 	c->store = NULL;
 	wh_key_free(c->key);

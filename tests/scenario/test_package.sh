@@ -139,10 +139,10 @@ ok
 zcat "$R/usr/share/man/man5/whistle.conf.5.gz" >"$T/page"
 # every key the parser takes is documented, and only those
 keys=$({
-	grep -oE '\{"[a-z_]+", conf->' "$SRC/agent/home.c"
-	grep -oE '!strcmp\(k, "[a-z_]+"\)' "$SRC/agent/home.c"
+	grep -oE '\{"[a-z_]+", conf->' "$SRC/agent/conf.c"
+	grep -oE '!strcmp\(k, "[a-z_]+"\)' "$SRC/agent/conf.c"
 } | grep -oE '"[a-z_]+"' | tr -d '"' | sort -u)
-[ -n "$keys" ] || bad "no keys found in agent/home.c"
+[ -n "$keys" ] || bad "no keys found in agent/conf.c"
 for k in $keys; do
 	grep -qE "^\\| \`$k\` \\|" "$SRC/docs/config.md" || bad "key '$k' not in docs/config.md's table"
 	grep -qF "\fB$k\fR (default:" "$T/page" || bad "key '$k' not in whistle.conf(5)"
