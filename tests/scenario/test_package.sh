@@ -228,6 +228,7 @@ for d in etc usr var; do
 	# never install on the real system
 	[ "$(findmnt -n -o FSTYPE "/$d")" = overlay ] || { echo "FAIL /$d is not the overlay"; exit 1; }
 done
+ip link set lo up 2>/dev/null || true
 # A /run of its own: no systemd seems to run (the maintainer scripts
 # must do without), and none on this machine is told anything.
 mount -t tmpfs tmpfs /run || { echo "FAIL tmpfs on /run"; exit 1; }
@@ -270,6 +271,8 @@ apid=$!
 trap 'kill -KILL $apid 2>/dev/null' EXIT
 for i in $(seq 50); do grep -q 'agent started' "$T/agent.log" && break; sleep 0.1; done
 t "agent runs as whistle: <6> log line" grep -Eq '^<6>whistle\[[0-9]+\]: info: agent started: zhaodengyu' "$T/agent.log"
+for i in $(seq 30); do grep -q 'web console' "$T/agent.log" && break; sleep 0.1; done
+t "its web console listens (as the unit's user)" grep -q 'info: web console on http://127.0.0.1:7480/' "$T/agent.log"
 t "status sees it" sh -c "runuser -u whistle -- $W --config $C --json status | grep -q '\"running\":true'"
 kill -TERM $apid; wait $apid
 t "agent stops with exit 0" test $? = 0
@@ -301,7 +304,9 @@ INNER
 	user_before=$(getent passwd whistle)
 	bin_before=$(ls -l --time-style=+%s /usr/bin/whistle 2>&1)
 	dpkg_before=$(dpkg-query -W -f='${Status}' whistle 2>&1)
-	timeout 300 unshare --mount --fork bash "$T/inner.sh" "$T" "$DEB" >"$T/ns.out" 2>"$T/ns.err"
+	# A network namespace too: the agent's web console (127.0.0.1:7480)
+	# must not meet other agents of this machine.
+	timeout 300 unshare --mount --net --fork bash "$T/inner.sh" "$T" "$DEB" >"$T/ns.out" 2>"$T/ns.err"
 	while read -r verdict desc; do
 		case $verdict in
 		PASS) ok ;;
