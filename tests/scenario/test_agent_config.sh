@@ -152,6 +152,10 @@ peer_of() { # HOME-ARGS... NAME FIELD: a field of status's peer NAME
 	shift 2
 	timeout 30 "$W" "$@" --json status 2>/dev/null | jq -r --arg n "$n" ".peers[] | select(.name == \$n) | .$f"
 }
+# The agent writes its peer records at most every few seconds: wait for
+# the one that counts the cases sent.
+sent_a() { [ "$(peer_of ops_sent hub --config "$AC")" -ge 3 ] 2>/dev/null; }
+wait_until 15 "a sent its cases to hub (its peer record says so)" sent_a || true
 since_a=$(peer_of since hub --config "$AC")
 since_h=$(peer_of since zdy --home "${HOMEOF[hub]}")
 sent0=$(peer_of ops_sent hub --config "$AC")

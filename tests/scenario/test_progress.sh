@@ -114,7 +114,9 @@ agent_start hub --listen "$EP"
 wh --home "$S" sync --peer hub >"$T/s0.out" 2>&1 || bad "station -> hub: $(cat "$T/s0.out")"
 tty "$T/sync.tty" "$W" --home "${HOMEOF[st2]}" sync --peer hub --timeout 60
 want_rc 0 "first sync on a terminal"
-has "sync progress line" "$T/sync.tty" "sync: received [0-9,]+ of [0-9,]+ ops \\([0-9,]+/s\\), [0-9]+%"
+# How much of the line shows depends on speed: a fast sync may end before
+# the total is known, so the line may carry the count and rate only.
+has "sync progress line" "$T/sync.tty" "sync: received [0-9,]+ (of [0-9,]+ )?ops \\([0-9,]+/s\\)"
 has "sync result printed" "$T/sync.tty" "synced with hub: "
 check "the fresh station holds every case" [ "$(digest_of "${HOMEOF[st2]}" xicheng/xinjiekou/zhaodengyu)" = "$(digest_of "$S" xicheng/xinjiekou/zhaodengyu)" ]
 piped "$T/sync.out" "$T/sync.err" "$W" --home "${HOMEOF[st2]}" sync --peer hub
