@@ -220,6 +220,32 @@ static int em_declare(struct cli *c, int argc, char **argv)
 	return CLI_OK;
 }
 
+/* Sign and store the one draft d of emergency (code, seq), then show
+ * the emergency as it now stands. */
+static int author_show(struct cli *c, struct wh_op_draft *d, const char *idarg,
+		       const char *code, uint32_t seq, const char *what)
+{
+	struct wh_emergency e;
+	int brc = cli_probe_drafts(d, 1);
+	if (brc)
+		return cli_usage(c, "%s", wh_strerror(brc));
+	int src = wh_store_author(c->store, c->key, d, 1, wh_clock_realtime,
+				  NULL, NULL, NULL);
+	if (src)
+		return cli_store_err(c, idarg, src);
+	if (wh_store_emergency_get(c->store, code, seq, &e))
+		return cli_fail(c, "%s written but not readable back", what);
+	if (c->json) {
+		struct json j;
+		json_init(&j, stdout);
+		cli_em_json(c, &j, &e, cli_now(c), 0);
+		json_end(&j);
+	} else {
+		cli_em_text(c, &e, cli_now(c), 0);
+	}
+	return CLI_OK;
+}
+
 /* ---- end ---------------------------------------------------------- */
 
 static const char end_help[] =
@@ -299,24 +325,7 @@ static int em_end(struct cli *c, int argc, char **argv)
 	wh_draft_uint(&d, WH_F_END_MS, at ? at : 1);
 	if (text && *text)
 		wh_draft_str(&d, WH_F_TEXT, text);
-	int brc = cli_probe_drafts(&d, 1);
-	if (brc)
-		return cli_usage(c, "%s", wh_strerror(brc));
-	int src = wh_store_author(c->store, c->key, &d, 1, wh_clock_realtime,
-				  NULL, NULL, NULL);
-	if (src)
-		return cli_store_err(c, idarg, src);
-	if (wh_store_emergency_get(c->store, code, seq, &e))
-		return cli_fail(c, "end written but not readable back");
-	if (c->json) {
-		struct json j;
-		json_init(&j, stdout);
-		cli_em_json(c, &j, &e, cli_now(c), 0);
-		json_end(&j);
-	} else {
-		cli_em_text(c, &e, cli_now(c), 0);
-	}
-	return CLI_OK;
+	return author_show(c, &d, idarg, code, seq, "end");
 }
 
 /* ---- extend ------------------------------------------------------- */
@@ -410,24 +419,7 @@ static int em_extend(struct cli *c, int argc, char **argv)
 		wh_draft_str(&d, WH_F_TITLE, e.title);
 	if (text && *text)
 		wh_draft_str(&d, WH_F_TEXT, text);
-	int brc = cli_probe_drafts(&d, 1);
-	if (brc)
-		return cli_usage(c, "%s", wh_strerror(brc));
-	int src = wh_store_author(c->store, c->key, &d, 1, wh_clock_realtime,
-				  NULL, NULL, NULL);
-	if (src)
-		return cli_store_err(c, idarg, src);
-	if (wh_store_emergency_get(c->store, code, seq, &e))
-		return cli_fail(c, "extension written but not readable back");
-	if (c->json) {
-		struct json j;
-		json_init(&j, stdout);
-		cli_em_json(c, &j, &e, cli_now(c), 0);
-		json_end(&j);
-	} else {
-		cli_em_text(c, &e, cli_now(c), 0);
-	}
-	return CLI_OK;
+	return author_show(c, &d, idarg, code, seq, "extension");
 }
 
 /* ---- tasks -------------------------------------------------------- */
