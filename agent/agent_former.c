@@ -4,7 +4,9 @@
  * under the old path: edits made before the change may not have reached
  * the old scope's hubs yet.
  *
- * The agent remembers the path it last ran with ("agent/path"). Started
+ * The station remembers the path it last ran with ("agent/path", first
+ * written by `whistle init`, so a station whose agent never ran is
+ * covered too). Started
  * with another path, it keeps the old one as a former path
  * ("agent/former", one path per line) and says HELLO with the narrowest
  * path holding both, so links share the old scope too. A former path is
@@ -73,6 +75,12 @@ static void former_load(struct agent *a)
 	wh_buf_fini(&b);
 }
 
+int agent_path_record(struct wh_store *s, const char *path)
+{
+	return wh_store_state_put(s, PATH_REC, (const uint8_t *)path,
+				  strlen(path));
+}
+
 void agent_former_start(struct agent *a)
 {
 	const char *cur = a->c->conf.path;
@@ -106,8 +114,7 @@ void agent_former_start(struct agent *a)
 				sizeof a->former[i]);
 	a->nformer = k;
 	former_save(a);
-	if (wh_store_state_put(a->c->store, PATH_REC, (const uint8_t *)cur,
-			       strlen(cur)) != WH_OK)
+	if (agent_path_record(a->c->store, cur) != WH_OK)
 		log_warn("cannot record this agent's path");
 	strcpy(a->hello_path, cur);
 	for (size_t i = 0; i < a->nformer; i++) {

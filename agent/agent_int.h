@@ -113,9 +113,15 @@ struct agent {
 	char former[FORMER_MAX][WH_PATH_MAX + 1];
 	size_t nformer;
 	char hello_path[WH_PATH_MAX + 1]; /* the path links are told */
+	/* emergencies (agent_emergency.c) */
+	uint64_t em_gen; /* store's emergency counter last acted on */
+	uint64_t em_due; /* mono ms: next look at the counter */
+	uint64_t em_recheck; /* mono ms: next activation regardless */
+	int em_started;
 	/* LAN discovery (agent_disc.c) */
 	struct disc *disc;  /* NULL until the first tick */
 	int flag_discovery; /* --discovery: 0 off, 1 on, 2 emergency; -1 */
+	struct web *web; /* the web console (web.h), or NULL */
 };
 
 static inline uint64_t agent_mono_ms(void)
@@ -144,6 +150,15 @@ void agent_on_roster(void *ctx, const uint8_t peer[WH_PK_BYTES],
 /* Once a second: a roster installed by another process is pushed and
  * put into effect; grants' times are re-read every minute. */
 void agent_roster_poll(struct agent *a);
+
+/* ---- agent_emergency.c ---- */
+
+/* Once a second, and at start: when an emergency's or a plan's op was
+ * stored (from a peer, a file or the CLI), or every minute (an
+ * emergency's start time may come), a community station makes the plan
+ * tasks it owes (cli_em_activate); new task cases go out with the next
+ * push of the op log. */
+void agent_em_poll(struct agent *a);
 
 /* ---- agent_former.c ---- */
 

@@ -90,11 +90,15 @@ int agent_roster_trust(struct agent *a, struct trust *t)
 	trust_fini(t);
 	uint64_t now = wh_clock_realtime(NULL);
 	const uint8_t *self = a->c->key->pk;
+	/* Each key enters with the grant that makes it a member now, not
+	 * whichever of its grants comes first: a moved station's ended
+	 * grant comes before its new one, and only widens it (below). */
 	for (uint32_t i = 0; i < rs->root.ngrants; i++) {
 		const struct wh_grant *g = &rs->root.grants[i];
+		const struct wh_grant *live;
 		if (g->role != WH_MROLE_DELEGATE &&
-		    wh_roster_member_now(rs, g->key, now, NULL))
-			add_grant(t, g, self);
+		    wh_roster_member_now(rs, g->key, now, &live))
+			add_grant(t, live, self);
 	}
 	for (uint32_t d = 0; d < rs->ndel; d++)
 		for (uint32_t i = 0; i < rs->del[d].ngrants; i++) {

@@ -4,7 +4,8 @@
  *
  * One parser for all commands keeps the grammar the same everywhere:
  * "--opt value", "--opt=value", "-o value", "--" ends options, and the
- * global options (--home DIR, --json) are accepted after the command too.
+ * global options (--home DIR, --config FILE, --json) are accepted after
+ * the command too.
  * Anything unexpected is a usage error naming the offending word.
  */
 #include "cli.h"
@@ -92,6 +93,18 @@ int cli_args_next(struct cli *c, struct cli_args *a,
 			return ARG_ERR;
 		}
 		c->home = v;
+		return cli_args_next(c, a, opts, which, val);
+	}
+
+	if (!is_short && nlen == 6 && !strncmp(name, "config", 6)) {
+		const char *v;
+		if (take_value(c, a, "--config", eq, &v) == ARG_ERR)
+			return ARG_ERR;
+		if (!*v) {
+			cli_usage(c, "option --config: empty file name");
+			return ARG_ERR;
+		}
+		c->config = v;
 		return cli_args_next(c, a, opts, which, val);
 	}
 

@@ -12,21 +12,8 @@
 
 #include "cli.h"
 #include "opfile.h"
+#include "progress.h"
 #include "transport.h"
-
-/* The progress line `case import` prints (cmd_case_import.c): one
- * rewritten line on stderr, only on a terminal, only when the work takes
- * over a second, at most five times a second; none with --quiet. The
- * general progress module of a later release replaces this. */
-struct bprogress {
-	const char *cmd; /* "bundle apply" */
-	int tty, shown;
-	uint64_t t0, tlast;
-};
-void bprogress_init(struct bprogress *p, const char *cmd, int quiet);
-void bprogress_show(struct bprogress *p, const char *what, uint64_t done,
-		    uint64_t total);
-void bprogress_clear(struct bprogress *p);
 
 /* A whole file read into memory (mapped when it can be). */
 struct bfile {

@@ -58,21 +58,57 @@ struct cli_conf {
 	 * set, emergency); its UDP port (0: not set, 7420). */
 	char discovery[16];
 	uint32_t discovery_port;
+	/* The web console (web.h): web_port 0 turns it off; -1: not set
+	 * (default WEB_PORT_DEFAULT); web_bind "": not set (127.0.0.1). */
+	int32_t web_port;
+	char web_bind[64];
 	/* The district authority's public key in hex (init --authority,
 	 * roster bind); "" in lab mode. Checked on load: a valid key, at
 	 * most one line. The store's binding is what enforces; this line
 	 * tells people and the agent which authority the home expects. */
 	char authority[2 * WH_PK_BYTES + 1];
+	/* The station home, for a config file kept outside it (the
+	 * packaged /etc/whistle/whistle.conf); "" if not set. An absolute
+	 * path (checked on load). */
+	char home[1024];
+	/* Where each listen / peer / department line was, for messages
+	 * about values only the agent can judge (a peer resolves against
+	 * the trust list). */
+	unsigned listen_line[CLI_CONF_LIST_MAX];
+	unsigned peer_line[CLI_CONF_LIST_MAX];
+	unsigned department_line;
+};
+
+struct cli_em; /* cli_emergency.h */
+/* Where cli_fail and cli_usage put their message instead of stderr
+ * when a caller that is not a terminal (the web console) runs shared
+ * command code: the last message, and the exit code it went with. */
+struct cli_sink {
+	char msg[512];
+	int code;
 };
 
 struct cli {
-	const char *home; /* --home; else $WHISTLE_HOME at cli_open time */
+	const char *home; /* --home; else $WHISTLE_HOME at cli_open time;
+			   * else the config file's 'home' */
+	/* --config FILE; else $WHISTLE_CONFIG at cli_open time; NULL:
+	 * HOME/whistle.conf (cli_conf_locate) */
+	const char *config;
+	char conf_file[4096]; /* the config file in use, once located */
+	char home_buf[1024];  /* c->home when it came from the config */
 	int json;
 	const char *cmd;  /* "case new": the prefix of our messages */
 	struct cli_conf conf;
 	struct wh_key *key;      /* loaded by cli_open(CLI_NEED_KEY) */
 	struct wh_store *store;  /* opened by cli_open(CLI_NEED_STORE) */
 	uint64_t now_ms; /* $WHISTLE_NOW_MS (tests); 0: the wall clock */
+	/* The emergencies held, read once per command on first need
+	 * (deadlines ask for them); freed by cli_close. */
+	struct cli_em *em;
+	/* Set while the agent runs: cli_fail / cli_usage messages become
+	 * error lines of its log (log.h), framed like every other line. */
+	int to_log;
+	struct cli_sink *sink; /* NULL: messages go to stderr */
 };
 
 /* One row of a command table. fn gets the arguments after its name and
@@ -107,6 +143,8 @@ int cmd_trust(struct cli *c, int argc, char **argv);
 int cmd_agent(struct cli *c, int argc, char **argv);
 int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_stats(struct cli *c, int argc, char **argv); /* cmd_stats.c */
+int cmd_rebuild(struct cli *c, int argc, char **argv); /* cmd_rebuild.c */
+int cmd_user(struct cli *c, int argc, char **argv);  /* cmd_user.c */
 /* The district's roster: the administrator's tool (cmd_authority.c)
  * and what a station holds of it (cmd_roster.c). */
 int cmd_authority(struct cli *c, int argc, char **argv);
@@ -141,6 +179,14 @@ void cli_case_json(const struct cli *c, struct json *j,
  * held. out is initialised on success only. */
 int cli_case_load(const struct cli *c, const char *code, uint32_t seq,
 		  struct wh_case *out);
+/* The "history" member (key and array) of a case object: every op in
+ * fold order, as `case show --history --json` has it (cmd_case_show.c).
+ * WH_OK or a store error (the array is closed either way). */
+int cli_case_history_json(const struct cli *c, struct json *j,
+			  const char *code, uint32_t seq);
+/* The "peers" member of `status --json` (cmd_status.c): what the
+ * running agent last recorded per peer. WH_OK or a store error. */
+int cli_peers_json(const struct cli *c, struct json *j);
 /* After a change (cmd_case.c): the case object (--json) or
  * "ID: text" on one line. */
 int cli_case_report(struct cli *c, const char *code, uint32_t seq,
@@ -221,8 +267,8 @@ void cli_args_init(struct cli_args *a, int argc, char **argv);
  * Next item: ARG_OPT (*which indexes opts, *val its value or NULL),
  * ARG_POS (*val the word), ARG_HELP (--help or -h), ARG_END, or ARG_ERR
  * after printing a usage message. Accepts "--opt value", "--opt=value",
- * "-o value". The global options --home and --json are taken anywhere and
- * applied to c. opts ends with a NULL name.
+ * "-o value". The global options --home, --config and --json are taken
+ * anywhere and applied to c. opts ends with a NULL name.
  */
 int cli_args_next(struct cli *c, struct cli_args *a,
 		  const struct cli_opt *opts, int *which, const char **val);
@@ -259,6 +305,19 @@ int cli_open(struct cli *c, unsigned need);
 /* Close the store and wipe the key; safe to call twice. */
 void cli_close(struct cli *c);
 
+/*
+ * Which config file and which home (docs/config.md):
+ *   the file: --config FILE, else $WHISTLE_CONFIG, else HOME/whistle.conf;
+ *   the home: --home DIR, else $WHISTLE_HOME, else the 'home' key of a
+ *   file named by --config or $WHISTLE_CONFIG.
+ * cli_config_given says whether a file was named (flag or environment)
+ * and sets c->config to it. cli_conf_locate resolves both, reading a
+ * named file for its 'home' if it must, and fills c->conf_file: CLI_OK,
+ * CLI_USAGE (no home from anywhere) or CLI_FAIL (the file is bad).
+ */
+int cli_config_given(struct cli *c);
+int cli_conf_locate(struct cli *c);
+
 /* Parse whistle.conf at 'file' into *conf (the agent's SIGHUP reload);
  * messages name the file and line. CLI_OK or CLI_FAIL. */
 int cli_conf_load(const struct cli *c, const char *file,
@@ -267,12 +326,20 @@ int cli_conf_load(const struct cli *c, const char *file,
  * in messages): the parser alone, which the fuzz target drives. */
 int cli_conf_read(const struct cli *c, const char *file, FILE *f,
 		  struct cli_conf *conf);
+/* The lines alone, each key and value checked, without asking for a
+ * station (code, path, station): a config file written before 'whistle
+ * init' (the packaged one) reads this way. */
+int cli_conf_read_partial(const struct cli *c, const char *file, FILE *f,
+			  struct cli_conf *conf);
 
-/* Resolve c->home from --home / WHISTLE_HOME; CLI_USAGE if neither. */
+/* Resolve c->home (cli_conf_locate's rule); CLI_USAGE if none. */
 int cli_home_resolve(struct cli *c);
-/* Write whistle.conf atomically (tmp + fsync + rename). */
-int cli_conf_write(const struct cli *c, const char *home,
-		   const struct cli_conf *conf);
+/* Write the config file (c->conf_file) whole, atomically (tmp + fsync
+ * + rename in its directory). */
+int cli_conf_write(const struct cli *c, const struct cli_conf *conf);
+/* Append lines (text, '\n'-terminated) to the config file, keeping every
+ * line already there as it was (copy, fsync, rename). */
+int cli_conf_append(const struct cli *c, const char *text);
 /* Write key.secret (O_EXCL, 0600, fsync) and key.public. */
 int cli_key_write(const struct cli *c, const char *home,
 		  const struct wh_key *key);
@@ -285,8 +352,11 @@ int cli_key_write_as(const struct cli *c, const char *dir,
  * 64 bytes, not readable by group or others); *out is sodium memory,
  * release with wh_key_free. CLI_OK or CLI_FAIL (message printed). */
 int cli_key_load(const struct cli *c, const char *file, struct wh_key **out);
-/* Append "authority = HEX" to HOME/whistle.conf (copy, fsync, rename),
- * keeping every other line as the station wrote it. */
+/* Append the station's lines (station, code, path, name, role, and
+ * department and authority if set) to an existing config file: what
+ * init does to a config written before it (the packaged one). */
+int cli_conf_add_identity(const struct cli *c, const struct cli_conf *conf);
+/* Append "authority = HEX" to the config file (cli_conf_append). */
 int cli_conf_add_authority(const struct cli *c, const char *hex);
 /* fsync a directory so a create or rename inside it is durable. */
 /* Finish writing tmp (opened as f on fd) and put it in place as file:
@@ -308,6 +378,11 @@ int cli_roster_refusal(int rc);
  * roster refusal says "refused by the roster: <rule> (<what it means
  * for this station>)". */
 int cli_store_err(const struct cli *c, const char *what, int rc);
+
+/* Record path as the one this station last ran with (agent_former.c:
+ * a later start under another path keeps this one as a former
+ * jurisdiction until a sync settles it). */
+WH_MUST_CHECK int agent_path_record(struct wh_store *s, const char *path);
 
 /*
  * Check drafts with a throwaway key before the real store is touched, so

@@ -25,6 +25,7 @@
 #include "agent_int.h"
 #include "agent_self.h"
 #include "log.h"
+#include "web.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -35,9 +36,9 @@
 #include <unistd.h>
 
 static const char help[] =
-	"usage: whistle [--home DIR] agent [--listen ENDPOINT]... [--peer PEER]...\n"
-	"                    [--interval SEC] [--log-level LEVEL] [--discovery MODE]\n"
-	"                    [--check]\n"
+	"usage: whistle [--home DIR] [--config FILE] agent [--listen ENDPOINT]...\n"
+	"                    [--peer PEER]... [--interval SEC] [--log-level LEVEL]\n"
+	"                    [--discovery MODE] [--check]\n"
 	"\n"
 	"Run the sync agent in the foreground: accept trusted peers on the\n"
 	"listen endpoints, dial the configured peers, and keep this store in\n"
@@ -71,11 +72,18 @@ static const char help[] =
 	"                                   signed UDP beacon and dial them\n"
 	"  discovery_port = 7420            its UDP port\n"
 	"\n"
-	"Logs one line per event to stderr: 'whistle[PID]: LEVEL: message'.\n"
-	"Signals: SIGTERM/SIGINT stop cleanly (exit 0); SIGHUP reloads\n"
-	"whistle.conf and the trust list (a bad one is refused and the old\n"
-	"one kept; links that did not change keep running; sync_interval\n"
-	"takes effect at the next start).\n"
+	"The config file is --config FILE, else $WHISTLE_CONFIG, else\n"
+	"HOME/whistle.conf (every key: whistle.conf(5), docs/config.md). A\n"
+	"bad one stops the agent from starting, naming the file, line and key.\n"
+	"\n"
+	"Logs one line per event to stderr: 'whistle[PID]: LEVEL: message' on\n"
+	"a terminal; '<N>whistle[PID]: LEVEL: message' to a file or pipe, N\n"
+	"the syslog level (3 error, 4 warn, 6 info, 7 debug); '<N>message'\n"
+	"when stderr is the journal ($JOURNAL_STREAM), which keeps the level.\n"
+	"Signals: SIGTERM/SIGINT stop cleanly (exit 0); SIGHUP reloads the\n"
+	"config file and the trust list (a bad one is refused, the log says\n"
+	"why, and the old one is kept; links whose peer and endpoint did not\n"
+	"change keep running; sync_interval takes effect at the next start).\n"
 	"\n"
 	"One agent runs per home (it holds HOME/agent.lock); 'whistle status'\n"
 	"shows what the running agent listens on and dials.\n";
@@ -128,6 +136,7 @@ static struct settings *settings_make(struct agent *a,
 		for (unsigned i = 0; i < s->conf.nlisten; i++)
 			s->listen[s->nlisten++] = s->conf.listen[i];
 	}
+	/* The config's listen lines were checked as they were read. */
 	for (size_t i = 0; i < s->nlisten; i++)
 		if (!trust_endpoint_valid(s->listen[i])) {
 			snprintf(why, 300,
@@ -149,6 +158,12 @@ static struct settings *settings_make(struct agent *a,
 		const struct wh_net_peer *p;
 		char ep[WH_NET_ENDPOINT_MAX + 1], w[200];
 		int rc = trust_resolve(&s->trust, peers[i], &p, ep, w);
+		if (rc && !a->nflag_peer) {
+			/* from the config: name its line */
+			snprintf(why, 300, "%.80s:%u: 'peer' %.190s",
+				 a->c->conf_file, s->conf.peer_line[i], w);
+			goto fail;
+		}
 		if (rc) {
 			snprintf(why, 300, "peer %s", w);
 			*usage = rc == CLI_USAGE && a->nflag_peer > 0;
@@ -267,13 +282,15 @@ static int swap(struct agent *a, struct settings *s);
 
 static void reload(struct agent *a)
 {
-	char file[PATH_MAX], why[300];
+	char why[300];
 	struct cli_conf *nc = wh_xcalloc(1, sizeof *nc);
 	int usage;
-	if (cli_join(a->c, file, sizeof file, a->c->home, "whistle.conf") ||
-	    cli_conf_load(a->c, file, nc)) {
-		log_warn("reload: whistle.conf does not parse (see above); "
-			 "keeping the old configuration");
+	/* The file the agent started with (--config, $WHISTLE_CONFIG or
+	 * HOME/whistle.conf), not whatever the environment says now. */
+	if (cli_conf_load(a->c, a->c->conf_file, nc)) {
+		log_warn("reload: %s does not parse (see above); keeping the "
+			 "old configuration",
+			 a->c->conf_file);
 		free(nc);
 		return;
 	}
@@ -447,13 +464,15 @@ static int run(struct agent *a)
 							 : a->peers_due;
 		if (a->roster_due < due)
 			due = a->roster_due;
+		if (a->em_due < due)
+			due = a->em_due;
 		if (agent_disc_due(a) < due)
 			due = agent_disc_due(a);
 		int64_t timeout = due > now ? (int64_t)(due - now) : 0;
 		if (a->log_dirty)
 			timeout = 0;
 		int fds[2] = {a->pipe[0], agent_disc_fd(a)}, ready[2] = {0, 0};
-		int rc = wh_net_poll_fds(a->net, fds, 2, timeout, ready);
+		int rc = web_poll(a->web, a->net, fds, 2, timeout, ready);
 		if (rc != WH_OK) {
 			log_error("poll: %s", strerror(errno));
 			return cli_fail(c, "poll failed: %s", strerror(errno));
@@ -472,6 +491,8 @@ static int run(struct agent *a)
 			agent_peers_flush(a);
 		if (agent_mono_ms() >= a->roster_due)
 			agent_roster_poll(a);
+		if (agent_mono_ms() >= a->em_due)
+			agent_em_poll(a);
 	}
 	return CLI_OK;
 }
@@ -517,13 +538,19 @@ static int serve(struct agent *a, const char *d)
 		log_info("agent started: %s (%s %s), key %.16s...; %s",
 			 c->conf.station, c->conf.role, c->conf.path, hex, d);
 		self_record(a);
+		agent_em_poll(a); /* tasks owed since before we started */
+		web_open(a, &a->web);
 		a->log_due = agent_mono_ms() + LOG_POLL_MS;
 		a->peers_due = agent_mono_ms() + PEER_CHECK_MS;
+		c->to_log = 1; /* a reload's complaints are log lines */
 		rc = run(a);
+		c->to_log = 0;
 		/* Anything the last turn ingested goes out before we leave. */
 		if (rc == CLI_OK)
 			agent_push_new(a);
 		agent_peers_stop(a);
+		web_close(a->web);
+		a->web = NULL;
 		log_info("agent stopped");
 	}
 	wh_net_close(a->net);

@@ -80,44 +80,6 @@ static const char create_help[] =
 
 /* ---- shared helpers (bundle_int.h) ---------------------------------- */
 
-static uint64_t mono_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
-void bprogress_init(struct bprogress *p, const char *cmd, int quiet)
-{
-	memset(p, 0, sizeof *p);
-	p->cmd = cmd;
-	p->tty = !quiet && isatty(STDERR_FILENO);
-	p->t0 = p->tlast = mono_ms();
-}
-
-void bprogress_show(struct bprogress *p, const char *what, uint64_t done,
-		    uint64_t total)
-{
-	uint64_t t = mono_ms();
-	if (!p->tty || t - p->t0 < 1000 || t - p->tlast < 200)
-		return;
-	p->tlast = t;
-	if (total)
-		fprintf(stderr, "\r\033[K%s: %s %" PRIu64 "/%" PRIu64, p->cmd,
-			what, done, total);
-	else
-		fprintf(stderr, "\r\033[K%s: %s %" PRIu64, p->cmd, what, done);
-	p->shown = 1;
-}
-
-void bprogress_clear(struct bprogress *p)
-{
-	if (p->shown) {
-		fputs("\r\033[K", stderr);
-		p->shown = 0;
-	}
-}
-
 int bfile_read(const struct cli *c, const char *file, struct bfile *f)
 {
 	memset(f, 0, sizeof *f);
@@ -352,7 +314,8 @@ static int parse_bytes(const struct cli *c, const char *s, uint64_t *out)
 static void on_progress(void *ctx, const char *what, uint64_t done,
 			uint64_t total)
 {
-	bprogress_show(ctx, what, done, total);
+	progress_verb(ctx, what);
+	progress_update(ctx, done, total);
 }
 
 static int write_all(int fd, const uint8_t *p, size_t n)
@@ -538,8 +501,8 @@ static int cmd_bundle_create(struct cli *c, int argc, char **argv)
 					    "--scope PATH",
 					 pname, ppath, c->conf.path);
 	}
-	struct bprogress pr;
-	bprogress_init(&pr, "bundle create", x.quiet || c->json);
+	struct progress pr;
+	progress_start(&pr, "bundle create", NULL, "ops", x.quiet || c->json);
 	struct carry_opts o = {
 		.scope = scope,
 		.known = &known,
@@ -554,7 +517,7 @@ static int cmd_bundle_create(struct cli *c, int argc, char **argv)
 	struct carry_result r;
 	struct wh_buf b = {0};
 	rc = carry_build(c->store, c->key, &o, &b, &r);
-	bprogress_clear(&pr);
+	progress_end(&pr);
 	if (rc == WH_ETOOBIG) {
 		wh_buf_fini(&b);
 		return cli_usage(c, "--max-bytes %" PRIu64 " cannot hold even "

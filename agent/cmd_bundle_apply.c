@@ -173,7 +173,7 @@ static void refused_one(const struct cli *c, const char *file, size_t i,
 }
 
 static int ops_apply(struct cli *c, const char *file, const struct recs *r,
-		     struct bprogress *pr, struct tally *t)
+		     struct progress *pr, struct tally *t)
 {
 	int *res = wh_xcalloc(APPLY_BATCH, sizeof *res);
 	struct wh_ingest_opts io = {.now_ms = 0, .policy = NULL,
@@ -192,12 +192,13 @@ static int ops_apply(struct cli *c, const char *file, const struct recs *r,
 			if (res[i] == WH_OK || res[i] == WH_EEXIST)
 				continue;
 			if (t->refused++ < REFUSED_SHOWN) {
-				bprogress_clear(pr);
+				progress_clear(pr);
 				refused_one(c, file, at + i, r->op_off[at + i],
 					    &r->ops[at + i], res[i]);
 			}
 		}
-		bprogress_show(pr, "adding ops", at + k, r->nops);
+		progress_verb(pr, "adding");
+		progress_update(pr, at + k, r->nops);
 	}
 	free(res);
 	if (t->refused > REFUSED_SHOWN)
@@ -325,13 +326,13 @@ int cmd_bundle_apply(struct cli *c, int argc, char **argv)
 	recs_collect(&rd, &r);
 	struct tally tl;
 	memset(&tl, 0, sizeof tl);
-	struct bprogress pr;
-	bprogress_init(&pr, "bundle apply", quiet || c->json);
+	struct progress pr;
+	progress_start(&pr, "bundle apply", "adding", "ops", quiet || c->json);
 	rosters_apply(c, file, &r, &tl);
 	int src = ops_apply(c, file, &r, &pr, &tl);
 	if (src == WH_OK)
 		src = blobs_apply(c, &r, &tl);
-	bprogress_clear(&pr);
+	progress_end(&pr);
 	if (src != WH_OK) {
 		rc = cli_fail(c, "%s: store: %s; %zu ops were added before it "
 				 "failed: apply the bundle again to finish "

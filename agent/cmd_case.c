@@ -10,14 +10,11 @@
  * of 700 bytes) are caught before the store opens; then open the home,
  * read the case's view where the change depends on it (status
  * transitions, tag removals), and author all ops in one store call, so a
- * command lands completely or not at all (`case new`'s tags and keys op
- * take the seq the store gives its create in that same call).
- *
- * Reporter and contact are never written in clear: they are sealed
- * (cli_seal.h), the key envelope put in the store just before the ops.
- * A new case's sealed value is bound to its seq, so it is sealed inside
- * the author call (wh_store_author_fill, cli_seal_fill).
+ * command lands completely or not at all. new, set and note do this
+ * through case_edit.c, which the web console shares (and which seals
+ * reporter and contact); tag and move are here.
  */
+#include "case_edit.h"
 #include "cli.h"
 #include "cli_problems.h"
 #include "cli_seal.h"
@@ -27,166 +24,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define IN_NEW 1u
-#define IN_SET 2u
 
-/* Options shared by `case new` and `case set`. key 0: handled apart. */
-static const struct fopt {
-	const char *name;
-	uint8_t key;
-	unsigned in;
-} fopts[] = {
-	{"title", WH_F_TITLE, IN_NEW | IN_SET},
-	{"description", WH_F_DESCRIPTION, IN_NEW | IN_SET},
-	{"category", WH_F_CATEGORY, IN_NEW | IN_SET},
-	{"address", WH_F_ADDRESS, IN_NEW | IN_SET},
-	{"reporter", WH_F_REPORTER, IN_NEW | IN_SET},
-	{"contact", WH_F_CONTACT, IN_NEW | IN_SET},
-	{"ref", WH_F_EXTREF, IN_NEW | IN_SET},
-	{"source", WH_F_SOURCE, IN_NEW | IN_SET},
-	{"priority", WH_F_PRIORITY, IN_NEW | IN_SET},
-	{"lat", 0, IN_NEW | IN_SET},
-	{"lon", 0, IN_NEW | IN_SET},
-	{"grid", 0, IN_NEW},
-	{"tag", 0, IN_NEW},
-	{"status", 0, IN_SET},
-};
-#define NFOPTS (sizeof fopts / sizeof fopts[0])
-
-/* What `case new` / `case set` were asked to do. */
-struct edit {
-	const char *str[WH_F_KEY_MAX + 1]; /* string fields by key */
-	int source, priority, status;      /* -1: not given */
-	const char *lat, *lon;             /* as typed, for messages */
-	int64_t lat_e7, lon_e7;
-	const char *grid;
-	const char *id; /* set: the positional case id */
-	const char **tags;
-	size_t ntags;
-	struct wh_buf loc; /* encoded [lat, lon] */
-};
-
-static void edit_fini(struct edit *e)
-{
-	free(e->tags);
-	wh_buf_fini(&e->loc);
-}
-
-static int enum_arg(const struct cli *c, const char *opt, const char *v,
-		    int (*parse)(const char *), const char *(*name)(unsigned),
-		    const char *(*label)(unsigned), int *out)
-{
-	int x = parse(v);
-	if (x >= 0) {
-		*out = x;
-		return CLI_OK;
-	}
-	char list[256] = "";
-	for (unsigned i = 0; name(i); i++) {
-		size_t n = strlen(list);
-		snprintf(list + n, sizeof list - n, "%s%s (%s)", i ? ", " : "",
-			 name(i), label(i));
-	}
-	return cli_usage(c, "--%s '%s': not one of %s", opt, v, list);
-}
-
-/* One string field alone in an op of a kind that carries it: the format's
- * own limits (length, UTF-8) checked with the option's name at hand. */
-static int probe_str(const struct cli *c, const char *opt, uint8_t kind,
-		     uint8_t key, const char *v)
-{
-	struct wh_op_draft d;
-	wh_draft_init(&d, kind, "X", 1, "x");
-	wh_draft_str(&d, key, v);
-	if (kind == WH_OP_TAG_ADD)
-		wh_draft_uint(&d, WH_F_SET, WH_SET_TAGS);
-	int rc = cli_probe_drafts(&d, 1);
-	if (rc == WH_ETOOBIG)
-		return cli_usage(c, "%s: too long (%zu bytes)", opt,
-				 strlen(v));
-	if (rc != WH_OK)
-		return cli_usage(c, "%s '%s': %s", opt, v, wh_strerror(rc));
-	return CLI_OK;
-}
-
-static int edit_opt(const struct cli *c, struct edit *e, const struct fopt *f,
-		    const char *v)
-{
-	char opt[32];
-	snprintf(opt, sizeof opt, "--%s", f->name);
-	if (!strcmp(f->name, "tag")) {
-		if (!*v)
-			return cli_usage(c, "--tag: empty tag");
-		e->tags[e->ntags++] = v;
-		return probe_str(c, opt, WH_OP_TAG_ADD, WH_F_TAG, v);
-	}
-	/* Every other option at most once: a second value would silently
-	 * win, which is worse than saying so. */
-	const char **once = NULL;
-	if (f->key && f->key != WH_F_SOURCE && f->key != WH_F_PRIORITY)
-		once = &e->str[f->key];
-	else if (!strcmp(f->name, "lat"))
-		once = &e->lat;
-	else if (!strcmp(f->name, "lon"))
-		once = &e->lon;
-	else if (!strcmp(f->name, "grid"))
-		once = &e->grid;
-	int given = once ? *once != NULL
-			 : (f->key == WH_F_SOURCE     ? e->source >= 0
-			    : f->key == WH_F_PRIORITY ? e->priority >= 0
-						      : e->status >= 0);
-	if (given)
-		return cli_usage(c, "%s given twice", opt);
-	if (once)
-		*once = v;
-
-	switch (f->key) {
-	case WH_F_SOURCE:
-		return enum_arg(c, f->name, v, wh_source_parse, wh_source_name,
-				wh_source_label, &e->source);
-	case WH_F_PRIORITY:
-		return enum_arg(c, f->name, v, wh_priority_parse,
-				wh_priority_name, wh_priority_label,
-				&e->priority);
-	case 0:
-		break;
-	case WH_F_TITLE:
-		if (!*v)
-			return cli_usage(c, "--title: empty title");
-		/* fall through */
-	default:
-		return probe_str(c, opt, WH_OP_CASE_SET, f->key, v);
-	}
-	if (!strcmp(f->name, "status"))
-		return enum_arg(c, f->name, v, wh_status_parse, wh_status_name,
-				wh_status_label, &e->status);
-	if (!strcmp(f->name, "lat"))
-		return cli_parse_degrees(c, opt, v, 90, &e->lat_e7);
-	if (!strcmp(f->name, "lon"))
-		return cli_parse_degrees(c, opt, v, 180, &e->lon_e7);
-	/* --grid: one path component under the station's path */
-	if (strchr(v, '/') || !wh_path_valid(v, strlen(v)))
-		return cli_usage(c, "--grid '%s': not a grid name (lower-case "
-				    "[a-z0-9_-], at most %u bytes, no '/')",
-				 v, WH_PART_MAX);
-	return CLI_OK;
-}
-
-/* Parse `case new` / `case set` arguments into e. */
+/* Parse `case new` / `case set` arguments into e (cw_edit_init'ed). */
 static int edit_parse(struct cli *c, unsigned mode, int argc, char **argv,
-		      struct edit *e, const char *help)
+		      struct cw_edit *e, const char *help)
 {
-	memset(e, 0, sizeof *e);
-	e->source = e->priority = e->status = -1;
-	e->tags = wh_xcalloc((size_t)argc + 1, sizeof *e->tags);
-	struct cli_opt opts[NFOPTS + 1];
-	const struct fopt *map[NFOPTS];
+	static const char *const names[] = {
+		"title", "description", "category", "address", "reporter",
+		"contact", "ref", "source", "priority", "lat", "lon", "grid",
+		"tag", "status"};
+	struct cli_opt opts[sizeof names / sizeof names[0] + 1];
 	size_t n = 0;
-	for (size_t i = 0; i < NFOPTS; i++)
-		if (fopts[i].in & mode) {
-			opts[n] = (struct cli_opt){fopts[i].name, 0, 1};
-			map[n++] = &fopts[i];
-		}
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		/* only the options this command takes */
+		if ((mode == CW_IN_NEW && !strcmp(names[i], "status")) ||
+		    (mode == CW_IN_SET && (!strcmp(names[i], "grid") ||
+					   !strcmp(names[i], "tag"))))
+			continue;
+		opts[n++] = (struct cli_opt){names[i], 0, 1};
+	}
 	opts[n] = (struct cli_opt){NULL, 0, 0};
 	struct cli_args a;
 	cli_args_init(&a, argc, argv);
@@ -200,56 +56,16 @@ static int edit_parse(struct cli *c, unsigned mode, int argc, char **argv,
 			return -1;
 		}
 		if (t == ARG_POS) {
-			if (mode == IN_SET && !e->id) {
+			if (mode == CW_IN_SET && !e->id) {
 				e->id = v;
 				continue;
 			}
 			return cli_usage(c, "unexpected argument '%s'", v);
 		}
-		if ((rc = edit_opt(c, e, map[which], v)))
+		if ((rc = cw_edit_opt(c, e, mode, opts[which].name, v)))
 			return rc;
 	}
-	if (!e->lat != !e->lon)
-		return cli_usage(c, "--lat and --lon go together");
-	if (e->lat) {
-		wh_mpw_int(&e->loc, e->lat_e7);
-		wh_mpw_int(&e->loc, e->lon_e7);
-	}
-	return CLI_OK;
-}
-
-/* Whether e gives personal data (reporter, contact): sealed, never
- * written in clear (cli_seal.h). */
-static int edit_personal(const struct edit *e)
-{
-	return e->str[WH_F_REPORTER] || e->str[WH_F_CONTACT];
-}
-
-/* The last-writer-wins fields of e into d, but for the personal ones,
- * which cli_seal_drafts adds sealed; how many fields e gives, those
- * counted. */
-static int edit_fields(const struct edit *e, struct wh_op_draft *d)
-{
-	int n = 0;
-	for (unsigned k = 1; k <= WH_F_KEY_MAX; k++)
-		if (e->str[k]) {
-			if (k != WH_F_REPORTER && k != WH_F_CONTACT)
-				wh_draft_str(d, (uint8_t)k, e->str[k]);
-			n++;
-		}
-	if (e->source >= 0) {
-		wh_draft_uint(d, WH_F_SOURCE, (uint64_t)e->source);
-		n++;
-	}
-	if (e->priority >= 0) {
-		wh_draft_uint(d, WH_F_PRIORITY, (uint64_t)e->priority);
-		n++;
-	}
-	if (e->lat) {
-		wh_draft_array(d, WH_F_LOCATION, e->loc.p, e->loc.len, 2);
-		n++;
-	}
-	return n;
+	return cw_edit_done(c, e);
 }
 
 int cli_case_report(struct cli *c, const char *code, uint32_t seq,
@@ -323,70 +139,21 @@ static const char new_help[] =
 	"  --lat DEG --lon DEG location in decimal degrees\n"
 	"  --tag TEXT          a tag; repeat for more\n";
 
+
 static int case_new(struct cli *c, int argc, char **argv)
 {
-	struct edit e;
-	int rc = edit_parse(c, IN_NEW, argc, argv, &e, new_help);
+	struct cw_edit e;
+	uint32_t seq = 0;
+	cw_edit_init(&e, (size_t)argc);
+	int rc = edit_parse(c, CW_IN_NEW, argc, argv, &e, new_help);
 	if (rc == CLI_OK && !e.str[WH_F_TITLE])
 		rc = cli_usage(c, "--title is required");
 	if (rc == CLI_OK)
 		rc = cli_open(c, CLI_NEED_CONF | CLI_NEED_KEY | CLI_NEED_STORE);
-	char path[WH_PATH_MAX + WH_PART_MAX + 2];
-	if (rc == CLI_OK) {
-		snprintf(path, sizeof path, "%s%s%s", c->conf.path,
-			 e.grid ? "/" : "", e.grid ? e.grid : "");
-		if (!wh_path_valid(path, strlen(path)))
-			rc = cli_usage(c, "--grid '%s': the case path %s would "
-					  "be too long or too deep",
-				       e.grid, path);
-	}
-	/* The create, its sealed personal data's keys op and its tags in
-	 * one transaction: drafts with seq 0 take the seq the store
-	 * allocates for the create before them, and the sealed value,
-	 * bound to that seq, is sealed there (cli_seal_fill). */
-	size_t nd = 2 + e.ntags, nk = 0;
-	struct wh_op_draft *d = wh_xcalloc(nd, sizeof *d);
-	struct cli_seal **seals = wh_xcalloc(nd, sizeof *seals);
-	struct cli_seal sp;
-	memset(&sp, 0, sizeof sp);
-	if (rc == CLI_OK) {
-		wh_draft_init(&d[0], WH_OP_CASE_CREATE, c->conf.code, 0, path);
-		edit_fields(&e, &d[0]);
-		for (size_t i = 0; i < e.ntags; i++) {
-			wh_draft_init(&d[1 + i], WH_OP_TAG_ADD, c->conf.code,
-				      0, path);
-			wh_draft_uint(&d[1 + i], WH_F_SET, WH_SET_TAGS);
-			wh_draft_str(&d[1 + i], WH_F_TAG, e.tags[i]);
-		}
-		int brc = cli_probe_drafts(d, 1 + e.ntags);
-		if (brc)
-			rc = cli_store_err(c, "new case", brc);
-	}
-	if (rc == CLI_OK && edit_personal(&e))
-		rc = cli_seal_begin(c, "new case", NULL, path,
-				    e.str[WH_F_REPORTER], e.str[WH_F_CONTACT],
-				    &sp);
-	if (rc == CLI_OK && sp.key) {
-		int src = cli_seal_drafts(&sp, c->conf.code, 0, path, &d[0],
-					  &d[1 + e.ntags], &nk);
-		if (src)
-			rc = cli_store_err(c, "new case", src);
-		seals[0] = &sp;
-	}
-	if (rc == CLI_OK) {
-		int src = wh_store_author_fill(c->store, c->key, d,
-					       1 + e.ntags + nk,
-					       wh_clock_realtime, NULL, NULL,
-					       NULL, cli_seal_fill, seals);
-		if (src)
-			rc = cli_store_err(c, "new case", src);
-	}
-	cli_seal_fini(&sp);
-	free(seals);
-	uint32_t seq = d[0].seq;
-	free(d);
+	if (rc == CLI_OK)
+		rc = cw_case_create(c, &e, &seq);
 	if (rc) {
-		edit_fini(&e);
+		cw_edit_fini(&e);
 		return rc < 0 ? CLI_OK : rc;
 	}
 	if (!c->json) {
@@ -396,7 +163,7 @@ static int case_new(struct cli *c, int argc, char **argv)
 		fflush(stdout);
 	}
 	category_hint(c, e.str[WH_F_CATEGORY]);
-	edit_fini(&e);
+	cw_edit_fini(&e);
 	return c->json ? cli_case_report(c, c->conf.code, seq, "") : CLI_OK;
 }
 
@@ -414,95 +181,27 @@ static const char set_help[] =
 	"--reporter or --contact alone keeps the other; on a case whose\n"
 	"personal data this station cannot read, give both (or neither).\n";
 
+
 static int case_set(struct cli *c, int argc, char **argv)
 {
-	struct edit e;
+	struct cw_edit e;
 	char code[WH_CODE_MAX + 1];
 	uint32_t seq = 0;
-	struct wh_op_draft d[3];
-	struct wh_case v;
-	struct cli_seal sp;
-	int have_view = 0, nd = 0;
-	memset(&sp, 0, sizeof sp);
-	int rc = edit_parse(c, IN_SET, argc, argv, &e, set_help);
+	char msg[256] = "";
+	cw_edit_init(&e, 0);
+	int rc = edit_parse(c, CW_IN_SET, argc, argv, &e, set_help);
 	if (rc == CLI_OK && !e.id)
 		rc = cli_usage(c, "missing case id");
 	if (rc == CLI_OK)
 		rc = cli_parse_case_id(c, e.id, code, &seq);
-	if (rc == CLI_OK) {
-		struct wh_op_draft probe;
-		wh_draft_init(&probe, WH_OP_CASE_SET, "X", 1, "x");
-		if (edit_fields(&e, &probe) == 0 && e.status < 0)
-			rc = cli_usage(c, "nothing to change: give --status "
-					  "or a field option");
-	}
+	if (rc == CLI_OK && cw_edit_count(&e) == 0 && e.status < 0)
+		rc = cli_usage(c, "nothing to change: give --status or a "
+				  "field option");
 	if (rc == CLI_OK)
 		rc = cli_open(c, CLI_NEED_CONF | CLI_NEED_KEY | CLI_NEED_STORE);
-	if (rc == CLI_OK && (rc = cli_case_load(c, code, seq, &v)) == CLI_OK)
-		have_view = 1;
-	char msg[256] = "";
-	if (rc == CLI_OK && e.status >= 0) {
-		unsigned from = v.status, to = (unsigned)e.status;
-		const char *why = NULL;
-		if (!wh_status_allowed(from, to)) {
-			rc = cli_fail(c, "%s: cannot go from %s (%s) to %s (%s)",
-				      e.id, wh_status_label(from),
-				      wh_status_name(from), wh_status_label(to),
-				      wh_status_name(to));
-		} else if (wh_flow_status_check(&v, to, &why) != WH_OK) {
-			/* the fold would ignore it: a case whistled to
-			 * departments resolves when its lead does */
-			rc = cli_fail(c, "%s: cannot go to %s (%s): %s", e.id,
-				      wh_status_label(to), wh_status_name(to),
-				      why);
-		} else {
-			wh_draft_init(&d[nd], WH_OP_CASE_STATUS, code, seq,
-				      v.path ? v.path : c->conf.path);
-			wh_draft_uint(&d[nd], WH_F_TO, to);
-			wh_draft_uint(&d[nd], WH_F_FROM, from);
-			nd++;
-			snprintf(msg, sizeof msg, "%s → %s",
-				 wh_status_label(from), wh_status_label(to));
-		}
-	}
-	int nf = 0;
-	size_t nk = 0;
-	const char *path = have_view && v.path ? v.path : c->conf.path;
-	if (rc == CLI_OK) {
-		wh_draft_init(&d[nd], WH_OP_CASE_SET, code, seq, path);
-		nf = edit_fields(&e, &d[nd]);
-		int brc = cli_probe_drafts(d, (size_t)nd +
-						      (d[nd].nfields ? 1 : 0));
-		if (brc)
-			rc = cli_store_err(c, e.id, brc);
-	}
-	/* Personal data is sealed, with the case's own key when this
-	 * station can open it (cli_seal.h). */
-	if (rc == CLI_OK && edit_personal(&e))
-		rc = cli_seal_begin(c, e.id, &v, path, e.str[WH_F_REPORTER],
-				    e.str[WH_F_CONTACT], &sp);
-	if (rc == CLI_OK && sp.key) {
-		int src = cli_seal_drafts(&sp, code, seq, path, &d[nd],
-					  &d[nd + 1], &nk);
-		if (src)
-			rc = cli_store_err(c, e.id, src);
-	}
-	if (rc == CLI_OK && nf) {
-		nd += 1 + (int)nk; /* the set, and a keys op after it */
-		size_t n = strlen(msg);
-		snprintf(msg + n, sizeof msg - n, "%s%d field%s updated",
-			 n ? "; " : "", nf, nf == 1 ? "" : "s");
-	}
-	if (rc == CLI_OK) {
-		int src = wh_store_author(c->store, c->key, d, (size_t)nd,
-					  wh_clock_realtime, NULL, NULL, NULL);
-		if (src)
-			rc = cli_store_err(c, e.id, src);
-	}
-	cli_seal_fini(&sp);
-	if (have_view)
-		wh_case_fini(&v);
-	edit_fini(&e);
+	if (rc == CLI_OK)
+		rc = cw_case_set(c, &e, code, seq, msg);
+	cw_edit_fini(&e);
 	if (rc)
 		return rc < 0 ? CLI_OK : rc;
 	return cli_case_report(c, code, seq, msg);
@@ -558,6 +257,7 @@ static const char note_help[] =
 	"\n"
 	"Append a note to a case's record (notes are never edited).\n";
 
+
 static int case_note(struct cli *c, int argc, char **argv)
 {
 	struct simple s;
@@ -570,23 +270,13 @@ static int case_note(struct cli *c, int argc, char **argv)
 		return rc;
 	if (s.npos < 2 || !*s.pos[1])
 		return cli_usage(c, "missing note text");
-	if ((rc = probe_str(c, "note text", WH_OP_CASE_NOTE, WH_F_TEXT,
-			    s.pos[1])))
+	if ((rc = cw_probe_str(c, "note text", WH_OP_CASE_NOTE, WH_F_TEXT,
+			       s.pos[1])))
 		return rc;
 	if ((rc = cli_open(c, CLI_NEED_CONF | CLI_NEED_KEY | CLI_NEED_STORE)))
 		return rc;
-	struct wh_case v;
-	if ((rc = cli_case_load(c, code, seq, &v)))
+	if ((rc = cw_case_note(c, s.pos[0], code, seq, s.pos[1])))
 		return rc;
-	struct wh_op_draft d;
-	wh_draft_init(&d, WH_OP_CASE_NOTE, code, seq,
-		      v.path ? v.path : c->conf.path);
-	wh_draft_str(&d, WH_F_TEXT, s.pos[1]);
-	int src = wh_store_author(c->store, c->key, &d, 1, wh_clock_realtime,
-				  NULL, NULL, NULL);
-	wh_case_fini(&v);
-	if (src)
-		return cli_store_err(c, s.pos[0], src);
 	return cli_case_report(c, code, seq, "note added");
 }
 
@@ -691,7 +381,7 @@ static int case_tag(struct cli *c, int argc, char **argv)
 			snprintf(opt, sizeof opt, "--%s", opts[o].name);
 			if (!*s.vals[o][i])
 				return cli_usage(c, "%s: empty tag", opt);
-			if ((rc = probe_str(c, opt, WH_OP_TAG_ADD, WH_F_TAG,
+			if ((rc = cw_probe_str(c, opt, WH_OP_TAG_ADD, WH_F_TAG,
 					    s.vals[o][i])))
 				return rc;
 		}
@@ -786,3 +476,4 @@ int cmd_case(struct cli *c, int argc, char **argv)
 {
 	return cli_group(c, subs, "case ", case_help, argc, argv);
 }
+

@@ -8,9 +8,12 @@
  * "now" from cli_now (the wall clock, or $WHISTLE_NOW_MS in tests), and
  * the rest (deadlines, lateness) is the view's, the same on every
  * station. Times are printed as in the rest of `case show`: local time
- * for people, ISO 8601 UTC in JSON.
+ * for people, ISO 8601 UTC in JSON. Deadlines are those the emergencies
+ * held move (crdt/deadline.h: paused or extended while an emergency
+ * covered the case), the same on every station holding the same ops.
  */
 #include "cli.h"
+#include "cli_emergency.h"
 #include "json.h"
 #include "mp.h"
 
@@ -88,18 +91,22 @@ static void json_score(struct json *j, const char *k, unsigned score)
 		json_null(j);
 }
 
-/* Whether s reported (or has to report) after its deadline. */
-static int report_late(const struct wh_summons *s, uint64_t now)
+/* A deadline as emergencies move it, in JSON: ms, or null while an
+ * open-ended emergency holds it (0 stays 0: no deadline). */
+static void json_due_eff(struct json *j, const char *k, uint64_t due)
 {
-	if (!s->report_due_ms)
-		return 0;
-	return s->acked_at ? WH_HLC_MS(s->acked_at) > s->report_due_ms
-			   : now > s->report_due_ms;
+	json_key(j, k);
+	if (due == WH_DL_NEVER)
+		json_null(j);
+	else
+		json_uint(j, due);
 }
 
 static void summons_json(struct json *j, const struct wh_flow *f,
-			 const struct wh_summons *s, uint64_t now)
+			 const struct wh_summons *s, uint64_t now,
+			 const struct wh_dl_clock *k)
 {
+	uint64_t w = WH_HLC_MS(s->summoned_at);
 	json_obj(j);
 	json_kstr(j, "department", s->dept);
 	json_kuint(j, "round", s->round);
@@ -110,24 +117,41 @@ static void summons_json(struct json *j, const struct wh_flow *f,
 	json_time(j, "resolve_due", s->resolve_due_ms);
 	json_kuint(j, "report_due_ms", s->report_due_ms);
 	json_kuint(j, "resolve_due_ms", s->resolve_due_ms);
+	json_due_eff(j, "report_due_effective_ms",
+		     wh_dl_due(k, w, s->report_due_ms));
+	json_due_eff(j, "resolve_due_effective_ms",
+		     wh_dl_due(k, w, s->resolve_due_ms));
 	json_time(j, "acked_at", WH_HLC_MS(s->acked_at));
 	json_time(j, "onsite_at", WH_HLC_MS(s->onsite_at));
 	json_time(j, "resolved_at", WH_HLC_MS(s->resolved_at));
-	json_kbool(j, "report_late", report_late(s, now));
+	json_kbool(j, "report_late", wh_dl_report_late(k, s, now));
 	json_kuint(j, "progress", s->nprogress);
 	json_score(j, "street_score", s->street_score);
 	json_obj_end(j);
 }
 
-static void overdue_json(void *ctx, const struct wh_summons *s, int resolve,
-			 uint64_t late)
+static const char *what_name(enum wh_dl_what w)
+{
+	return w == WH_DL_REPORT ? "report" : w == WH_DL_RESOLVE ? "resolve"
+								: "due";
+}
+
+static const char *what_label(enum wh_dl_what w)
+{
+	return w == WH_DL_REPORT    ? "报到超时"
+	       : w == WH_DL_RESOLVE ? "办结超时"
+				    : "期限已过";
+}
+
+static void overdue_json(void *ctx, const struct wh_summons *s,
+			 enum wh_dl_what what, uint64_t late, uint64_t due)
 {
 	struct json *j = ctx;
 	json_obj(j);
-	json_kstr(j, "department", s->dept);
-	json_kstr(j, "what", resolve ? "resolve" : "report");
+	json_kstr(j, "department", s ? s->dept : NULL);
+	json_kstr(j, "what", what_name(what));
 	json_kuint(j, "late_ms", late);
-	json_kuint(j, "due_ms", resolve ? s->resolve_due_ms : s->report_due_ms);
+	json_kuint(j, "due_ms", due);
 	json_obj_end(j);
 }
 
@@ -137,6 +161,9 @@ void cli_flow_json(const struct cli *c, struct json *j,
 	const struct wh_flow *f = &v->flow;
 	uint64_t now = cli_now(c);
 	int triaged = f->level <= WH_LEVEL_MAX;
+	struct wh_dl_clock dk;
+	wh_dl_clock_init(&dk);
+	cli_em_clock(c, v, &dk);
 	json_key(j, "loop");
 	json_obj(j);
 	json_kstr(j, "level", triaged ? wh_level_name(f->level) : NULL);
@@ -155,11 +182,11 @@ void cli_flow_json(const struct cli *c, struct json *j,
 	json_key(j, "summons");
 	json_arr(j);
 	for (uint32_t i = 0; i < f->nsummons; i++)
-		summons_json(j, f, &f->summons[i], now);
+		summons_json(j, f, &f->summons[i], now, &dk);
 	json_arr_end(j);
 	json_key(j, "overdue");
 	json_arr(j);
-	(void)wh_flow_overdue(v, now, overdue_json, j);
+	(void)wh_dl_overdue(v, &dk, now, overdue_json, j);
 	json_arr_end(j);
 	json_kuint(j, "feedback", f->nfeedback);
 	json_time(j, "feedback_at", WH_HLC_MS(f->feedback_at));
@@ -189,6 +216,31 @@ void cli_flow_json(const struct cli *c, struct json *j,
 		}
 	json_arr_end(j);
 	json_obj_end(j);
+	wh_dl_clock_fini(&dk);
+}
+
+void cli_case_em_json(const struct cli *c, struct json *j,
+		      const struct wh_case *v)
+{
+	struct wh_dl_clock k;
+	wh_dl_clock_init(&k);
+	cli_em_clock(c, v, &k);
+	json_kuint(j, "due_ms", v->due_ms);
+	json_time(j, "due", v->due_ms);
+	json_due_eff(j, "due_effective_ms",
+		     wh_dl_due(&k, WH_HLC_MS(v->created_at), v->due_ms));
+	wh_dl_clock_fini(&k);
+	json_key(j, "emergency_task");
+	if (!v->task) {
+		json_null(j);
+		return;
+	}
+	char id[WH_CASE_ID_MAX];
+	wh_doc_id_format(v->em_code, v->em_seq, id);
+	json_obj(j);
+	json_kstr(j, "emergency", id);
+	json_kstr(j, "task", v->task);
+	json_obj_end(j);
 }
 
 /* ---- case show: text ---------------------------------------------- */
@@ -210,20 +262,44 @@ static void when(uint64_t ms, char out[CLI_TIME_MAX])
 		strcpy(out, "-");
 }
 
-static void summons_text(const struct wh_summons *s, uint64_t now)
+/* A deadline as emergencies move it: "" when not moved. */
+static void moved(uint64_t due, uint64_t eff, char *out, size_t n)
+{
+	char t[CLI_TIME_MAX];
+	out[0] = '\0';
+	if (due == eff)
+		return;
+	if (eff == WH_DL_NEVER) {
+		snprintf(out, n, " (应急暂停中 held by an emergency)");
+		return;
+	}
+	cli_time_local(eff, t);
+	snprintf(out, n, " (应急顺延至 moved to %s)", t);
+}
+
+static void summons_text(const struct wh_summons *s, uint64_t now,
+			 const struct wh_dl_clock *k)
 {
 	char t1[CLI_TIME_MAX], t2[CLI_TIME_MAX], t3[CLI_TIME_MAX];
+	char m2[96], m3[96];
+	uint64_t w = WH_HLC_MS(s->summoned_at);
 	printf("    %s%s\n", s->dept, s->lead ? " [牵头 lead]" : "");
 	when(WH_HLC_MS(s->summoned_at), t1);
 	when(s->report_due_ms, t2);
 	when(s->resolve_due_ms, t3);
-	printf("      吹哨 %s  报到时限 %s  办结时限 %s\n", t1, t2, t3);
+	moved(s->report_due_ms, wh_dl_due(k, w, s->report_due_ms), m2,
+	      sizeof m2);
+	moved(s->resolve_due_ms, wh_dl_due(k, w, s->resolve_due_ms), m3,
+	      sizeof m3);
+	printf("      吹哨 %s  报到时限 %s%s  办结时限 %s%s\n", t1, t2, m2, t3,
+	       m3);
 	when(WH_HLC_MS(s->acked_at), t1);
 	when(WH_HLC_MS(s->onsite_at), t2);
 	when(WH_HLC_MS(s->resolved_at), t3);
 	printf("      报到 %s%s  到场 %s  办结 %s\n",
 	       s->acked_at ? t1 : "未报到 (not yet)",
-	       report_late(s, now) && s->acked_at ? " [逾期报到 late]" : "",
+	       wh_dl_report_late(k, s, now) && s->acked_at ? " [逾期报到 late]"
+							 : "",
 	       t2, s->resolved_at ? t3 : "未办结");
 	printf("      进展 %" PRIu32 " 次", s->nprogress);
 	if (s->street_score)
@@ -231,15 +307,16 @@ static void summons_text(const struct wh_summons *s, uint64_t now)
 	fputc('\n', stdout);
 }
 
-static void overdue_text(void *ctx, const struct wh_summons *s, int resolve,
-			 uint64_t late)
+static void overdue_text(void *ctx, const struct wh_summons *s,
+			 enum wh_dl_what what, uint64_t late, uint64_t due)
 {
 	char zh[32], en[32], buf[256];
 	(void)ctx;
+	(void)due;
 	cli_duration_zh(late, zh);
 	cli_duration_en(late, en);
-	snprintf(buf, sizeof buf, "%s %s %s (%s)", s->dept,
-		 resolve ? "办结超时" : "报到超时", zh, en);
+	snprintf(buf, sizeof buf, "%s %s %s (%s)", s ? s->dept : "案件 case",
+		 what_label(what), zh, en);
 	row("超时 Overdue", buf);
 }
 
@@ -248,6 +325,18 @@ void cli_flow_text(const struct cli *c, const struct wh_case *v)
 	const struct wh_flow *f = &v->flow;
 	uint64_t now = cli_now(c);
 	char buf[512], t1[CLI_TIME_MAX];
+	struct wh_dl_clock dk;
+	wh_dl_clock_init(&dk);
+	cli_em_clock(c, v, &dk);
+	if (v->due_ms) {
+		char mv[96];
+		when(v->due_ms, t1);
+		moved(v->due_ms,
+		      wh_dl_due(&dk, WH_HLC_MS(v->created_at), v->due_ms), mv,
+		      sizeof mv);
+		snprintf(buf, sizeof buf, "%s%s", t1, mv);
+		row("期限 Due", buf);
+	}
 	printf("吹哨报到 Loop\n");
 	if (f->level <= WH_LEVEL_MAX)
 		snprintf(buf, sizeof buf, "%s (%s)", wh_level_label(f->level),
@@ -280,14 +369,15 @@ void cli_flow_text(const struct cli *c, const struct wh_case *v)
 		}
 		if (!current++)
 			printf("  部门报到 Departments (本轮 this round)\n");
-		summons_text(&f->summons[i], now);
+		summons_text(&f->summons[i], now, &dk);
 	}
 	if (earlier) {
 		snprintf(buf, sizeof buf, "%" PRIu32 " 个部门次 (summonses)",
 			 earlier);
 		row("往轮 Earlier", buf);
 	}
-	(void)wh_flow_overdue(v, now, overdue_text, NULL);
+	(void)wh_dl_overdue(v, &dk, now, overdue_text, NULL);
+	wh_dl_clock_fini(&dk);
 	if (f->nfeedback) {
 		when(WH_HLC_MS(f->feedback_at), t1);
 		snprintf(buf, sizeof buf, "%" PRIu32 " 次, 最近 %s",
@@ -421,8 +511,9 @@ int cli_flow_history(const struct wh_op *op)
 
 struct late {
 	char id[WH_CASE_ID_MAX];
-	char *dept, *title; /* owned */
-	int resolve, lead;
+	char *dept, *title; /* owned; dept "" for the case's own deadline */
+	int lead;
+	enum wh_dl_what what;
 	uint64_t late_ms, due_ms;
 };
 
@@ -431,10 +522,11 @@ struct late_walk {
 	size_t n, cap;
 	const struct wh_case *cur;
 	uint64_t now;
+	const struct cli *c;
 };
 
-static void late_add(void *ctx, const struct wh_summons *s, int resolve,
-		     uint64_t late)
+static void late_add(void *ctx, const struct wh_summons *s,
+		     enum wh_dl_what what, uint64_t late, uint64_t due)
 {
 	struct late_walk *w = ctx;
 	if (w->n == w->cap) {
@@ -443,21 +535,25 @@ static void late_add(void *ctx, const struct wh_summons *s, int resolve,
 	}
 	struct late *l = &w->v[w->n++];
 	wh_case_id_format(w->cur->code, w->cur->seq, l->id);
-	l->dept = wh_xstrndup(s->dept, strlen(s->dept));
+	l->dept = wh_xstrndup(s ? s->dept : "", s ? strlen(s->dept) : 0);
 	l->title = w->cur->title
 			   ? wh_xstrndup(w->cur->title, strlen(w->cur->title))
 			   : NULL;
-	l->resolve = resolve;
-	l->lead = s->lead;
+	l->what = what;
+	l->lead = s ? s->lead : 0;
 	l->late_ms = late;
-	l->due_ms = resolve ? s->resolve_due_ms : s->report_due_ms;
+	l->due_ms = due;
 }
 
 static int late_case(void *ctx, const struct wh_case *v)
 {
 	struct late_walk *w = ctx;
+	struct wh_dl_clock k;
+	wh_dl_clock_init(&k);
+	cli_em_clock(w->c, v, &k);
 	w->cur = v;
-	(void)wh_flow_overdue(v, w->now, late_add, w);
+	(void)wh_dl_overdue(v, &k, w->now, late_add, w);
+	wh_dl_clock_fini(&k);
 	return 0;
 }
 
@@ -471,7 +567,7 @@ static int late_cmp(const void *a, const void *b)
 	int d = strcmp(x->id, y->id);
 	if (!d)
 		d = strcmp(x->dept, y->dept);
-	return d ? d : x->resolve - y->resolve;
+	return d ? d : (int)x->what - (int)y->what;
 }
 
 static void late_print(const struct cli *c, struct json *j,
@@ -483,11 +579,10 @@ static void late_print(const struct cli *c, struct json *j,
 		cli_time_iso(l->due_ms, iso);
 		json_obj(j);
 		json_kstr(j, "id", l->id);
-		json_kstr(j, "department", l->dept);
+		json_kstr(j, "department", l->dept[0] ? l->dept : NULL);
 		json_kbool(j, "lead", l->lead);
-		json_kstr(j, "what", l->resolve ? "resolve" : "report");
-		json_kstr(j, "what_label",
-			  l->resolve ? "办结超时" : "报到超时");
+		json_kstr(j, "what", what_name(l->what));
+		json_kstr(j, "what_label", what_label(l->what));
 		json_kuint(j, "late_ms", l->late_ms);
 		json_kuint(j, "due_ms", l->due_ms);
 		json_kstr(j, "due", iso);
@@ -500,9 +595,9 @@ static void late_print(const struct cli *c, struct json *j,
 	snprintf(buf, sizeof buf, "%s (%s)", zh, en);
 	cli_print_cell(stdout, l->id, 16, 0);
 	fputs("  ", stdout);
-	cli_print_cell(stdout, l->dept, 10, 0);
+	cli_print_cell(stdout, l->dept[0] ? l->dept : "-", 10, 0);
 	fputs("  ", stdout);
-	cli_print_cell(stdout, l->resolve ? "办结超时" : "报到超时", 8, 0);
+	cli_print_cell(stdout, what_label(l->what), 8, 0);
 	fputs("  ", stdout);
 	cli_print_cell(stdout, buf, 20, 0);
 	fputs("  ", stdout);
@@ -513,7 +608,10 @@ static void late_print(const struct cli *c, struct json *j,
 int cli_overdue_list(struct cli *c, const char *scope, uint32_t limit)
 {
 	struct wh_case_filter f = {scope, -1, 0};
-	struct late_walk w = {.now = cli_now(c)};
+	struct late_walk w = {.now = cli_now(c), .c = c};
+	if (cli_em_all(c)->err)
+		return cli_fail(c, "emergencies: %s",
+				wh_strerror(cli_em_all(c)->err));
 	int rc = wh_store_case_list(c->store, &f, late_case, &w);
 	if (rc < 0) {
 		for (size_t i = 0; i < w.n; i++) {

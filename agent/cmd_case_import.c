@@ -22,11 +22,13 @@
 #include "csv.h"
 #include "import.h"
 #include "json.h"
+#include "progress.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -83,9 +85,10 @@ struct run {
 	uint64_t rows, refused;
 	struct refusal *rej;
 	size_t nrej;
-	/* progress on a terminal */
-	int tty, shown;
-	uint64_t t0, tlast;
+	/* progress on a terminal (progress.h); the share by bytes read of
+	 * a regular file's size (0: a pipe, unknown) */
+	struct progress prog;
+	uint64_t size;
 };
 
 static uint64_t now_ms(void)
@@ -95,30 +98,23 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-static void progress_clear(struct run *u)
+/* Rows so far, and the share of the file read when its size is known. */
+static void progress(struct run *u)
 {
-	if (u->shown) {
-		fputs("\r\033[K", stderr);
-		u->shown = 0;
-	}
-}
-
-/* One rewritten line, only when a file takes more than a second. */
-static void progress(struct run *u, const char *what)
-{
-	uint64_t t = now_ms();
-	if (!u->tty || t - u->t0 < 1000 || t - u->tlast < 200)
+	if (!u->prog.on)
 		return;
-	u->tlast = t;
-	fprintf(stderr, "\r\033[Kcase import: %s %llu rows (%llu/s)", what,
-		(unsigned long long)u->rows,
-		(unsigned long long)(u->rows * 1000 / (t - u->t0)));
-	u->shown = 1;
+	long pos = !u->size		? -1
+		   : u->fmt == FMT_CSV ? csv_tell(&u->csv)
+				       : ftell(u->f);
+	if (pos >= 0)
+		progress_update_at(&u->prog, u->rows, (uint64_t)pos, u->size);
+	else
+		progress_update(&u->prog, u->rows, 0);
 }
 
 static void refuse(struct run *u, unsigned long line, const char *why)
 {
-	progress_clear(u);
+	progress_clear(&u->prog);
 	fflush(stdout);
 	fprintf(stderr, "%s:%lu: %s\n", u->name, line, why);
 	u->refused++;
@@ -333,14 +329,15 @@ static int pass(struct run *u, int write)
 	if (rc)
 		return cli_fail(u->c, "store: %s", wh_strerror(rc));
 	u->rows = u->refused = 0;
-	u->t0 = u->tlast = now_ms();
+	progress_start(&u->prog, "case import", write ? "writing" : "checking",
+		       "rows", u->quiet);
 	for (;;) {
 		int got = u->fmt == FMT_CSV ? csv_row(u) : jsonl_row(u);
 		if (got == 0)
 			break;
 		if (got == -2)
 			return CLI_FAIL;
-		progress(u, write ? "writing" : "checking");
+		progress(u);
 		if (got < 0)
 			continue;
 		struct imp_vals v;
@@ -354,7 +351,7 @@ static int pass(struct run *u, int write)
 		if (rc == IMP_R_REFUSED)
 			refuse(u, u->row.line, why);
 		if (rc < 0 && cli_roster_refusal(rc)) {
-			progress_clear(u);
+			progress_end(&u->prog);
 			return cli_fail(u->c,
 					"%s:%lu: %s; the rows before this "
 					"batch are stored, the rest will be "
@@ -363,7 +360,7 @@ static int pass(struct run *u, int write)
 					u->name, u->row.line, why);
 		}
 		if (rc < 0) {
-			progress_clear(u);
+			progress_end(&u->prog);
 			return cli_fail(u->c,
 					"%s:%lu: %s; the rows before this "
 					"batch are stored: import the file "
@@ -372,7 +369,7 @@ static int pass(struct run *u, int write)
 					u->name, u->row.line, why);
 		}
 	}
-	progress_clear(u);
+	progress_end(&u->prog);
 	if (!write || !(rc = imp_plan_flush(&u->plan)))
 		return CLI_OK;
 	if (cli_roster_refusal(rc))
@@ -574,12 +571,14 @@ int cmd_case_import(struct cli *c, int argc, char **argv)
 	int rc = parse_args(&u, argc, argv);
 	if (rc)
 		return rc < 0 ? CLI_OK : rc;
-	u.tty = !u.quiet && isatty(STDERR_FILENO);
 	if ((rc = cli_open(c, CLI_NEED_CONF | CLI_NEED_KEY | CLI_NEED_STORE)))
 		return rc;
 	int written = 0;
 	uint64_t t0 = now_ms();
 	rc = open_input(&u);
+	struct stat st;
+	if (rc == CLI_OK && fstat(fileno(u.f), &st) == 0 && S_ISREG(st.st_mode))
+		u.size = (uint64_t)st.st_size;
 	if (rc == CLI_OK)
 		rc = run_passes(&u, &written);
 	if (rc == CLI_OK)

@@ -7,6 +7,7 @@
  * printed (or emitted as JSON) inside the callback and not kept.
  */
 #include "cli.h"
+#include "cli_emergency.h"
 #include "cli_seal.h"
 #include "json.h"
 #include "mp.h"
@@ -45,6 +46,9 @@ static const char *field_label(uint8_t key)
 	case WH_F_LOCATION: return "位置";
 	case WH_F_EXTREF: return "外部编号";
 	case WH_F_SEALED: return "个人信息";
+	case WH_F_DUE_MS: return "期限";
+	case WH_F_EMERGENCY: return "应急";
+	case WH_F_TASK: return "应急任务";
 	default: return wh_field_name(key);
 	}
 }
@@ -367,6 +371,12 @@ static void show_text(const struct cli *c, const struct wh_case *v,
 		row("联系方式 Contact", pd->contact);
 	}
 	row("外部编号 Ref", v->extref);
+	if (v->task) {
+		char em[WH_CASE_ID_MAX];
+		wh_doc_id_format(v->em_code, v->em_seq, em);
+		snprintf(buf, sizeof buf, "%s / %s", em, v->task);
+		row("应急任务 Task", buf);
+	}
 	buf[0] = '\0';
 	for (uint32_t i = 0; i < v->nelems; i++) {
 		if (v->elems[i].set != WH_SET_TAGS)
@@ -471,4 +481,15 @@ int cmd_case_show(struct cli *c, int argc, char **argv)
 	if (rc < 0)
 		return cli_fail(c, "%s: history: %s", idarg, wh_strerror(rc));
 	return CLI_OK;
+}
+
+int cli_case_history_json(const struct cli *c, struct json *j,
+			  const char *code, uint32_t seq)
+{
+	struct walk w = {.c = c, .j = j};
+	json_key(j, "history");
+	json_arr(j);
+	int rc = wh_store_case_history(c->store, code, seq, history_row, &w);
+	json_arr_end(j);
+	return rc;
 }

@@ -9,6 +9,7 @@
  * forgotten, never kept past the callback.
  */
 #include "cli.h"
+#include "cli_emergency.h"
 #include "cli_seal.h"
 #include "json.h"
 #include "mp.h"
@@ -161,6 +162,7 @@ void cli_case_json(const struct cli *c, struct json *j,
 		json_null(j);
 	}
 	json_kbool(j, "incomplete", !v->has_create);
+	cli_case_em_json(c, j, v);
 	cli_flow_json(c, j, v);
 	/* the object stays open: show adds "history" before closing */
 }

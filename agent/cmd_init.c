@@ -3,10 +3,19 @@
  *
  * Order matters for atomicity: the home directory, then key.secret
  * (O_EXCL), key.public, store/ with an empty LMDB environment (bound
- * to the district authority's key with --authority), and
- * whistle.conf last (tmp + rename), since whistle.conf is what marks a
+ * to the district authority's key with --authority), and the config
+ * last (tmp + rename), since the station's lines in it are what mark a
  * home as initialised. Any failure removes what this run created, so a
  * failed init can simply be run again.
+ *
+ * The config is HOME/whistle.conf, or the file --config / $WHISTLE_CONFIG
+ * names (docs/config.md). A named file that already exists (the packaged
+ * /etc/whistle/whistle.conf) keeps every line it has and gets the
+ * station's lines appended; one that already names a station is refused.
+ *
+ * Run as root in a home that belongs to another user (the packaged
+ * /var/lib/whistle, owned by the service's user), init gives that user
+ * what it creates, so the service can read its key and open its store.
  */
 #include "cli.h"
 #include "json.h"
@@ -58,7 +67,15 @@ static const char help[] =
 	"and in 'whistle agent --help': listen, peer (both repeatable),\n"
 	"sync_interval, log_level.\n"
 	"\n"
-	"Refuses a DIR that already holds a station.\n";
+	"With --config FILE (or $WHISTLE_CONFIG) the configuration goes to\n"
+	"FILE instead of DIR/whistle.conf; DIR may then come from FILE's\n"
+	"'home' line. An existing FILE (the packaged /etc/whistle/whistle.conf)\n"
+	"keeps its lines and gets the station's appended. Run as root in a\n"
+	"DIR owned by another user (the packaged /var/lib/whistle), the\n"
+	"files made are given to that user.\n"
+	"\n"
+	"Refuses a DIR that already holds a station, and a FILE that already\n"
+	"names one.\n";
 
 #define MAX_MADE 32
 
@@ -108,11 +125,10 @@ static void rm(const char *home, const char *name)
 		unlink(p);
 }
 
-static void undo(const char *home, struct made *m)
+static void undo(const struct cli *c, const char *home, struct made *m)
 {
 	if (m->conf)
-		rm(home, "whistle.conf");
-	rm(home, "whistle.conf.tmp");
+		unlink(c->conf_file);
 	if (m->store) {
 		rm(home, "store/data.mdb");
 		rm(home, "store/lock.mdb");
@@ -153,10 +169,68 @@ static int check_fresh(const struct cli *c, const char *home)
 	return CLI_OK;
 }
 
+/* A named config file that exists already: it must read (its lines
+ * checked as ever) and name no station yet. *exists says whether it is
+ * there. */
+static int check_config(struct cli *c, int *exists)
+{
+	*exists = 0;
+	if (!cli_config_given(c))
+		return CLI_OK;
+	FILE *f = fopen(c->conf_file, "re");
+	if (!f)
+		return errno == ENOENT ? CLI_OK
+				       : cli_fail(c, "%s: %s", c->conf_file,
+						  strerror(errno));
+	struct cli_conf *old = wh_xcalloc(1, sizeof *old);
+	int rc = cli_conf_read_partial(c, c->conf_file, f, old);
+	fclose(f);
+	if (rc == CLI_OK && (old->station[0] || old->code[0] ||
+			     old->path[0] || old->role[0] ||
+			     old->authority[0] || old->department[0]))
+		rc = cli_fail(c,
+			      "%s already names a station (%s); init does not "
+			      "overwrite it",
+			      c->conf_file,
+			      old->station[0] ? old->station
+			      : old->path[0]  ? old->path
+					      : "station keys present");
+	free(old);
+	*exists = 1;
+	return rc;
+}
+
+/* Root making a station in a home another user owns (the packaged
+ * /var/lib/whistle): that user runs the agent, so it must own the key it
+ * reads and the store it writes. */
+static int own_like_home(const struct cli *c, const char *home)
+{
+	struct stat st;
+	if (geteuid() != 0 || stat(home, &st) != 0 || st.st_uid == 0)
+		return CLI_OK;
+	/* The store directory last: until then only root can enter it. */
+	static const char *const names[] = {"key.secret", "key.public",
+					    "store/data.mdb", "store/lock.mdb",
+					    "store"};
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+		char p[PATH_MAX];
+		if (cli_join(c, p, sizeof p, home, names[i]))
+			return CLI_FAIL;
+		if (lchown(p, st.st_uid, st.st_gid) != 0 && errno != ENOENT)
+			return cli_fail(c, "%s: cannot give it to uid %u: %s",
+					p, (unsigned)st.st_uid,
+					strerror(errno));
+	}
+	return CLI_OK;
+}
+
 static int create(struct cli *c, const struct cli_conf *conf, struct made *m)
 {
 	const char *home = c->home;
-	int rc = check_fresh(c, home);
+	int exists;
+	int rc = check_config(c, &exists);
+	if (rc == CLI_OK)
+		rc = check_fresh(c, home);
 	if (rc == CLI_OK)
 		rc = mkdirs(c, home, m);
 	if (rc)
@@ -188,12 +262,20 @@ static int create(struct cli *c, const struct cli_conf *conf, struct made *m)
 		return cli_fail(c, "store %s: cannot bind the authority: %s",
 				dir, wh_strerror(src));
 	}
+	/* The path it was born with: should the station move before its
+	 * agent ever ran, the agent still knows where its cases wait. */
+	if ((src = agent_path_record(s, conf->path)) != WH_OK) {
+		wh_store_close(s);
+		return cli_fail(c, "store %s: %s", dir, wh_strerror(src));
+	}
 	wh_store_close(s);
-	m->conf = 1;
-	if ((rc = cli_conf_write(c, home, conf)))
+	if ((rc = own_like_home(c, home)))
 		return rc;
 	cli_fsync_dir(home);
-	return CLI_OK;
+	if (exists)
+		return cli_conf_add_identity(c, conf);
+	m->conf = 1;
+	return cli_conf_write(c, conf);
 }
 
 static int parse(struct cli *c, int argc, char **argv, struct cli_conf *conf)
@@ -309,12 +391,12 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		return cli_help(help);
 	if (rc)
 		return rc;
-	if ((rc = cli_home_resolve(c)))
+	if ((rc = cli_conf_locate(c)))
 		return rc;
 	struct made *m = wh_xcalloc(1, sizeof *m);
 	rc = create(c, &conf, m);
 	if (rc) {
-		undo(c->home, m);
+		undo(c, c->home, m);
 		free(m);
 		return rc;
 	}
@@ -326,6 +408,7 @@ int cmd_init(struct cli *c, int argc, char **argv)
 		json_init(&j, stdout);
 		json_obj(&j);
 		json_kstr(&j, "home", c->home);
+		json_kstr(&j, "config", c->conf_file);
 		json_kstr(&j, "station", conf.station);
 		json_kstr(&j, "code", conf.code);
 		json_kstr(&j, "path", conf.path);
@@ -341,6 +424,7 @@ int cmd_init(struct cli *c, int argc, char **argv)
 	} else {
 		printf("initialised station %s (%s) in %s\n", conf.station,
 		       conf.name, c->home);
+		printf("  config      %s\n", c->conf_file);
 		printf("  code        %s  (case ids %s-000001, ...)\n",
 		       conf.code, conf.code);
 		printf("  path        %s\n", conf.path);

@@ -17,6 +17,7 @@
  * GBK and shows garbage.
  */
 #include "cli.h"
+#include "cli_emergency.h"
 #include "json.h"
 #include "stats.h"
 
@@ -257,6 +258,12 @@ static void text_out(const struct opts *o, const struct wh_stats_result *r)
 	cli_print_cell(stdout, "超期 overdue now", 24, 0);
 	printf("案件 cases %" PRIu64 "  哨 summonses %" PRIu64 "\n",
 	       tot->overdue_cases, tot->overdue_summonses);
+	if (r->tasks.cases) {
+		cli_print_cell(stdout, "应急任务 emergency tasks", 24, 0);
+		printf("%6" PRIu64 "   (已完成 done %" PRIu64 ", 超期 overdue "
+		       "%" PRIu64 ")\n",
+		       r->tasks.cases, r->tasks.done, r->tasks.overdue);
+	}
 	if (r->incomplete)
 		printf("(%" PRIu64 " case(s) whose create op has not arrived "
 		       "are not counted: 未收到创建)\n",
@@ -356,6 +363,12 @@ static void json_out(const struct opts *o, const struct wh_stats_result *r)
 	json_kuint(&j, "incomplete", r->incomplete);
 	json_key(&j, "totals");
 	json_row(&j, &r->total);
+	json_key(&j, "tasks");
+	json_obj(&j);
+	json_kuint(&j, "cases", r->tasks.cases);
+	json_kuint(&j, "done", r->tasks.done);
+	json_kuint(&j, "overdue", r->tasks.overdue);
+	json_obj_end(&j);
 	json_key(&j, "departments");
 	json_arr(&j);
 	for (size_t i = 0; i < r->ndepts; i++)
@@ -455,9 +468,19 @@ static void csv_out(const struct wh_stats_result *r)
 
 /* ---- the command ---- */
 
+struct feed_ctx {
+	struct wh_stats_acc *acc;
+	const struct cli *c;
+	struct wh_dl_clock k;
+};
+
+/* Each case against its own clock: deadlines as the emergencies held
+ * move them (crdt/deadline.h). */
 static int feed(void *ctx, const struct wh_case *v)
 {
-	wh_stats_add(ctx, v);
+	struct feed_ctx *fc = ctx;
+	cli_em_clock(fc->c, v, &fc->k);
+	wh_stats_add_clock(fc->acc, v, &fc->k);
 	return 0;
 }
 
@@ -475,7 +498,12 @@ int cmd_stats(struct cli *c, int argc, char **argv)
 	struct wh_stats_acc acc;
 	wh_stats_init(&acc, &so);
 	struct wh_case_filter f = {o.scope, -1, 0};
-	rc = wh_store_case_list(c->store, &f, feed, &acc);
+	struct feed_ctx fc = {&acc, c, {0}};
+	wh_dl_clock_init(&fc.k);
+	rc = cli_em_all(c)->err;
+	if (!rc)
+		rc = wh_store_case_list(c->store, &f, feed, &fc);
+	wh_dl_clock_fini(&fc.k);
 	if (rc < 0) {
 		wh_stats_acc_fini(&acc);
 		return cli_fail(c, "store: %s", wh_strerror(rc));

@@ -12,6 +12,7 @@
  */
 #include "agent_self.h"
 #include "cli.h"
+#include "cli_emergency.h"
 #include "json.h"
 #include "roster.h"
 #include "syncio.h"
@@ -447,6 +448,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		json_init(&j, stdout);
 		json_obj(&j);
 		json_kstr(&j, "home", c->home);
+		json_kstr(&j, "config", c->conf_file);
 		json_kstr(&j, "station", f->station);
 		json_kstr(&j, "name", f->name);
 		json_kstr(&j, "code", f->code);
@@ -468,6 +470,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		}
 		json_kstr(&j, "digest", dig);
 		auth_json(&j, &auth);
+		cli_em_status_json(c, &j);
 		agent_json(&j, av);
 		peers_json(&j, &peers);
 		json_key(&j, "scopes");
@@ -493,8 +496,10 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		printf("最近 Last:      %s\n", last);
 		printf("摘要 Digest:    %s\n", dig);
 		printf("目录 Home:      %s\n", c->home);
+		printf("配置 Config:    %s\n", c->conf_file);
 		printf("角色 Role:      %s\n", f->role);
 		auth_text(&auth);
+		cli_em_status_text(c);
 		agent_text(av);
 		peers_text(&peers);
 		printf("范围 Scopes:\n");
@@ -510,4 +515,15 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	free(peers.r);
 	free(peers.pk);
 	return CLI_OK;
+}
+
+int cli_peers_json(const struct cli *c, struct json *j)
+{
+	struct peers peers = {0};
+	int rc = wh_store_state_each(c->store, "peer/", peer_cb, &peers);
+	if (rc == WH_OK)
+		peers_json(j, &peers);
+	free(peers.r);
+	free(peers.pk);
+	return rc;
 }

@@ -8,6 +8,7 @@
 #include "carry.h"
 #include "cli.h"
 #include "json.h"
+#include "progress.h"
 #include "syncio.h"
 #include "trust.h"
 
@@ -16,7 +17,8 @@
 #include <time.h>
 
 static const char help[] =
-	"usage: whistle [--home DIR] sync --peer PEER [--timeout SEC] [--json]\n"
+	"usage: whistle [--home DIR] sync --peer PEER [--timeout SEC] [--quiet]\n"
+	"                             [--json]\n"
 	"\n"
 	"Connect to PEER once, reconcile the scope the two share (the\n"
 	"narrower of the two paths) in both directions, and exit:\n"
@@ -26,6 +28,8 @@ static const char help[] =
 	"  --peer PEER    a trust-list name, an endpoint a trusted peer has,\n"
 	"                 or KEYHEX@tcp://HOST:PORT with a trusted key\n"
 	"  --timeout SEC  give up after SEC seconds (default 30)\n"
+	"  --quiet, -q    no progress line (shown only on a terminal, for a\n"
+	"                 sync that takes more than a second)\n"
 	"\n"
 	"--json prints {\"peer\", \"key\", \"endpoint\", \"scope\", \"sent\",\n"
 	"\"received\", \"in_sync\", \"digest\", \"ops\"}. Exit 1 if the\n"
@@ -158,27 +162,67 @@ static int report(struct cli *c, const struct wh_net_peer *p, const char *ep,
 	return CLI_OK;
 }
 
+/*
+ * The progress line of a long sync (a first sync of a large scope):
+ * ops come in while the peer holds more than we do, else go out. What is
+ * left is the difference of the two counts, ours read from the store
+ * (one read of the digest table) and the peer's as last heard.
+ */
+static void show_progress(struct cli *c, struct progress *pg,
+			  const struct look *k, uint64_t *due)
+{
+	uint64_t now = mono_ms();
+	if (!pg->on || !k->hello || !k->st.scope[0] || now < *due)
+		return;
+	*due = now + PROGRESS_REDRAW_MS;
+	uint8_t d[WH_ID_BYTES];
+	uint64_t ours = 0;
+	if (wh_store_digest(c->store, k->st.scope, d, &ours) != WH_OK)
+		return;
+	uint64_t theirs = k->st.peer_count;
+	if (theirs >= ours) {
+		progress_verb(pg, "received");
+		progress_update(pg, k->st.stats.ops_in,
+				k->st.stats.ops_in + (theirs - ours));
+	} else {
+		progress_verb(pg, "sent");
+		progress_update(pg, k->st.stats.ops_out,
+				k->st.stats.ops_out + (ours - theirs));
+	}
+}
+
 static int run(struct cli *c, struct wh_net *net, struct one *o,
-	       const struct wh_net_peer *p, const char *ep, uint32_t timeout)
+	       const struct wh_net_peer *p, const char *ep, uint32_t timeout,
+	       int quiet)
 {
 	uint64_t deadline = mono_ms() + timeout * 1000ull;
-	uint64_t unequal_at = 0;
+	uint64_t unequal_at = 0, pg_due = 0;
 	int done = 0;
 	struct look k;
 	memset(&k, 0, sizeof k);
+	struct progress pg;
+	progress_start(&pg, "sync", "received", "ops", quiet);
 	while (!done) {
 		uint64_t now = mono_ms();
 		if (now >= deadline)
 			break;
 		int ready;
-		if (wh_net_poll(net, -1, (int64_t)(deadline - now), &ready))
+		int64_t wait = (int64_t)(deadline - now);
+		if (pg.on && wait > PROGRESS_REDRAW_MS)
+			wait = PROGRESS_REDRAW_MS; /* keep rate and time fresh */
+		if (wh_net_poll(net, -1, wait, &ready)) {
+			progress_end(&pg);
 			return cli_fail(c, "poll failed");
+		}
 		int ever = k.ever_up;
 		wh_net_each_link(net, look_cb, &k);
 		k.ever_up |= ever;
-		if (o->refused_auth || o->denied)
+		show_progress(c, &pg, &k, &pg_due);
+		if (o->refused_auth || o->denied) {
+			progress_end(&pg);
 			return cli_fail(c, "handshake with %s (%s): %s", ep,
 					p->name, o->why);
+		}
 		if (!k.up || !k.hello || !k.idle) {
 			unequal_at = 0;
 			continue;
@@ -193,6 +237,7 @@ static int run(struct cli *c, struct wh_net *net, struct one *o,
 				done = 1;
 		}
 	}
+	progress_end(&pg);
 	if (k.ever_up)
 		put_record(c, p, ep, &k);
 	if (!k.ever_up)
@@ -212,9 +257,11 @@ static int run(struct cli *c, struct wh_net *net, struct one *o,
 int cmd_sync(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
-		{"peer", 0, 1}, {"timeout", 0, 1}, {NULL, 0, 0},
+		{"peer", 0, 1}, {"timeout", 0, 1}, {"quiet", 'q', 0},
+		{NULL, 0, 0},
 	};
 	const char *peer = NULL;
+	int quiet = 0;
 	uint32_t timeout = 30;
 	struct cli_args a;
 	cli_args_init(&a, argc, argv);
@@ -229,6 +276,8 @@ int cmd_sync(struct cli *c, int argc, char **argv)
 			return cli_usage(c, "unexpected argument '%s'", v);
 		if (which == 0) {
 			peer = v;
+		} else if (which == 2) {
+			quiet = 1;
 		} else {
 			if (cli_parse_u32(c, "--timeout", v, &timeout))
 				return CLI_USAGE;
@@ -283,7 +332,7 @@ int cmd_sync(struct cli *c, int argc, char **argv)
 			      wh_strerror(rc));
 	else
 		rc = run(c, net, &o, trust_by_key(&tl, d.pk), d.endpoint,
-			 timeout);
+			 timeout, quiet);
 	wh_net_close(net);
 	trust_fini(&tl);
 	return rc;

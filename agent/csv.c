@@ -39,6 +39,15 @@ void csv_fini(struct csv *r)
 	memset(r, 0, sizeof *r);
 }
 
+long csv_tell(const struct csv *r)
+{
+	long pos = r->f ? ftell(r->f) : -1;
+	if (pos < 0)
+		return -1;
+	size_t held = r->ilen > r->ipos ? r->ilen - r->ipos : 0;
+	return (size_t)pos >= held ? pos - (long)held : 0;
+}
+
 /* Refill the buffer; 0 if nothing more can be read. */
 static int fill(struct csv *r)
 {

@@ -96,6 +96,11 @@ WH_MUST_CHECK int csv_next(struct csv *r);
  * Valid until the next csv_next or csv_fini. */
 const char *csv_field(const struct csv *r, size_t i, size_t *len);
 
+/* Where the reader is in the FILE: the offset of the next byte it will
+ * look at (ftell less what its buffer holds), -1 if the FILE cannot
+ * tell (a pipe). For progress lines. */
+long csv_tell(const struct csv *r);
+
 /* Static English text for a csv_status; never NULL. */
 const char *csv_strerror(int st);
 

@@ -25,11 +25,27 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* The config file named by --config or $WHISTLE_CONFIG, or NULL. */
+static const char *config_named(const struct cli *c)
+{
+	if (c->config)
+		return c->config;
+	const char *env = getenv("WHISTLE_CONFIG");
+	return env && *env ? env : NULL;
+}
+
+int cli_config_given(struct cli *c)
+{
+	c->config = config_named(c);
+	return c->config != NULL;
+}
 
 int cli_home_resolve(struct cli *c)
 {
@@ -40,8 +56,44 @@ int cli_home_resolve(struct cli *c)
 		c->home = env;
 		return CLI_OK;
 	}
-	return cli_usage(c, "no station home: pass --home DIR or set "
-			    "WHISTLE_HOME");
+	const char *cfg = config_named(c);
+	if (!cfg)
+		return cli_usage(c, "no station home: pass --home DIR or set "
+				    "WHISTLE_HOME (or name a config file "
+				    "with a 'home' line: --config FILE)");
+	FILE *f = fopen(cfg, "re");
+	if (!f)
+		return cli_fail(c, "config %s: %s", cfg, strerror(errno));
+	struct cli_conf *conf = wh_xcalloc(1, sizeof *conf);
+	int rc = cli_conf_read_partial(c, cfg, f, conf);
+	fclose(f);
+	if (rc == CLI_OK && !conf->home[0])
+		rc = cli_usage(c, "no station home: %s has no 'home = DIR' "
+				  "line; add one, pass --home DIR or set "
+				  "WHISTLE_HOME",
+			       cfg);
+	if (rc == CLI_OK) {
+		strcpy(c->home_buf, conf->home); /* same capacity */
+		c->home = c->home_buf;
+	}
+	free(conf);
+	return rc;
+}
+
+int cli_conf_locate(struct cli *c)
+{
+	int rc = cli_home_resolve(c);
+	if (rc)
+		return rc;
+	const char *cfg = config_named(c);
+	if (cfg) {
+		if (strlen(cfg) >= sizeof c->conf_file)
+			return cli_fail(c, "config %s: path too long", cfg);
+		strcpy(c->conf_file, cfg);
+		return CLI_OK;
+	}
+	return cli_join(c, c->conf_file, sizeof c->conf_file, c->home,
+			"whistle.conf");
 }
 
 int cli_join(const struct cli *c, char *out, size_t outn, const char *home,
@@ -74,27 +126,52 @@ static char *trim(char *s)
 	return s;
 }
 
+/*
+ * whistle.conf is read in one place, line by line, and every complaint
+ * names the file, the line and the key: a station PC is configured by
+ * hand, and "bad config" alone sends someone hunting. Each value is
+ * checked as its line is read; only what needs several lines (a key
+ * missing, department without role department) is checked at the end.
+ * Unknown keys and a single-valued key given twice are refused: a typo
+ * ("peers = ...") or a stale second line would otherwise be silently
+ * ignored and the agent run with settings nobody wrote.
+ */
+
 /* Repeatable keys append; a number must be a plain decimal. */
-static int conf_set_agent(struct cli_conf *conf, const char *k, const char *v)
+static int conf_set_agent(struct cli_conf *conf, const char *k, const char *v,
+			  unsigned lineno, const char **why)
 {
 	char(*list)[CLI_CONF_VALUE_MAX] = NULL;
-	unsigned *n = NULL;
+	unsigned *n = NULL, *lines = NULL;
 	if (!strcmp(k, "listen")) {
 		list = conf->listen;
 		n = &conf->nlisten;
+		lines = conf->listen_line;
+		if (!trust_endpoint_valid(v)) {
+			*why = "must be tcp://HOST:PORT";
+			return WH_EINVAL;
+		}
 	} else if (!strcmp(k, "peer")) {
 		list = conf->peer;
 		n = &conf->npeer;
+		lines = conf->peer_line;
 	}
 	if (list) {
-		if (*n >= CLI_CONF_LIST_MAX || strlen(v) >= CLI_CONF_VALUE_MAX ||
-		    !*v)
+		if (*n >= CLI_CONF_LIST_MAX) {
+			*why = "must not be given more than 16 times";
 			return WH_ETOOBIG;
+		}
+		if (strlen(v) >= CLI_CONF_VALUE_MAX || !*v) {
+			*why = !*v ? "must not be empty" : "is too long";
+			return WH_ETOOBIG;
+		}
+		lines[*n] = lineno;
 		strcpy(list[(*n)++], v);
 		return WH_OK;
 	}
 	if (!strcmp(k, "sync_interval")) {
 		char *end;
+		*why = "must be a number of seconds, 1 to 86400";
 		if (*v < '0' || *v > '9')
 			return WH_EINVAL;
 		unsigned long x = strtoul(v, &end, 10);
@@ -105,6 +182,7 @@ static int conf_set_agent(struct cli_conf *conf, const char *k, const char *v)
 	}
 	if (!strcmp(k, "discovery_port")) {
 		char *end;
+		*why = "must be a UDP port, 1 to 65535";
 		if (*v < '0' || *v > '9')
 			return WH_EINVAL;
 		unsigned long x = strtoul(v, &end, 10);
@@ -113,12 +191,68 @@ static int conf_set_agent(struct cli_conf *conf, const char *k, const char *v)
 		conf->discovery_port = (uint32_t)x;
 		return WH_OK;
 	}
+	if (!strcmp(k, "web_port")) { /* the web console (web.h) */
+		char *end;
+		*why = "must be a TCP port, 0 (off) to 65535";
+		if (*v < '0' || *v > '9')
+			return WH_EINVAL;
+		unsigned long x = strtoul(v, &end, 10);
+		if (*end || x > 65535)
+			return WH_EINVAL;
+		conf->web_port = (int32_t)x;
+		return WH_OK;
+	}
 	return WH_ENOTFOUND;
 }
 
-static int conf_set(struct cli_conf *conf, const char *k, const char *v)
+/* What a single-valued key may hold, checked on its own line. */
+static int conf_check(const char *k, const char *v, const char **why)
 {
-	int rc = conf_set_agent(conf, k, v);
+	if (!strcmp(k, "code") && !wh_code_valid(v, strlen(v))) {
+		*why = "must be a station code ([A-Z0-9-], at most 16)";
+		return WH_EINVAL;
+	}
+	if (!strcmp(k, "path") && !wh_path_valid(v, strlen(v))) {
+		*why = "must be a jurisdiction path (lower-case [a-z0-9_-] "
+		       "components joined by '/')";
+		return WH_EINVAL;
+	}
+	if (!strcmp(k, "station") &&
+	    (!*v || strchr(v, '/') || !wh_path_valid(v, strlen(v)))) {
+		*why = "must be a station name (lower-case [a-z0-9_-])";
+		return WH_EINVAL;
+	}
+	if (!strcmp(k, "role") && !cli_role_valid(v)) {
+		*why = "must be station, street, district or department";
+		return WH_EINVAL;
+	}
+	if (!strcmp(k, "log_level") && strcmp(v, "error") &&
+	    strcmp(v, "warn") && strcmp(v, "info") && strcmp(v, "debug")) {
+		*why = "must be error, warn, info or debug";
+		return WH_EINVAL;
+	}
+	if (!strcmp(k, "discovery") && strcmp(v, "off") && strcmp(v, "on") &&
+	    strcmp(v, "emergency")) {
+		*why = "must be off, on or emergency";
+		return WH_EINVAL;
+	}
+	uint8_t pk[WH_PK_BYTES];
+	if (!strcmp(k, "authority") && trust_key_parse(v, pk) != WH_OK) {
+		*why = "must be the district authority's public key (64 "
+		       "lower-case hex digits)";
+		return WH_EINVAL;
+	}
+	if (!strcmp(k, "home") && v[0] != '/') {
+		*why = "must be an absolute directory path";
+		return WH_EINVAL;
+	}
+	return WH_OK;
+}
+
+static int conf_set(struct cli_conf *conf, const char *k, const char *v,
+		    unsigned lineno, const char **why)
+{
+	int rc = conf_set_agent(conf, k, v, lineno, why);
 	if (rc != WH_ENOTFOUND)
 		return rc;
 	struct {
@@ -135,20 +269,25 @@ static int conf_set(struct cli_conf *conf, const char *k, const char *v)
 		{"log_level", conf->log_level, sizeof conf->log_level},
 		{"discovery", conf->discovery, sizeof conf->discovery},
 		{"authority", conf->authority, sizeof conf->authority},
+		{"home", conf->home, sizeof conf->home},
+		{"web_bind", conf->web_bind, sizeof conf->web_bind},
 	};
-	/* Two authority lines would leave which one binds to the reader. */
-	if (!strcmp(k, "authority") && conf->authority[0])
-		return WH_EEXIST;
 	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
 		if (strcmp(k, keys[i].name))
 			continue;
-		if (strlen(v) >= keys[i].cap)
+		if (strlen(v) >= keys[i].cap) {
+			*why = "is too long";
 			return WH_ETOOBIG;
+		}
+		if ((rc = conf_check(k, v, why)) != WH_OK)
+			return rc;
 		strcpy(keys[i].dst, v);
+		if (!strcmp(k, "department"))
+			conf->department_line = lineno;
 		return WH_OK;
 	}
-	/* Unknown keys are left for later releases (sync peers, ...). */
-	return WH_OK;
+	*why = "is not a key whistle knows (docs/config.md lists them)";
+	return WH_ENOTFOUND;
 }
 
 /* Parse whistle.conf; messages name the file and the line. */
@@ -156,7 +295,7 @@ int cli_conf_load(const struct cli *c, const char *file, struct cli_conf *conf)
 {
 	FILE *f = fopen(file, "re");
 	if (!f) {
-		if (errno == ENOENT)
+		if (errno == ENOENT && c->home && !config_named(c))
 			return cli_fail(c,
 					"home %s: no station here (whistle.conf "
 					"missing); run 'whistle init' first",
@@ -168,105 +307,162 @@ int cli_conf_load(const struct cli *c, const char *file, struct cli_conf *conf)
 	return rc;
 }
 
-int cli_conf_read(const struct cli *c, const char *file, FILE *f,
-		  struct cli_conf *conf)
+/* The lines alone: every key and value, each checked on its own. */
+static int conf_lines(const struct cli *c, const char *file, FILE *f,
+		      struct cli_conf *conf)
 {
 	memset(conf, 0, sizeof *conf);
+	conf->web_port = -1;
 	char line[1024];
 	unsigned lineno = 0;
-	int rc = CLI_OK;
+	/* single-valued keys seen so far, to refuse a second line */
+	struct {
+		char key[32];
+		unsigned line;
+	} seen[32];
+	size_t nseen = 0;
 	while (fgets(line, sizeof line, f)) {
 		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			rc = cli_fail(c, "%s:%u: line too long", file, lineno);
-			break;
-		}
+		if (!strchr(line, '\n') && !feof(f))
+			return cli_fail(c, "%s:%u: line too long (at most "
+					   "1022 bytes)",
+					file, lineno);
 		line[strcspn(line, "\n")] = '\0';
 		char *s = trim(line);
 		if (!*s || *s == '#')
 			continue;
 		char *eq = strchr(s, '=');
-		if (!eq) {
-			rc = cli_fail(c, "%s:%u: expected 'key = value'", file,
-				      lineno);
-			break;
-		}
+		if (!eq)
+			return cli_fail(c, "%s:%u: expected 'key = value'",
+					file, lineno);
 		*eq = '\0';
 		char *k = trim(s), *v = trim(eq + 1);
-		if (!wh_utf8_valid((const uint8_t *)v, strlen(v)) ||
-		    conf_set(conf, k, v) != WH_OK) {
-			rc = cli_fail(c, "%s:%u: bad value for '%s'", file,
-				      lineno, k);
-			break;
+		if (!*k)
+			return cli_fail(c, "%s:%u: no key before '='", file,
+					lineno);
+		const char *why = "must be valid UTF-8 text";
+		int repeatable = !strcmp(k, "listen") || !strcmp(k, "peer");
+		for (size_t i = 0; i < nseen && !repeatable; i++)
+			if (!strcmp(seen[i].key, k))
+				return cli_fail(c,
+						"%s:%u: bad value for '%s': the "
+						"key is given twice (first on "
+						"line %u)",
+						file, lineno, k, seen[i].line);
+		if (!wh_utf8_valid((const uint8_t *)k, strlen(k)) ||
+		    !wh_utf8_valid((const uint8_t *)v, strlen(v)) ||
+		    conf_set(conf, k, v, lineno, &why) != WH_OK)
+			return cli_fail(c, "%s:%u: '%.40s' %s", file, lineno,
+					k, why);
+		if (!repeatable && nseen < sizeof seen / sizeof seen[0] &&
+		    strlen(k) < sizeof seen[0].key) {
+			strcpy(seen[nseen].key, k);
+			seen[nseen++].line = lineno;
 		}
 	}
-	if (rc)
-		return rc;
-	if (!wh_code_valid(conf->code, strlen(conf->code)))
-		return cli_fail(c, "%s: 'code' missing or invalid", file);
-	if (!wh_path_valid(conf->path, strlen(conf->path)))
-		return cli_fail(c, "%s: 'path' missing or invalid", file);
-	if (!conf->station[0])
-		return cli_fail(c, "%s: 'station' missing", file);
-	/* Homes made before roles existed have none: a station. */
-	if (!conf->role[0])
-		strcpy(conf->role, "station");
-	if (!cli_role_valid(conf->role))
-		return cli_fail(c, "%s: 'role' must be station, street, "
-				   "district or department",
-				file);
+	if (ferror(f))
+		return cli_fail(c, "%s: cannot read it", file);
 	/* A department station speaks for exactly one department, and only
 	 * it does: a stray 'department' line elsewhere would suggest powers
 	 * the station does not have. */
-	int is_dept = !strcmp(conf->role, "department");
-	if (is_dept && !conf->department[0])
+	if (conf->department[0] &&
+	    strcmp(conf->role[0] ? conf->role : "station", "department"))
+		return cli_fail(c, "%s:%u: 'department' is only for role "
+				   "department",
+				file, conf->department_line);
+	return CLI_OK;
+}
+
+int cli_conf_read_partial(const struct cli *c, const char *file, FILE *f,
+			  struct cli_conf *conf)
+{
+	return conf_lines(c, file, f, conf);
+}
+
+int cli_conf_read(const struct cli *c, const char *file, FILE *f,
+		  struct cli_conf *conf)
+{
+	int rc = conf_lines(c, file, f, conf);
+	if (rc)
+		return rc;
+	if (!conf->code[0])
+		return cli_fail(c, "%s: 'code' missing (run 'whistle init')",
+				file);
+	if (!conf->path[0])
+		return cli_fail(c, "%s: 'path' missing (run 'whistle init')",
+				file);
+	if (!conf->station[0])
+		return cli_fail(c, "%s: 'station' missing (run 'whistle "
+				   "init')",
+				file);
+	/* Homes made before roles existed have none: a station. */
+	if (!conf->role[0])
+		strcpy(conf->role, "station");
+	if (!strcmp(conf->role, "department") && !conf->department[0])
 		return cli_fail(c, "%s: role department needs 'department' "
 				   "(its name, e.g. 城管)",
-				file);
-	if (!is_dept && conf->department[0])
-		return cli_fail(c, "%s: 'department' is only for role "
-				   "department",
-				file);
-	uint8_t pk[WH_PK_BYTES];
-	if (conf->authority[0] && trust_key_parse(conf->authority, pk) != WH_OK)
-		return cli_fail(c, "%s: 'authority' must be the district "
-				   "authority's public key (64 lower-case hex "
-				   "digits)",
-				file);
-	if (conf->log_level[0] && strcmp(conf->log_level, "error") &&
-	    strcmp(conf->log_level, "warn") && strcmp(conf->log_level, "info") &&
-	    strcmp(conf->log_level, "debug"))
-		return cli_fail(c, "%s: 'log_level' must be error, warn, info "
-				   "or debug",
-				file);
-	if (conf->discovery[0] && strcmp(conf->discovery, "off") &&
-	    strcmp(conf->discovery, "on") &&
-	    strcmp(conf->discovery, "emergency"))
-		return cli_fail(c, "%s: 'discovery' must be off, on or "
-				   "emergency",
 				file);
 	return CLI_OK;
 }
 
-int cli_conf_write(const struct cli *c, const char *home,
-		   const struct cli_conf *conf)
+/* tmp beside file, and the directory that holds both. */
+static int conf_paths(const struct cli *c, char tmp[PATH_MAX],
+		      char dir[PATH_MAX])
 {
-	char file[PATH_MAX], tmp[PATH_MAX];
-	if (cli_join(c, file, sizeof file, home, "whistle.conf") ||
-	    cli_join(c, tmp, sizeof tmp, home, "whistle.conf.tmp"))
-		return CLI_FAIL;
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return cli_fail(c, "%s: %s", tmp, strerror(errno));
-	FILE *f = fdopen(fd, "w");
+	const char *file = c->conf_file;
+	if (!file[0] || strlen(file) + 5 > PATH_MAX)
+		return cli_fail(c, "config %s: path too long", file);
+	snprintf(tmp, PATH_MAX, "%s.tmp", file);
+	const char *slash = strrchr(file, '/');
+	if (!slash)
+		strcpy(dir, ".");
+	else if (slash == file)
+		strcpy(dir, "/");
+	else
+		snprintf(dir, PATH_MAX, "%.*s", (int)(slash - file), file);
+	return CLI_OK;
+}
+
+static FILE *tmp_open(const struct cli *c, const char *tmp, int *fd)
+{
+	*fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	FILE *f = *fd < 0 ? NULL : fdopen(*fd, "w");
 	if (!f) {
-		close(fd);
-		unlink(tmp);
-		return cli_fail(c, "%s: %s", tmp, strerror(errno));
+		int err = errno;
+		if (*fd >= 0) {
+			close(*fd);
+			unlink(tmp);
+		}
+		cli_fail(c, "%s: %s", tmp, strerror(err));
 	}
+	return f;
+}
+
+/* The station's own lines, as init writes them. */
+static void conf_identity(FILE *f, const struct cli_conf *conf)
+{
+	fprintf(f, "station = %s\ncode = %s\npath = %s\nname = %s\nrole = %s\n",
+		conf->station, conf->code, conf->path, conf->name,
+		conf->role);
+	if (conf->department[0])
+		fprintf(f, "department = %s\n", conf->department);
+	if (conf->authority[0])
+		fprintf(f, "authority = %s\n", conf->authority);
+}
+
+int cli_conf_write(const struct cli *c, const struct cli_conf *conf)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	int fd;
+	if (conf_paths(c, tmp, dir))
+		return CLI_FAIL;
+	FILE *f = tmp_open(c, tmp, &fd);
+	if (!f)
+		return CLI_FAIL;
 	fprintf(f,
 		"# whistle station configuration, written by 'whistle init'.\n"
 		"# One 'key = value' per line; '#' starts a comment line.\n"
+		"# Every key and its default: docs/config.md, whistle.conf(5).\n"
 		"# station: this community station's name in paths\n"
 		"# code:    prefix of the case ids it issues (XJK-ZDY-000001)\n"
 		"# path:    its jurisdiction, district/street/community\n"
@@ -290,17 +486,18 @@ int cli_conf_write(const struct cli *c, const char *home,
 		"#                                 emergency (only while one is\n"
 		"#                                 active here)\n"
 		"#   discovery_port = 7420         its UDP port\n"
+		"#   web_port = 7480               the web console on\n"
+		"#                                 http://127.0.0.1:7480/ (0: off)\n"
+		"#   web_bind = 127.0.0.1          its address; another one is\n"
+		"#                                 reachable from the network\n"
 		"#\n"
 		"# authority: the district authority's public key; the store\n"
 		"#          enforces its signed roster ('whistle roster').\n"
-		"#          Absent: lab mode, the trust list only.\n"
-		"station = %s\ncode = %s\npath = %s\nname = %s\nrole = %s\n",
-		conf->station, conf->code, conf->path, conf->name,
-		conf->role);
-	if (conf->department[0])
-		fprintf(f, "department = %s\n", conf->department);
-	if (conf->authority[0])
-		fprintf(f, "authority = %s\n", conf->authority);
+		"#          Absent: lab mode, the trust list only.\n");
+	/* A file kept outside the home says where the home is. */
+	if (config_named(c))
+		fprintf(f, "home = %s\n", c->home);
+	conf_identity(f, conf);
 	for (unsigned i = 0; i < conf->nlisten; i++)
 		fprintf(f, "listen = %s\n", conf->listen[i]);
 	for (unsigned i = 0; i < conf->npeer; i++)
@@ -314,15 +511,19 @@ int cli_conf_write(const struct cli *c, const char *home,
 	if (conf->discovery_port)
 		fprintf(f, "discovery_port = %u\n",
 			(unsigned)conf->discovery_port);
-	return cli_file_commit(c, f, fd, tmp, file, home);
+	if (conf->web_port > 0) /* init leaves it unset: the default */
+		fprintf(f, "web_port = %d\n", (int)conf->web_port);
+	if (conf->web_bind[0])
+		fprintf(f, "web_bind = %s\n", conf->web_bind);
+	return cli_file_commit(c, f, fd, tmp, c->conf_file, dir);
 }
 
-int cli_conf_add_authority(const struct cli *c, const char *hex)
+int cli_conf_append(const struct cli *c, const char *text)
 {
-	char file[PATH_MAX], tmp[PATH_MAX];
-	if (cli_join(c, file, sizeof file, c->home, "whistle.conf") ||
-	    cli_join(c, tmp, sizeof tmp, c->home, "whistle.conf.tmp"))
+	char tmp[PATH_MAX], dir[PATH_MAX];
+	if (conf_paths(c, tmp, dir))
 		return CLI_FAIL;
+	const char *file = c->conf_file;
 	FILE *in = fopen(file, "re");
 	if (!in)
 		return cli_fail(c, "%s: %s", file, strerror(errno));
@@ -338,23 +539,40 @@ int cli_conf_add_authority(const struct cli *c, const char *hex)
 		wh_buf_fini(&b);
 		return cli_fail(c, "%s: cannot read it (or past 1 MiB)", file);
 	}
-	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+	int fd;
+	FILE *f = tmp_open(c, tmp, &fd);
 	if (!f) {
-		int err = errno;
-		if (fd >= 0) {
-			close(fd);
-			unlink(tmp);
-		}
 		wh_buf_fini(&b);
-		return cli_fail(c, "%s: %s", tmp, strerror(err));
+		return CLI_FAIL;
 	}
 	fwrite(b.p, 1, b.len, f);
 	if (b.len && b.p[b.len - 1] != '\n')
 		fputc('\n', f);
-	fprintf(f, "authority = %s\n", hex);
+	fputs(text, f);
 	wh_buf_fini(&b);
-	return cli_file_commit(c, f, fd, tmp, file, c->home);
+	return cli_file_commit(c, f, fd, tmp, file, dir);
+}
+
+int cli_conf_add_authority(const struct cli *c, const char *hex)
+{
+	char line[16 + 2 * WH_PK_BYTES];
+	snprintf(line, sizeof line, "authority = %s\n", hex);
+	return cli_conf_append(c, line);
+}
+
+int cli_conf_add_identity(const struct cli *c, const struct cli_conf *conf)
+{
+	char *text = NULL;
+	size_t n = 0;
+	FILE *m = open_memstream(&text, &n);
+	if (!m)
+		return cli_fail(c, "out of memory");
+	fputs("# The station, written by 'whistle init':\n", m);
+	conf_identity(m, conf);
+	fclose(m);
+	int rc = cli_conf_append(c, text);
+	free(text);
+	return rc;
 }
 
 static int write_all(int fd, const void *p, size_t n)
@@ -403,7 +621,10 @@ int cli_key_write_as(const struct cli *c, const char *home,
 	strcat(hex, "\n");
 	if (cli_join(c, file, sizeof file, home, pub))
 		return CLI_FAIL;
-	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* O_NOFOLLOW: root's init in a home another user owns must not be
+	 * led through a link that user planted to a file of root's. */
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW,
+		  0644);
 	if (fd < 0)
 		return cli_fail(c, "%s: %s", file, strerror(errno));
 	if (write_all(fd, hex, strlen(hex)) || fsync(fd)) {
@@ -494,10 +715,20 @@ int cli_open(struct cli *c, unsigned need)
 	}
 	if (!S_ISDIR(st.st_mode))
 		return cli_fail(c, "home %s: not a directory", c->home);
-	char file[PATH_MAX];
-	if (cli_join(c, file, sizeof file, c->home, "whistle.conf"))
-		return CLI_FAIL;
-	if ((rc = cli_conf_load(c, file, &c->conf)))
+	/* Root in a home another user owns (the packaged /var/lib/whistle):
+	 * files root made there would lock the service out, and that user
+	 * could lead root's writes through links it planted. Only init
+	 * does it, and gives away what it made (cmd_init.c). */
+	if (geteuid() == 0 && st.st_uid != 0) {
+		struct passwd *pw = getpwuid(st.st_uid);
+		return cli_fail(c, "home %s belongs to %s: run this as that "
+				   "user (sudo -u %s whistle ...), not as root",
+				c->home, pw ? pw->pw_name : "another user",
+				pw ? pw->pw_name : "USER");
+	}
+	if ((rc = cli_conf_locate(c)))
+		return rc;
+	if ((rc = cli_conf_load(c, c->conf_file, &c->conf)))
 		return rc;
 	/* Open once: a command may call this per item (problems publish
 	 * runs `problems set` per line). */

@@ -8,7 +8,9 @@
  * write half of something first.
  */
 #include "cli.h"
+#include "cli_emergency.h"
 #include "cli_problems.h"
+#include "log.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -17,7 +19,7 @@
 #include <time.h>
 
 static const char usage_text[] =
-	"usage: whistle [--home DIR] [--json] COMMAND [ARGS...]\n"
+	"usage: whistle [--home DIR] [--config FILE] [--json] COMMAND [ARGS...]\n"
 	"\n"
 	"Whistle keeps a community station's cases (resident complaints, grid\n"
 	"patrol findings, 12345 hotline tickets) as signed operations in a\n"
@@ -29,7 +31,10 @@ static const char usage_text[] =
 static const char options_text[] =
 	"\n"
 	"global options (before or after the command):\n"
-	"  --home DIR   the station home; else $WHISTLE_HOME\n"
+	"  --home DIR   the station home; else $WHISTLE_HOME, else the\n"
+	"               config file's 'home' line\n"
+	"  --config FILE  the config file; else $WHISTLE_CONFIG, else\n"
+	"               HOME/whistle.conf (whistle.conf(5))\n"
 	"  --json       machine-readable output: exactly one JSON value on "
 	"stdout\n"
 	"  --help, -h   this text; 'whistle COMMAND --help' for one command\n"
@@ -71,6 +76,10 @@ static const struct cli_cmd commands[] = {
 	{"agent", cmd_agent, "run the sync agent (foreground daemon)"},
 	{"sync", cmd_sync, "sync once with one peer and exit"},
 	{"stats", cmd_stats, "统计: response, resolution, satisfaction rates"},
+	{"emergency", cmd_emergency, "应急: declare, end and follow emergencies"},
+	{"plan", cmd_plan, "数字应急预案: publish and read emergency plans"},
+	{"rebuild", cmd_rebuild, "fold every case again from the op log"},
+	{"user", cmd_user, "web console accounts (网页控制台账号)"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "this text"},
 	{NULL, NULL, NULL},
@@ -81,6 +90,16 @@ static const struct cli_cmd commands[] = {
 CLI_PRINTF(2, 0)
 static void vmsg(const struct cli *c, const char *fmt, va_list ap)
 {
+	if (c && c->sink) { /* a caller that is not a terminal */
+		vsnprintf(c->sink->msg, sizeof c->sink->msg, fmt, ap);
+		return;
+	}
+	if (c && c->to_log) { /* the running agent: one framed log line */
+		char line[900];
+		vsnprintf(line, sizeof line, fmt, ap);
+		log_error("%s", line);
+		return;
+	}
 	fflush(stdout); /* keep order when both go to one terminal */
 	fputs("whistle: ", stderr);
 	if (c && c->cmd)
@@ -95,6 +114,8 @@ int cli_fail(const struct cli *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(c, fmt, ap);
 	va_end(ap);
+	if (c && c->sink)
+		c->sink->code = CLI_FAIL;
 	return CLI_FAIL;
 }
 
@@ -104,6 +125,8 @@ int cli_usage(const struct cli *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vmsg(c, fmt, ap);
 	va_end(ap);
+	if (c && c->sink)
+		c->sink->code = CLI_USAGE;
 	return CLI_USAGE;
 }
 
@@ -165,7 +188,12 @@ static int cmd_help(struct cli *c, int argc, char **argv)
 
 int cmd_version(struct cli *c, int argc, char **argv)
 {
-	(void)argv;
+	if (argc == 1 && (!strcmp(argv[0], "--help") || !strcmp(argv[0], "-h")))
+		return cli_help("usage: whistle version [--json]\n"
+				"\n"
+				"Print the version of this whistle: "
+				"'whistle X.Y.Z', or {\"version\"} with "
+				"--json.\n");
 	if (argc > 0)
 		return cli_usage(c, "takes no arguments");
 	if (c->json)

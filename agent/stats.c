@@ -97,7 +97,8 @@ static void rate_add(struct wh_stats_rate *r, int in)
 }
 
 /* One summons of a counted case: its department's row and the totals. */
-static void add_summons(struct wh_stats_acc *a, const struct wh_summons *s)
+static void add_summons(struct wh_stats_acc *a, const struct wh_summons *s,
+			const struct wh_dl_clock *k)
 {
 	struct wh_stats_dept *d = dept_get(a, s->dept);
 	struct wh_stats_row *t = &a->total;
@@ -110,10 +111,11 @@ static void add_summons(struct wh_stats_acc *a, const struct wh_summons *s)
 	/* Response: judged once acknowledged, or once its deadline has
 	 * passed without one; until then it may still be on time. */
 	int acked = s->acked_at != 0;
-	if (acked || (s->report_due_ms && a->o.now_ms > s->report_due_ms)) {
-		int on_time =
-		    acked && (!s->report_due_ms ||
-			      WH_HLC_MS(s->acked_at) <= s->report_due_ms);
+	/* The report deadline as emergencies moved it (a held one has not
+	 * passed). */
+	int passed = wh_dl_report_late(k, s, a->o.now_ms);
+	if (acked || passed) {
+		int on_time = acked && !passed;
 		rate_add(&d->row.response, on_time);
 		rate_add(&t->response, on_time);
 	}
@@ -134,16 +136,17 @@ struct overdue_ctx {
 	const struct wh_summons *last;
 };
 
-/* wh_flow_overdue calls this for a summons' report and then for its
+/* wh_dl_overdue calls this for a summons' report and then for its
  * resolution: count the summons once. */
-static void on_overdue(void *ctx, const struct wh_summons *s, int resolve,
-		       uint64_t late_ms)
+static void on_overdue(void *ctx, const struct wh_summons *s,
+		       enum wh_dl_what what, uint64_t late_ms, uint64_t due)
 {
 	struct overdue_ctx *o = ctx;
-	(void)resolve;
+	(void)what;
 	(void)late_ms;
-	if (s == o->last)
-		return;
+	(void)due;
+	if (!s || s == o->last)
+		return; /* the case's own deadline: a case, not a summons */
 	o->last = s;
 	struct wh_stats_dept *d = dept_get(o->a, s->dept);
 	d->row.overdue_summonses++;
@@ -156,6 +159,12 @@ static void on_overdue(void *ctx, const struct wh_summons *s, int resolve,
 
 void wh_stats_add(struct wh_stats_acc *a, const struct wh_case *c)
 {
+	wh_stats_add_clock(a, c, NULL);
+}
+
+void wh_stats_add_clock(struct wh_stats_acc *a, const struct wh_case *c,
+			const struct wh_dl_clock *k)
+{
 	if (!c->has_create) {
 		a->incomplete++;
 		return;
@@ -165,6 +174,7 @@ void wh_stats_add(struct wh_stats_acc *a, const struct wh_case *c)
 		return;
 	struct wh_stats_row *t = &a->total;
 	t->cases++;
+	a->tasks.cases += c->task != NULL;
 	if (c->status == WH_ST_CANCELLED) {
 		t->cancelled++;
 		return;
@@ -178,10 +188,15 @@ void wh_stats_add(struct wh_stats_acc *a, const struct wh_case *c)
 	if (f->resolved_at)
 		times_push(&a->resolve, span(c->created_at, f->resolved_at));
 	for (uint32_t i = 0; i < f->nsummons; i++)
-		add_summons(a, &f->summons[i]);
+		add_summons(a, &f->summons[i], k);
 	struct overdue_ctx oc = {a, NULL};
-	if (wh_flow_overdue(c, a->o.now_ms, on_overdue, &oc))
-		t->overdue_cases++;
+	int late = wh_dl_overdue(c, k, a->o.now_ms, on_overdue, &oc) != 0;
+	t->overdue_cases += (uint64_t)late;
+	if (c->task) {
+		a->tasks.done += c->status == WH_ST_RESOLVED ||
+				 c->status == WH_ST_CLOSED;
+		a->tasks.overdue += (uint64_t)late;
+	}
 }
 
 static int cmp_u64(const void *x, const void *y)
@@ -272,6 +287,7 @@ void wh_stats_finish(struct wh_stats_acc *a, struct wh_stats_result *r)
 {
 	memset(r, 0, sizeof *r);
 	r->total = a->total;
+	r->tasks = a->tasks;
 	r->total.to_report = times_finish(&a->report);
 	r->total.to_resolve = times_finish(&a->resolve);
 	r->incomplete = a->incomplete;

@@ -43,9 +43,18 @@
  *       a status step, without departments, has no such time and is
  *       skipped); department: resolved_at - summoned_at over its
  *       resolved summonses.
- *   overdue (超期): at now_ms, by wh_flow_overdue: cases with anything
- *       overdue; summonses with a report or a resolution overdue (one
- *       summons late on both counts once).
+ *   overdue (超期): at now_ms, by wh_dl_overdue: cases with anything
+ *       overdue (a summons, or the case's own deadline); summonses with
+ *       a report or a resolution overdue (one summons late on both
+ *       counts once).
+ *   Deadlines are those the emergencies move (crdt/deadline.h): a case
+ *       fed with wh_stats_add_clock is judged against its clock, so a
+ *       department is neither late in 'response' nor overdue for the
+ *       time an emergency paused the area.
+ *   tasks (应急任务, totals only): the counted cases that are plan tasks
+ *       of an emergency (a task link), how many are resolved or closed,
+ *       and how many have anything overdue; they count in every figure
+ *       above like any case.
  *   Times: count, mean (ms, rounded to nearest) and 90th percentile by
  *   the nearest-rank method: the value at rank ceil(0.9 * n) of the
  *   sorted list, so always a time that was actually taken.
@@ -57,6 +66,7 @@
 #define WH_STATS_H
 
 #include "case.h"
+#include "deadline.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -89,8 +99,14 @@ struct wh_stats_row {
 	uint64_t overdue_cases, overdue_summonses;
 };
 
+/* Emergency plan task cases among those counted. */
+struct wh_stats_tasks {
+	uint64_t cases, done, overdue;
+};
+
 struct wh_stats_result {
 	struct wh_stats_row total;
+	struct wh_stats_tasks tasks;
 	size_t ndepts;
 	struct wh_stats_row *depts; /* owned, ordered as said above */
 	uint64_t incomplete;	    /* views without their create, left out */
@@ -111,6 +127,7 @@ struct wh_stats_acc {
 	struct wh_stats_opts o;
 	struct wh_stats_row total;
 	struct wh_stats_times report, resolve; /* totals' samples */
+	struct wh_stats_tasks tasks;
 	uint64_t incomplete;
 	uint64_t ncase; /* cases fed and counted: marks "seen in this case" */
 	struct wh_stats_dept *depts;
@@ -125,6 +142,9 @@ void wh_stats_init(struct wh_stats_acc *a, const struct wh_stats_opts *o);
 /* Count one case view, if it is in (see above). c is read during the
  * call only. Cannot fail: memory runs out by aborting (wh_xmalloc). */
 void wh_stats_add(struct wh_stats_acc *a, const struct wh_case *c);
+/* The same, with deadlines as clock k moves them (NULL: as set). */
+void wh_stats_add_clock(struct wh_stats_acc *a, const struct wh_case *c,
+			const struct wh_dl_clock *k);
 
 /* Compute the figures into r (initialised by the call; release with
  * wh_stats_result_fini) and empty a, which may then be fed again after

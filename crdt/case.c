@@ -117,7 +117,52 @@ void wh_case_fini(struct wh_case *c)
 	free(c->elems);
 	free(c->tombs);
 	wh_flow_fini(&c->flow);
+	free(c->task);
+	for (uint32_t i = 0; i < c->nplaces; i++)
+		free(c->places[i].path);
+	free(c->places);
 	memset(c, 0, sizeof *c);
+}
+
+static void place_push(struct wh_case *c, wh_hlc_ts at, const char *p,
+		       size_t n)
+{
+	if (c->nplaces == WH_CASE_MAX_PLACES) {
+		free(c->places[0].path);
+		memmove(&c->places[0], &c->places[1],
+			(c->nplaces - 1) * sizeof c->places[0]);
+		c->nplaces--;
+	}
+	c->places = wh_xrealloc(c->places,
+				(c->nplaces + 1) * sizeof c->places[0]);
+	c->places[c->nplaces].at = at;
+	c->places[c->nplaces].path = wh_xstrndup(p, n);
+	c->nplaces++;
+}
+
+const char *wh_case_path_at(const struct wh_case *c, uint64_t ms)
+{
+	if (!c->nplaces)
+		return c->path;
+	const char *p = c->places[0].path;
+	for (uint32_t i = 1; i < c->nplaces; i++)
+		if (WH_HLC_MS(c->places[i].at) <= ms)
+			p = c->places[i].path;
+	return p;
+}
+
+/* The link fields of a create (decode pairs all three). */
+static void set_link(struct wh_case *c, const struct wh_op *op)
+{
+	const struct wh_field *fe = wh_op_field(op, WH_F_EMERGENCY);
+	const struct wh_field *fs = wh_op_field(op, WH_F_EMERGENCY_SEQ);
+	const struct wh_field *ft = wh_op_field(op, WH_F_TASK);
+	if (!fe || !fs || !ft || fe->s.n > WH_CODE_MAX)
+		return;
+	memcpy(c->em_code, fe->s.p, fe->s.n);
+	c->em_code[fe->s.n] = '\0';
+	c->em_seq = (uint32_t)fs->u;
+	c->task = wh_xstrndup((const char *)ft->s.p, ft->s.n);
 }
 
 int wh_case_after(const struct wh_case *c, const struct wh_op *op)
@@ -175,6 +220,7 @@ static void set_lww(struct wh_case *c, const struct wh_field *f)
 	case WH_F_CONTACT: set_str(&c->contact, &f->s); break;
 	case WH_F_EXTREF: set_str(&c->extref, &f->s); break;
 	case WH_F_SOURCE: c->source = (uint8_t)f->u; break;
+	case WH_F_DUE_MS: c->due_ms = f->u; break;
 	case WH_F_PRIORITY: c->priority = (uint8_t)f->u; break;
 	case WH_F_LOCATION: {
 		/* Validated by wh_op_decode: two integers. */
@@ -358,8 +404,14 @@ int wh_case_apply(struct wh_case *c, const struct wh_op *op,
 		memcpy(c->creator, op->author, WH_PK_BYTES);
 		c->created_at = op->hlc;
 		set_str(&c->path, &op->path);
+		/* A move sorted before it (a broken clock): it still places
+		 * the case, as it sets the path. */
+		if (c->nplaces)
+			place_push(c, op->hlc, (const char *)op->path.p,
+				   op->path.n);
 		for (uint32_t i = 0; i < op->nfields; i++)
 			set_lww(c, &op->fields[i]);
+		set_link(c, op);
 		break;
 	case WH_OP_CASE_SET:
 		for (uint32_t i = 0; i < op->nfields; i++)
@@ -369,9 +421,16 @@ int wh_case_apply(struct wh_case *c, const struct wh_op *op,
 	case WH_OP_CASE_NOTE: c->nnotes++; break;
 	case WH_OP_TAG_ADD: r = apply_tag_add(c, op); break;
 	case WH_OP_TAG_REMOVE: r = apply_tag_remove(c, op); break;
-	case WH_OP_CASE_MOVE:
-		set_str(&c->path, &wh_op_field(op, WH_F_NEW_PATH)->s);
+	case WH_OP_CASE_MOVE: {
+		const struct wh_slice *np = &wh_op_field(op, WH_F_NEW_PATH)->s;
+		/* The first move records where the case was since it was
+		 * taken in, then each move where it went. */
+		if (!c->nplaces)
+			place_push(c, c->created_at, c->path, strlen(c->path));
+		place_push(c, op->hlc, (const char *)np->p, np->n);
+		set_str(&c->path, np);
 		break;
+	}
 	case WH_OP_CASE_KEYS:
 		/* Envelopes are the store's (store_blob.c); after an erase
 		 * a key shared again has nothing left to open. */
@@ -401,11 +460,13 @@ int wh_case_apply(struct wh_case *c, const struct wh_op *op,
 	return WH_OK;
 }
 
-/* View encoding, version 3: one flat msgpack array; the loop's part is
+/* View encoding, version 4: one flat msgpack array; the loop's part is
  * one element (flow.c). Version 3 added the sealed personal data (one
- * element after the contact: nil, or [erased, kid|nil, sealed|nil]). */
-#define VIEW_VERSION 3
-#define VIEW_FIELDS 31
+ * element after the contact: nil, or [erased, kid|nil, sealed|nil]);
+ * version 4 the case's deadline, its task link (nil or [emergency code,
+ * seq, task]) and its places (nil or [[hlc, path]...]) after the loop. */
+#define VIEW_VERSION 4
+#define VIEW_FIELDS 34
 
 static void put_opt_str(struct wh_buf *b, const char *s)
 {
@@ -485,6 +546,25 @@ void wh_case_encode(const struct wh_case *c, struct wh_buf *b)
 	for (uint32_t k = 0; k < c->ntombs; k++)
 		wh_mpw_bin(b, c->tombs[k], WH_ID_BYTES);
 	wh_flow_encode(&c->flow, b);
+	wh_mpw_uint(b, c->due_ms);
+	if (c->task) {
+		wh_mpw_array(b, 3);
+		wh_mpw_cstr(b, c->em_code);
+		wh_mpw_uint(b, c->em_seq);
+		wh_mpw_cstr(b, c->task);
+	} else {
+		wh_mpw_nil(b);
+	}
+	if (c->nplaces) {
+		wh_mpw_array(b, c->nplaces);
+		for (uint32_t i = 0; i < c->nplaces; i++) {
+			wh_mpw_array(b, 2);
+			wh_mpw_uint(b, c->places[i].at);
+			wh_mpw_cstr(b, c->places[i].path);
+		}
+	} else {
+		wh_mpw_nil(b);
+	}
 	wh_mpw_uint(b, c->last_hlc);
 	wh_mpw_bin(b, c->last_author, WH_PK_BYTES);
 	wh_mpw_bin(b, c->last_id, WH_ID_BYTES);
@@ -556,6 +636,68 @@ static int get_personal(struct wh_mp *r, struct wh_case *c)
 	c->sealed = wh_xmalloc(s.n ? s.n : 1);
 	memcpy(c->sealed, s.p, s.n);
 	c->nsealed = (uint32_t)s.n;
+	return WH_OK;
+}
+
+/* The task link: nil or [emergency code, seq, task]. */
+static int get_link(struct wh_mp *r, struct wh_case *c)
+{
+	uint32_t cnt;
+	uint64_t u;
+	struct wh_slice s;
+	if (wh_mp_peek(r) == WH_MP_NIL)
+		return wh_mp_read_nil(r);
+	int rc = wh_mp_read_array(r, &cnt, 3);
+	if (!rc && cnt != 3)
+		rc = WH_EDECODE;
+	if (!rc)
+		rc = wh_mp_read_str(r, &s, WH_CODE_MAX);
+	if (!rc && !wh_code_valid((const char *)s.p, s.n))
+		rc = WH_EDECODE;
+	if (rc)
+		return rc;
+	memcpy(c->em_code, s.p, s.n);
+	c->em_code[s.n] = '\0';
+	if ((rc = wh_mp_read_uint(r, &u)))
+		return rc;
+	if (u == 0 || u > UINT32_MAX)
+		return WH_EDECODE;
+	c->em_seq = (uint32_t)u;
+	if ((rc = wh_mp_read_str(r, &s, WH_OP_MAX_BYTES)))
+		return rc;
+	c->task = wh_xstrndup((const char *)s.p, s.n);
+	return WH_OK;
+}
+
+/* The places: nil or [[hlc, path]...], at most WH_CASE_MAX_PLACES. */
+static int get_places(struct wh_mp *r, struct wh_case *c)
+{
+	uint32_t cnt, k2;
+	struct wh_slice s;
+	if (wh_mp_peek(r) == WH_MP_NIL)
+		return wh_mp_read_nil(r);
+	int rc = wh_mp_read_array(r, &cnt, WH_CASE_MAX_PLACES);
+	if (!rc && cnt == 0)
+		rc = WH_EDECODE; /* none is written as nil */
+	if (rc)
+		return rc;
+	c->places = wh_xcalloc(cnt, sizeof c->places[0]);
+	for (uint32_t i = 0; i < cnt; i++) {
+		wh_hlc_ts at;
+		if ((rc = wh_mp_read_array(r, &k2, 2)))
+			return rc;
+		if (k2 != 2)
+			return WH_EDECODE;
+		/* Bounded, not checked as a path: like the case's own path,
+		 * it is what the fold wrote (a view that holds a bad one
+		 * must still encode to what decodes). */
+		if ((rc = wh_mp_read_uint(r, &at)) ||
+		    (rc = wh_mp_read_str(r, &s, WH_OP_MAX_BYTES)))
+			return rc;
+		c->places[i].at = at;
+		c->places[i].path = wh_xstrndup((const char *)s.p, s.n);
+		c->nplaces = i + 1;
+	}
 	return WH_OK;
 }
 
@@ -652,6 +794,9 @@ int wh_case_decode(const uint8_t *p, size_t n, struct wh_case *c)
 		TRY(wh_mp_read_bin_fixed(&r, c->tombs[k], WH_ID_BYTES));
 	c->ntombs = cnt;
 	TRY(wh_flow_decode(&r, &c->flow));
+	TRY(wh_mp_read_uint(&r, &c->due_ms));
+	TRY(get_link(&r, c));
+	TRY(get_places(&r, c));
 	TRY(wh_mp_read_uint(&r, &c->last_hlc));
 	TRY(wh_mp_read_bin_fixed(&r, c->last_author, WH_PK_BYTES));
 	TRY(wh_mp_read_bin_fixed(&r, c->last_id, WH_ID_BYTES));

@@ -82,6 +82,17 @@ struct wh_case_elem {
 	uint8_t (*adds)[WH_ID_BYTES];
 };
 
+/* One place a case has been: the path a create or a move set, and the
+ * stamp of that op. */
+struct wh_case_place {
+	wh_hlc_ts at;
+	char *path; /* owned */
+};
+
+/* Places a view keeps; past this the oldest is dropped (the earliest
+ * times then count as spent at the oldest place kept). */
+#define WH_CASE_MAX_PLACES 32u
+
 /* Why the fold set an op aside; every replica records the same. */
 enum wh_apply {
 	WH_APPLY_OK = 0,
@@ -128,6 +139,20 @@ struct wh_case {
 	uint8_t (*tombs)[WH_ID_BYTES];
 	/* The whistle-and-report loop (flow.h). */
 	struct wh_flow flow;
+	/* The case's own deadline (wall ms; last writer wins); 0: none. A
+	 * plan task's case has one (crdt/deadline.h says how an emergency
+	 * moves deadlines). */
+	uint64_t due_ms;
+	/* A task case's link to its emergency and plan task (its create
+	 * carries it; emergency.h): em_code is "" for any other case. */
+	char em_code[WH_CODE_MAX + 1];
+	uint32_t em_seq;
+	char *task; /* owned; NULL unless a task case */
+	/* Where the case has been, in fold order, once it has moved (a
+	 * moved case's deadlines pause only while it lay in an emergency's
+	 * area); none while it never moved: path was always its place. */
+	uint32_t nplaces;
+	struct wh_case_place *places;
 	/* Fold position: the greatest (hlc, author, id) applied. */
 	wh_hlc_ts last_hlc;
 	uint8_t last_author[WH_PK_BYTES];
@@ -158,6 +183,11 @@ void wh_case_encode(const struct wh_case *c, struct wh_buf *out);
  * WH_ECORRUPT if they do not parse. c is initialised by this call. */
 WH_MUST_CHECK int wh_case_decode(const uint8_t *p, size_t n,
 				 struct wh_case *c);
+
+/* The case's path at wall time ms: where the latest create or move
+ * before ms put it (the first place kept, for earlier times); path
+ * when it never moved. */
+const char *wh_case_path_at(const struct wh_case *c, uint64_t ms);
 
 /* The element list of one OR-set value, or NULL. */
 const struct wh_case_elem *wh_case_elem_find(const struct wh_case *c,

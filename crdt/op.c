@@ -12,6 +12,7 @@
 
 #include "case.h"
 #include "mp.h"
+#include "plan.h"
 #include "seal.h"
 
 #include <stdio.h>
@@ -71,6 +72,22 @@ static const struct fdef fdefs[WH_F_KEY_MAX + 1] = {
 	/* nonce || ciphertext: the one binary field of varying size */
 	[WH_F_SEALED] = {"sealed", WH_T_BIN, WH_SEAL_MAX_BYTES, 0, 0},
 	[WH_F_KID] = {"kid", WH_T_BIN, WH_ID_BYTES, 0, 0},
+	[WH_F_START_MS] = {"start_ms", WH_T_UINT, WH_EM_MAX_MS, 0, 0},
+	[WH_F_END_MS] = {"end_ms", WH_T_UINT, WH_EM_MAX_MS, 0, 0},
+	[WH_F_PLAN] = {"plan", WH_T_STR, WH_CODE_MAX, 0, 0},
+	[WH_F_PLAN_SEQ] = {"plan_seq", WH_T_UINT, UINT32_MAX, 0, 0},
+	[WH_F_EMERGENCY] = {"emergency", WH_T_STR, WH_CODE_MAX, 0, 0},
+	[WH_F_EMERGENCY_SEQ] = {"emergency_seq", WH_T_UINT, UINT32_MAX, 0,
+				0},
+	[WH_F_TASK] = {"task", WH_T_STR, WH_PLAN_TASK_MAX, 0, 0},
+	[WH_F_AREA] = {"area", WH_T_STR, WH_PATH_MAX, 0, 0},
+	[WH_F_TEAM] = {"team", WH_T_STR, WH_PLAN_TEAM_MAX, 0, 0},
+	[WH_F_WITHIN_MS] = {"within_ms", WH_T_UINT, WH_FLOW_MAX_LIMIT_MS, 0,
+			    0},
+	[WH_F_DUE_MS] = {"due_ms", WH_T_UINT, WH_EM_MAX_MS, 0, 0},
+	[WH_F_RULE] = {"rule", WH_T_UINT, WH_EM_RULE_MAX, 0, 0},
+	[WH_F_EXTEND_MS] = {"extend_ms", WH_T_UINT, WH_FLOW_MAX_LIMIT_MS, 0,
+			    0},
 };
 
 /* Fields a case carries as last-writer-wins values. */
@@ -78,7 +95,13 @@ static const struct fdef fdefs[WH_F_KEY_MAX + 1] = {
 	(BIT(WH_F_TITLE) | BIT(WH_F_DESCRIPTION) | BIT(WH_F_CATEGORY) |        \
 	 BIT(WH_F_ADDRESS) | BIT(WH_F_SOURCE) | BIT(WH_F_PRIORITY) |           \
 	 BIT(WH_F_REPORTER) | BIT(WH_F_CONTACT) | BIT(WH_F_LOCATION) |         \
-	 BIT(WH_F_EXTREF) | BIT(WH_F_SEALED) | BIT(WH_F_KID))
+	 BIT(WH_F_EXTREF) | BIT(WH_F_SEALED) | BIT(WH_F_KID) |                 \
+	 BIT(WH_F_DUE_MS))
+/* A task case's link to its emergency and plan task: on a create only,
+ * all three or none. */
+#define CASE_LINK                                                              \
+	(BIT(WH_F_EMERGENCY) | BIT(WH_F_EMERGENCY_SEQ) | BIT(WH_F_TASK))
+#define EM_RULE (BIT(WH_F_RULE) | BIT(WH_F_EXTEND_MS))
 
 struct kdef {
 	const char *name;
@@ -87,7 +110,8 @@ struct kdef {
 };
 
 static const struct kdef kdefs[WH_OP_KIND_MAX + 1] = {
-	[WH_OP_CASE_CREATE] = {"create", CASE_LWW, BIT(WH_F_TITLE), 1},
+	[WH_OP_CASE_CREATE] = {"create", CASE_LWW | CASE_LINK,
+			       BIT(WH_F_TITLE), 1},
 	[WH_OP_CASE_SET] = {"set", CASE_LWW, 0, 1},
 	[WH_OP_CASE_STATUS] = {"status", BIT(WH_F_TO) | BIT(WH_F_FROM),
 			       BIT(WH_F_TO) | BIT(WH_F_FROM), 2},
@@ -143,6 +167,27 @@ static const struct kdef kdefs[WH_OP_KIND_MAX + 1] = {
 			       BIT(WH_F_CATEGORY) | BIT(WH_F_LEAD), 2},
 	[WH_OP_PROBLEM_DEL] = {"problem_del", BIT(WH_F_CATEGORY),
 			       BIT(WH_F_CATEGORY), 1},
+	[WH_OP_EMERGENCY] = {"emergency",
+			     BIT(WH_F_START_MS) | BIT(WH_F_END_MS) |
+				 BIT(WH_F_PLAN) | BIT(WH_F_PLAN_SEQ) |
+				 EM_RULE | BIT(WH_F_TITLE) | BIT(WH_F_TEXT),
+			     BIT(WH_F_START_MS), 1},
+	[WH_OP_EMERGENCY_END] = {"emergency_end",
+				 BIT(WH_F_END_MS) | BIT(WH_F_TEXT),
+				 BIT(WH_F_END_MS), 1},
+	[WH_OP_PLAN_SET] = {"plan_set",
+			    BIT(WH_F_TITLE) | EM_RULE | BIT(WH_F_TEXT),
+			    BIT(WH_F_TITLE), 1},
+	[WH_OP_PLAN_TASK] = {"plan_task",
+			     BIT(WH_F_TASK) | BIT(WH_F_AREA) |
+				 BIT(WH_F_TITLE) | BIT(WH_F_CATEGORY) |
+				 BIT(WH_F_TEAM) | BIT(WH_F_CONTACT) |
+				 BIT(WH_F_WITHIN_MS) | BIT(WH_F_TEXT),
+			     BIT(WH_F_TASK) | BIT(WH_F_AREA) |
+				 BIT(WH_F_TITLE),
+			     3},
+	[WH_OP_PLAN_TASK_DEL] = {"plan_task_del", BIT(WH_F_TASK),
+				 BIT(WH_F_TASK), 1},
 };
 
 const char *wh_op_kind_name(uint8_t kind)
@@ -293,6 +338,28 @@ int wh_op_cmp(const struct wh_op *a, const struct wh_op *b)
 			     b->id);
 }
 
+/* A reference to a plan or an emergency names an object of that kind. */
+static int ref_code_ok(const struct wh_field *f)
+{
+	const char *pre = f->key == WH_F_PLAN ? WH_PLAN_PREFIX : WH_EM_PREFIX;
+	size_t pn = strlen(pre);
+	return f->s.n > pn && !memcmp(f->s.p, pre, pn) &&
+	       wh_code_valid((const char *)f->s.p, f->s.n);
+}
+
+/* Which object code prefix a document kind needs ("" for none). */
+static const char *kind_prefix(uint8_t kind)
+{
+	switch (kind) {
+	case WH_OP_EMERGENCY:
+	case WH_OP_EMERGENCY_END: return WH_EM_PREFIX;
+	case WH_OP_PLAN_SET:
+	case WH_OP_PLAN_TASK:
+	case WH_OP_PLAN_TASK_DEL: return WH_PLAN_PREFIX;
+	default: return "";
+	}
+}
+
 /* Validate one field against the registry, and its array elements. */
 static int check_field(const struct wh_field *f)
 {
@@ -303,6 +370,14 @@ static int check_field(const struct wh_field *f)
 	case WH_T_UINT:
 		if (f->key == WH_F_SCORE && f->u == 0)
 			return WH_EFIELD; /* ratings are 1-5 */
+		/* Object numbers start at 1; an extension of nothing and a
+		 * time of 1970 say nothing. */
+		if (f->u == 0 &&
+		    (f->key == WH_F_PLAN_SEQ || f->key == WH_F_EMERGENCY_SEQ ||
+		     f->key == WH_F_EXTEND_MS || f->key == WH_F_START_MS ||
+		     f->key == WH_F_END_MS || f->key == WH_F_DUE_MS ||
+		     f->key == WH_F_WITHIN_MS))
+			return WH_EFIELD;
 		return f->u <= fd->max ? WH_OK : WH_EFIELD;
 	case WH_T_BIN: /* fixed-size digests, and sealed bytes */
 		if (f->key == WH_F_SEALED) {
@@ -316,13 +391,16 @@ static int check_field(const struct wh_field *f)
 			return WH_ETOOBIG;
 		if (!wh_utf8_valid(f->s.p, f->s.n))
 			return WH_EUTF8;
-		if (f->key == WH_F_NEW_PATH &&
+		if ((f->key == WH_F_NEW_PATH || f->key == WH_F_AREA) &&
 		    !wh_path_valid((const char *)f->s.p, f->s.n))
 			return WH_EPATH;
 		/* A department or media type with no name names nothing. */
 		if (!f->s.n && (f->key == WH_F_DEPT || f->key == WH_F_LEAD ||
-				f->key == WH_F_MIME))
+				f->key == WH_F_MIME || f->key == WH_F_TASK ||
+				f->key == WH_F_TEAM))
 			return WH_EFIELD;
+		if (f->key == WH_F_PLAN || f->key == WH_F_EMERGENCY)
+			return ref_code_ok(f) ? WH_OK : WH_EID;
 		return WH_OK;
 	case WH_T_ARRAY: {
 		if (f->count == 0 || f->count > fd->max)
@@ -352,6 +430,36 @@ static int check_field(const struct wh_field *f)
 	default:
 		return WH_EFIELD;
 	}
+}
+
+static uint64_t body_uint(const struct wh_field *fs, uint32_t n, uint8_t key)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (fs[i].key == key)
+			return fs[i].u;
+	return 0;
+}
+
+/* The value rules of emergencies, plans and task cases: fields that go
+ * together come together, a rule to extend says by how much (and only
+ * it does), and a planned end lies after the start. */
+static int check_em(uint8_t kind, const struct wh_field *fs, uint32_t n,
+		    uint64_t seen)
+{
+	uint64_t link = seen & CASE_LINK;
+	if (kind == WH_OP_CASE_CREATE && link && link != CASE_LINK)
+		return WH_EFIELD;
+	uint64_t plan = seen & (BIT(WH_F_PLAN) | BIT(WH_F_PLAN_SEQ));
+	if (plan && plan != (BIT(WH_F_PLAN) | BIT(WH_F_PLAN_SEQ)))
+		return WH_EFIELD;
+	if ((kind == WH_OP_EMERGENCY || kind == WH_OP_PLAN_SET) &&
+	    (body_uint(fs, n, WH_F_RULE) == WH_EM_EXTEND) !=
+		    !!(seen & BIT(WH_F_EXTEND_MS)))
+		return WH_EFIELD;
+	if (kind == WH_OP_EMERGENCY && (seen & BIT(WH_F_END_MS)) &&
+	    body_uint(fs, n, WH_F_END_MS) <= body_uint(fs, n, WH_F_START_MS))
+		return WH_EFIELD;
+	return WH_OK;
 }
 
 /* The body rules shared by decode and build: keys known, allowed for the
@@ -385,7 +493,7 @@ static int check_body(uint8_t kind, const struct wh_field *fs, uint32_t n)
 	if ((seen & BIT(WH_F_SEALED)) &&
 	    (seen & (BIT(WH_F_REPORTER) | BIT(WH_F_CONTACT))))
 		return WH_EFIELD;
-	return WH_OK;
+	return check_em(kind, fs, n, seen);
 }
 
 static int read_field_value(struct wh_mp *r, struct wh_field *f)
@@ -503,6 +611,9 @@ int wh_op_decode(const uint8_t *p, size_t n, struct wh_op *op)
 		return WH_EDECODE; /* bytes between body and signature */
 	if ((rc = check_body(op->kind, op->fields, op->nfields)))
 		return rc;
+	const char *pre = kind_prefix(op->kind);
+	if (strncmp(op->code, pre, strlen(pre)) || !op->code[strlen(pre)])
+		return WH_EID;
 
 	op->signed_part.p = p;
 	op->signed_part.n = en;

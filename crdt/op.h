@@ -43,7 +43,7 @@
  * Op kinds. Numbers are part of the signed format: never renumber. Ranges
  * are reserved so later capabilities add kinds without a format break:
  *   1-15 case basics, 16-47 whistle-and-report workflow,
- *   48-63 trust (roster, revocation), 64-79 emergency and documents.
+ *   48-63 trust (roster, revocation), 64-79 documents and emergencies.
  */
 enum wh_op_kind {
 	WH_OP_CASE_CREATE = 1, /* new case; obj seq allocated by its station */
@@ -72,7 +72,21 @@ enum wh_op_kind {
 	WH_OP_PROBLEM_SET = 64, /* {category, lead, departments, report_ms,
 				 * resolve_ms, text} */
 	WH_OP_PROBLEM_DEL = 65, /* {category} */
-	WH_OP_KIND_MAX = 65
+	/* Emergencies (crdt/emergency.h): object "~EM-" + the declaring
+	 * station's code, seq its own number, path the area. */
+	WH_OP_EMERGENCY = 66,     /* declare or amend: {start_ms, end_ms,
+				   * plan, plan_seq, rule, extend_ms,
+				   * title, text} */
+	WH_OP_EMERGENCY_END = 67, /* end it (final): {end_ms, text} */
+	/* Digital emergency plans (数字应急预案, crdt/plan.h): object "~EP-"
+	 * + the publisher's code, seq the plan's number, path the
+	 * publisher's. */
+	WH_OP_PLAN_SET = 68,      /* the plan's header: {title, rule,
+				   * extend_ms, text} */
+	WH_OP_PLAN_TASK = 69,     /* one task: {task, area, title, category,
+				   * team, contact, within_ms, text} */
+	WH_OP_PLAN_TASK_DEL = 70, /* {task} */
+	WH_OP_KIND_MAX = 70
 };
 
 /* Body field keys: one registry for all kinds, so a key means the same
@@ -114,7 +128,21 @@ enum wh_fkey {
 	WH_F_NAME = 34,     /* its file name */
 	WH_F_SEALED = 35,   /* personal data sealed under the case key */
 	WH_F_KID = 36,      /* id of a case key: BLAKE2b-256 of it */
-	WH_F_KEY_MAX = 36
+	/* Emergencies and plans (emergency.h, plan.h). Times are wall ms. */
+	WH_F_START_MS = 37,  /* an emergency's start */
+	WH_F_END_MS = 38,    /* its (planned) end, or when an end op ends it */
+	WH_F_PLAN = 39,      /* a plan's object code ("~EP-...") */
+	WH_F_PLAN_SEQ = 40,  /* ...and number */
+	WH_F_EMERGENCY = 41, /* an emergency's object code ("~EM-...") */
+	WH_F_EMERGENCY_SEQ = 42, /* ...and number */
+	WH_F_TASK = 43,      /* a plan task's key */
+	WH_F_AREA = 44,      /* the path a plan task applies to */
+	WH_F_TEAM = 45,      /* the team (队伍) that does a task */
+	WH_F_WITHIN_MS = 46, /* a task's time limit after the start */
+	WH_F_DUE_MS = 47,    /* a case's own deadline */
+	WH_F_RULE = 48,      /* deadlines in an emergency (enum wh_em_rule) */
+	WH_F_EXTEND_MS = 49, /* ...extended by this much */
+	WH_F_KEY_MAX = 49
 };
 
 enum wh_ftype {

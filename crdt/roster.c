@@ -313,10 +313,13 @@ void wh_roster_set_take(struct wh_roster_set *rs, struct wh_roster *r)
 /* authorisation */
 
 /* What each role may sign, by kind. Documents (codes '~...', kinds
- * 64-79) are published by streets, districts and administrators. */
+ * 64-79) are published by streets, districts and administrators; an
+ * emergency (declared or ended) is a street's or a district's call
+ * alone, within its own jurisdiction (the path check below). */
 static int role_may(unsigned role, unsigned kind)
 {
-	int doc = kind >= 64 && kind <= 79;
+	int em = kind == WH_OP_EMERGENCY || kind == WH_OP_EMERGENCY_END;
+	int doc = kind >= 64 && kind <= 79 && !em;
 	switch (role) {
 	case WH_MROLE_STATION:
 		return (kind >= WH_OP_CASE_CREATE && kind <= WH_OP_CASE_ERASE) ||
@@ -325,7 +328,7 @@ static int role_may(unsigned role, unsigned kind)
 		       kind == WH_OP_ATTACH;
 	case WH_MROLE_STREET:
 	case WH_MROLE_DISTRICT:
-		return role_may(WH_MROLE_STATION, kind) || doc;
+		return role_may(WH_MROLE_STATION, kind) || doc || em;
 	case WH_MROLE_DEPARTMENT:
 		return kind == WH_OP_REPORT || kind == WH_OP_CASE_NOTE ||
 		       kind == WH_OP_ATTACH;

@@ -213,6 +213,12 @@ WH_MUST_CHECK int wh_sync_push(struct wh_sync *s, const struct wh_slice *ops,
  * sent now if the link speaks version 4. */
 void wh_sync_push_roster(struct wh_sync *s, const uint8_t *p, size_t n);
 
+/* "Sync now": if the session is idle and shares a scope with the peer,
+ * start a reconciliation round at once (a client sends its digest; a
+ * server says HELLO again, which makes the peer open round 0). A busy
+ * session is left alone. WH_OK or an io failure. */
+WH_MUST_CHECK int wh_sync_kick(struct wh_sync *s);
+
 /* Whether the session has nothing in flight (for one-shot `whistle
  * sync`: done when idle and in_sync or the round failed). */
 int wh_sync_idle(const struct wh_sync *s);

@@ -566,45 +566,45 @@ static int64_t next_timer(struct wh_net *n)
 	return best > now ? (int64_t)(best - now) : 0;
 }
 
-enum { IT_FD, IT_ZAP, IT_ROUTER, IT_RMON, IT_DIAL, IT_DMON };
+enum { IT_ZAP, IT_ROUTER, IT_RMON, IT_DIAL, IT_DMON };
 
 int wh_net_poll(struct wh_net *n, int fd, int64_t timeout_ms, int *fd_ready)
 {
-	return wh_net_poll_fds(n, &fd, 1, timeout_ms, fd_ready);
+	struct wh_net_fd f = {fd, WH_NET_FD_IN, 0};
+	int rc = wh_net_poll_fds(n, &f, fd >= 0 ? 1 : 0, timeout_ms);
+	*fd_ready = (f.revents & WH_NET_FD_IN) != 0;
+	return rc;
 }
 
-#define FIXED_MAX (3 + WH_NET_POLL_FDS)
-
-int wh_net_poll_fds(struct wh_net *n, const int *fds, size_t nfds,
-		    int64_t timeout_ms, int *ready)
+int wh_net_poll_fds(struct wh_net *n, struct wh_net_fd *fds, size_t nfds,
+		    int64_t timeout_ms)
 {
-	if (nfds > WH_NET_POLL_FDS)
-		return WH_EINVAL;
-	size_t fdslot[WH_NET_POLL_FDS];
-	for (size_t i = 0; i < nfds; i++)
-		ready[i] = 0;
-	size_t need = FIXED_MAX + 2 * n->nlinks;
+	size_t need = 3 + nfds + 2 * n->nlinks;
 	if (need > n->capitems) {
 		n->capitems = need;
 		n->items = wh_xrealloc(n->items, need * sizeof *n->items);
 		n->itemlink = wh_xrealloc(n->itemlink,
 					  need * sizeof *n->itemlink);
 	}
-	int kind[FIXED_MAX];
+	int kind[3];
 	size_t k = 0;
+	/* The caller's fds first, then ZAP, router and its monitor (kind
+	 * indexed from nfds), then each dialer and its monitor. */
+	for (size_t i = 0; i < nfds; i++) {
+		short ev = fds[i].fd < 0 ? 0 : (short)(((fds[i].events & WH_NET_FD_IN) ? ZMQ_POLLIN : 0) |
+				   ((fds[i].events & WH_NET_FD_OUT) ? ZMQ_POLLOUT : 0));
+		fds[i].revents = 0;
+		n->items[k] = (zmq_pollitem_t){NULL, fds[i].fd, ev, 0};
+		n->itemlink[k++] = NULL;
+	}
 #define ADD(s, f, ev, kd, l)                                               \
 	do {                                                               \
 		n->items[k] = (zmq_pollitem_t){s, f, ev, 0};               \
 		n->itemlink[k] = (l);                                      \
-		if (k < FIXED_MAX)                                         \
-			kind[k] = (kd);                                    \
+		if (k - nfds < 3)                                          \
+			kind[k - nfds] = (kd);                             \
 		k++;                                                       \
 	} while (0)
-	for (size_t i = 0; i < nfds; i++) {
-		fdslot[i] = k;
-		if (fds[i] >= 0)
-			ADD(NULL, fds[i], ZMQ_POLLIN, IT_FD, NULL);
-	}
 	ADD(n->zap, 0, ZMQ_POLLIN, IT_ZAP, NULL);
 	if (n->router) {
 		ADD(n->router, 0, ZMQ_POLLIN, IT_ROUTER, NULL);
@@ -632,15 +632,15 @@ int wh_net_poll_fds(struct wh_net *n, const int *fds, size_t nfds,
 			return WH_OK;
 		return WH_EIO;
 	}
-	for (size_t i = 0; i < fixed; i++) {
+	for (size_t i = 0; i < nfds; i++) {
+		short re = n->items[i].revents;
+		fds[i].revents = (short)(((re & (ZMQ_POLLIN | ZMQ_POLLERR)) ? WH_NET_FD_IN : 0) |
+					 ((re & ZMQ_POLLOUT) ? WH_NET_FD_OUT : 0));
+	}
+	for (size_t i = nfds; i < fixed; i++) {
 		if (!(n->items[i].revents & ZMQ_POLLIN))
 			continue;
-		switch (kind[i]) {
-		case IT_FD:
-			for (size_t f = 0; f < nfds; f++)
-				if (fds[f] >= 0 && fdslot[f] == i)
-					ready[f] = 1;
-			break;
+		switch (kind[i - nfds]) {
 		case IT_ZAP:
 			for (int j = 0; j < WH_NET_DRAIN && !tr_zap_one(n); j++)
 				;
@@ -713,3 +713,18 @@ int wh_net_each_link(struct wh_net *n,
 	return 0;
 }
 
+
+size_t wh_net_sync_now(struct wh_net *n)
+{
+	size_t up = 0;
+	for (size_t i = 0; i < n->nlinks; i++) {
+		struct link *l = n->links[i];
+		if (!l->up || l->dead)
+			continue;
+		up++;
+		if (l->hello_seen)
+			tr_after(n, l, wh_sync_kick(l->sync));
+	}
+	tr_sweep(n);
+	return up;
+}

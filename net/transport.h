@@ -148,13 +148,6 @@ WH_MUST_CHECK int wh_net_dial_set(struct wh_net *n,
 WH_MUST_CHECK int wh_net_poll(struct wh_net *n, int fd, int64_t timeout_ms,
 			      int *fd_ready);
 
-/* The same with up to WH_NET_POLL_FDS plain fds (the signal pipe, the
- * LAN discovery socket); ready[i] says whether fds[i] is readable. An fd
- * below 0 is skipped. */
-#define WH_NET_POLL_FDS 4
-WH_MUST_CHECK int wh_net_poll_fds(struct wh_net *n, const int *fds,
-				  size_t nfds, int64_t timeout_ms, int *ready);
-
 /*
  * New ops (raw bytes) this agent authored or ingested: pushed on every
  * link that is up except the links to except_pk (NULL: none), where
@@ -167,6 +160,29 @@ void wh_net_push(struct wh_net *n, const struct wh_slice *ops, size_t k,
  * speaks protocol 4, except to except_pk (NULL: none). */
 void wh_net_push_roster(struct wh_net *n, const uint8_t *p, size_t len,
 			const uint8_t *except_pk);
+
+/* "Sync now": every link that is up and idle starts a reconciliation
+ * round at once (wh_sync_kick). Returns how many links were up. */
+size_t wh_net_sync_now(struct wh_net *n);
+
+/* A plain fd for wh_net_poll_fds: events ZMQ_POLLIN-style bits
+ * (WH_NET_FD_IN, WH_NET_FD_OUT); revents is set by the call. */
+#define WH_NET_FD_IN 1
+#define WH_NET_FD_OUT 2
+struct wh_net_fd {
+	int fd;
+	short events, revents;
+};
+
+/*
+ * wh_net_poll with any number of plain fds (the signal pipe, the LAN
+ * discovery socket, the web console's sockets) polled beside the
+ * sockets, each one's revents set to what it is ready for; an fd below
+ * 0 is skipped (its revents 0). wh_net_poll(n, fd, t, &r) is this with one
+ * fd. Returns WH_OK or WH_EIO.
+ */
+WH_MUST_CHECK int wh_net_poll_fds(struct wh_net *n, struct wh_net_fd *fds,
+				  size_t nfds, int64_t timeout_ms);
 
 /* Call cb for every link; a non-zero return stops and is returned. */
 int wh_net_each_link(struct wh_net *n,

@@ -12,6 +12,10 @@ pkgs=(
   jq                                 # JSON checks in scenario tests
   iproute2 nftables iptables         # namespaces, loss and partitions
   procps psmisc                      # pgrep/pkill/killall in scenario tests
+  dpkg-dev systemd groff-base        # test_package: shlibdeps, unit check, man
+  libmicrohttpd-dev                  # the web console's HTTP server
+  curl                               # the web console's scenario tests
+  chromium fonts-wqy-microhei nodejs # the console in a real browser
 )
 
 missing=()
@@ -19,6 +23,9 @@ for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
     || missing+=("$p")
 done
+# npm: a Node.js from NodeSource carries its own npm (and conflicts with
+# Debian's npm package), so the command is what counts.
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ ${#missing[@]} -eq 0 ] && exit 0
 
 SUDO=

@@ -6,6 +6,8 @@
 # Usage: scripts/fuzz.sh [--replay] [TARGET...]
 #   TARGET            msg, op, ... (or fuzz_msg, ...); default: all
 #   --replay          replay the committed corpora only, no fuzzing
+#   --build           build the targets only (scripts/test.sh builds
+#                     first, then fuzzes beside the sanitizer tests)
 #   WH_FUZZ_SECONDS   fuzzing time per target (default 60; 0 = --replay)
 #   WH_FUZZ_JOBS      targets fuzzed at once (default 2)
 #
@@ -18,11 +20,13 @@ cd "$(dirname "$0")/.."
 seconds=${WH_FUZZ_SECONDS:-60}
 jobs=${WH_FUZZ_JOBS:-2}
 replay_only=0
+build_only=0
 targets=()
 for a in "$@"; do
   case $a in
     --replay) replay_only=1 ;;
-    -h|--help) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --build) build_only=1 ;;
+    -h|--help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     -*) echo "fuzz.sh: unknown option $a" >&2; exit 2 ;;
     *) targets+=("${a#fuzz_}") ;;
   esac
@@ -57,6 +61,7 @@ CC=clang cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DWH_FUZZ=ON >/dev/null
 cmake --build "$build" -j"$(nproc 2>/dev/null || echo 2)" --target fuzz \
   >/dev/null
+[ $build_only -eq 1 ] && exit 0
 
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}

@@ -49,6 +49,8 @@ static const struct {
 	[DB_STATE] = {"state", 0},
 	[DB_ROSTER] = {"roster", 0},
 	[DB_SUMMONED] = {"summoned", MDB_DUPSORT},
+	[DB_EMERG] = {"emerg", 0},
+	[DB_EMTASK] = {"emtask", 0},
 };
 
 int st_err(int rc)

@@ -43,7 +43,7 @@
 #include "op.h"
 #include "wh.h"
 
-#define WH_STORE_SCHEMA 7
+#define WH_STORE_SCHEMA 8
 
 struct wh_store;
 
@@ -238,6 +238,18 @@ WH_MUST_CHECK int wh_store_views_hash(struct wh_store *s,
  * of an older schema (only derived tables change between schemas). */
 WH_MUST_CHECK int wh_store_rebuild(struct wh_store *s);
 
+/* Progress of a long store call: done of total ops of the log. Called
+ * from inside the call's write transaction, so it must not use the
+ * store (print, count, check the clock). A transaction that starts over
+ * (the map grew) reports from 0 again. */
+typedef void (*wh_store_progress_fn)(void *ctx, uint64_t done,
+				     uint64_t total);
+/* wh_store_rebuild, calling fn (if not NULL) with 0 at the start and
+ * then every 1024 ops of the log. */
+WH_MUST_CHECK int wh_store_rebuild_progress(struct wh_store *s,
+					    wh_store_progress_fn fn,
+					    void *ctx);
+
 /* Append the exact bytes of op id to out: WH_OK or WH_ENOTFOUND. */
 WH_MUST_CHECK int wh_store_get_op(struct wh_store *s,
 				  const uint8_t id[WH_ID_BYTES],
@@ -404,6 +416,87 @@ WH_MUST_CHECK int wh_store_case_summoned(struct wh_store *s,
 					 const char *code, uint32_t seq,
 					 int (*cb)(void *ctx, const char *dept),
 					 void *ctx);
+
+/*
+ * Emergencies (crdt/emergency.h). The store keeps every emergency it
+ * holds folded from its ops, in a derived table rebuilt like the others,
+ * so the questions below cost a walk over a handful of small records and
+ * no op is read. What later work asks here: urgent-first sync and the
+ * byte budget (is an emergency in force in a link's scope?), neighbour
+ * relay and LAN discovery (in force over this station's path?), the web
+ * console's banner (what is in force, where, since when).
+ */
+struct wh_emergency;
+
+/* Called per emergency; e is valid during the call only (copy the
+ * struct to keep it: it is plain data). Non-zero stops the walk and is
+ * returned. */
+typedef int (*wh_em_cb)(void *ctx, const struct wh_emergency *e);
+
+/* Every emergency held, declared or not, ended or not, in object order
+ * (code, then number). WH_ECORRUPT if a record does not decode. */
+WH_MUST_CHECK int wh_store_emergency_each(struct wh_store *s, wh_em_cb cb,
+					  void *ctx);
+
+/* One emergency by object (code "~EM-...", seq): WH_OK, WH_ENOTFOUND
+ * (no op of it held), WH_EINVAL (not an emergency's id). */
+WH_MUST_CHECK int wh_store_emergency_get(struct wh_store *s, const char *code,
+					 uint32_t seq,
+					 struct wh_emergency *out);
+
+/* Which emergencies wh_store_emergency_active reports, by where their
+ * area lies against the path asked about (either or both bits). */
+#define WH_EM_COVERS 1u /* the area holds the path: the path is under it
+			 * (a station asking about itself) */
+#define WH_EM_WITHIN 2u /* the area lies within the path (a hub asking
+			 * about its scope; "" asks about everywhere) */
+
+/*
+ * The emergencies in force at now_ms (wh_em_active: declared, started,
+ * not ended) whose area relates to path as 'how' says; path "" or NULL
+ * is the root (WH_EM_WITHIN then means anywhere). cb (may be NULL) gets
+ * each; *count (may be NULL) how many. WH_EPATH for a bad path.
+ *
+ *     size_t n;
+ *     if (wh_store_emergency_active(s, conf_path, now, WH_EM_COVERS,
+ *                                   NULL, NULL, &n) == WH_OK && n)
+ *             ... this station is in an emergency ...
+ */
+WH_MUST_CHECK int wh_store_emergency_active(struct wh_store *s,
+					    const char *path, uint64_t now_ms,
+					    unsigned how, wh_em_cb cb,
+					    void *ctx, size_t *count);
+
+/* A counter that moves whenever an emergency's or a plan's op is stored
+ * (by any process): how a running agent notices a declaration that
+ * arrived by sync, file or CLI without reading anything else. */
+WH_MUST_CHECK int wh_store_emergency_gen(struct wh_store *s, uint64_t *gen);
+
+/* The task cases of emergency (code, seq) held here, from every station
+ * (the views of cases whose create carries the link), in station-code
+ * order. */
+WH_MUST_CHECK int wh_store_emergency_tasks(struct wh_store *s,
+					   const char *code, uint32_t seq,
+					   wh_case_cb cb, void *ctx);
+
+/*
+ * wh_store_author for plan task cases: drafts are case creates carrying
+ * a task link (WH_F_EMERGENCY, WH_F_EMERGENCY_SEQ, WH_F_TASK), seq 0.
+ * Inside the one write transaction, a draft whose (code, emergency,
+ * task) already has a case here (held from any source: this station
+ * before a restart, another process, a file) is left out, and so is a
+ * repeat within the call: created[i] says which were authored. So a
+ * station makes each task of an emergency once, however often it is
+ * asked. Errors as wh_store_author (WH_EINVAL for a draft that is no
+ * linked create); nothing stored on error.
+ */
+WH_MUST_CHECK int wh_store_task_author(struct wh_store *s,
+				       const struct wh_key *key,
+				       struct wh_op_draft *drafts, size_t n,
+				       wh_clock_fn clock, void *clock_ctx,
+				       uint8_t (*ids)[WH_ID_BYTES],
+				       struct wh_buf *ops_out,
+				       uint8_t *created);
 
 struct wh_store_info {
 	uint32_t schema;

@@ -134,8 +134,13 @@ static int st_add_op(struct wh_store *s, struct wtx *w, const struct wh_op *op,
 		w->hlc_max = op->hlc;
 	if ((rc = seq_note(s, w->txn, op->code, op->seq)))
 		return rc;
-	if (wh_code_is_doc(op->code))
+	if (wh_code_is_doc(op->code)) {
+		if ((rc = st_em_note(s, w->txn, op, ck, cn)))
+			return rc;
 		return st_doc_add(s, w->txn, op, cv);
+	}
+	if ((rc = st_task_note(s, w->txn, op, ck, cn)))
+		return rc;
 	if (op->kind == WH_OP_WHISTLE &&
 	    (rc = st_summoned_note(s, w->txn, op, ck, cn)))
 		return rc;
@@ -286,12 +291,23 @@ static int precheck(struct wh_store *s, struct ingest *in)
 	return WH_OK;
 }
 
+/* Whether the pre-pass found every op already held. */
+static int all_known(const struct ingest *in)
+{
+	for (size_t i = 0; i < in->n; i++)
+		if (in->checked[i] != PRE_KNOWN)
+			return 0;
+	return in->n > 0;
+}
+
 int wh_store_ingest(struct wh_store *s, const struct wh_slice *ops, size_t n,
 		    const struct wh_ingest_opts *o, int *results,
 		    struct wh_ingest_result *res)
 {
 	if (!s || (n && !ops))
 		return WH_EINVAL;
+	if (s->writing || s->walkers)
+		return WH_EBUSY; /* as st_write says, also when all is held */
 	struct ingest in = {
 		.ops = ops,
 		.n = n,
@@ -304,8 +320,16 @@ int wh_store_ingest(struct wh_store *s, const struct wh_slice *ops, size_t n,
 	if (!in.now_ms)
 		in.now_ms = wh_clock_realtime(NULL);
 	int rc = precheck(s, &in);
-	if (rc == WH_OK)
+	if (rc == WH_OK && all_known(&in)) {
+		/* Nothing to write: no write transaction, whose commit costs
+		 * an fsync. A peer resending what we hold (a retry, or a
+		 * flood within its budget) must stay cheap. */
+		in.res.known = n;
+		for (size_t i = 0; in.results && i < n; i++)
+			in.results[i] = WH_EEXIST;
+	} else if (rc == WH_OK) {
 		rc = st_write(s, ingest_fn, &in);
+	}
 	free(in.checked);
 	free(in.pre);
 	free(in.ids);
@@ -335,6 +359,9 @@ struct author {
 	uint8_t *seq0; /* which drafts asked for a fresh seq */
 	wh_draft_fill_fn fill;
 	void *fill_ctx;
+	st_skip_fn skip; /* NULL, or: leave a draft out (store_emergency.c) */
+	void *skip_ctx;
+	uint8_t *skipped; /* per draft, when skip is set */
 };
 
 static int next_seq(struct wh_store *s, MDB_txn *txn, const char *code,
@@ -372,7 +399,23 @@ static int author_fn(struct wh_store *s, struct wtx *w, void *ctx)
 		struct wh_op_draft *d = &a->d[i];
 		struct wh_op op;
 		int rc = WH_OK;
-		if (d->kind == WH_OP_CASE_CREATE && d->seq == 0) {
+		if (a->skip) {
+			/* Decided inside the transaction, so that two
+			 * processes cannot both author the same thing. */
+			int k = a->skip(s, w->txn, d, a->skip_ctx);
+			if (k < 0)
+				return k;
+			a->skipped[i] = (uint8_t)(k != 0);
+			if (k) {
+				if (a->ids)
+					memset(a->ids[i], 0, WH_ID_BYTES);
+				continue;
+			}
+		}
+		/* Cases and emergencies are numbered by their station. */
+		if ((d->kind == WH_OP_CASE_CREATE ||
+		     d->kind == WH_OP_EMERGENCY) &&
+		    d->seq == 0) {
 			uint32_t floor = 0;
 			rc = next_seq(s, w->txn, d->code, &d->seq);
 			/* A replacement key's grant starts its numbers above
@@ -428,11 +471,21 @@ int wh_store_author_fill(struct wh_store *s, const struct wh_key *key,
 			 uint8_t (*ids)[WH_ID_BYTES], struct wh_buf *ops_out,
 			 wh_draft_fill_fn fill, void *fill_ctx)
 {
-	if (!s || !key || (n && !drafts))
+	return st_author(s, key, drafts, n, clock, clock_ctx, ids, ops_out,
+			 fill, fill_ctx, NULL, NULL, NULL);
+}
+
+int st_author(struct wh_store *s, const struct wh_key *key,
+	      struct wh_op_draft *drafts, size_t n, wh_clock_fn clock,
+	      void *clock_ctx, uint8_t (*ids)[WH_ID_BYTES],
+	      struct wh_buf *ops_out, wh_draft_fill_fn fill, void *fill_ctx,
+	      st_skip_fn skip, void *skip_ctx, uint8_t *skipped)
+{
+	if (!s || !key || (n && !drafts) || (skip && !skipped))
 		return WH_EINVAL;
 	struct author a = {key, drafts, n, clock, clock_ctx, ids, ops_out,
-			   ops_out ? ops_out->len : 0, wh_xcalloc(n, 1), fill,
-			   fill_ctx};
+			   ops_out ? ops_out->len : 0, wh_xcalloc(n ? n : 1, 1),
+			   fill, fill_ctx, skip, skip_ctx, skipped};
 	for (size_t i = 0; i < n; i++)
 		a.seq0[i] = drafts[i].seq == 0;
 	int rc = st_write(s, author_fn, &a);
@@ -468,12 +521,29 @@ static int drop_seq_keys(struct wh_store *s, MDB_txn *txn)
 	return rc == MDB_NOTFOUND ? WH_OK : st_err(rc);
 }
 
+/* How often a rebuild reports, in ops of the log. */
+#define REBUILD_REPORT_OPS 1024u
+
+struct rebuild_report {
+	wh_store_progress_fn fn;
+	void *ctx;
+};
+
+static int rebuild_ops(struct wh_store *s, struct wtx *w,
+		       const struct rebuild_report *rr);
+
 int st_rebuild(struct wh_store *s, struct wtx *w)
+{
+	return rebuild_ops(s, w, NULL);
+}
+
+static int rebuild_ops(struct wh_store *s, struct wtx *w,
+		       const struct rebuild_report *rr)
 {
 	static const int derived[] = {
 		DB_IDS,	   DB_CASEOPS, DB_CASES,   DB_CASEAGG,	DB_AGG,
 		DB_REACH,  DB_DOCPRE,  DB_DOCAT,   DB_DOCOPS,	DB_BLOBREF,
-		DB_BLOBWANT, DB_SUMMONED};
+		DB_BLOBWANT, DB_SUMMONED, DB_EMERG, DB_EMTASK};
 	int rc;
 	for (size_t i = 0; i < sizeof derived / sizeof derived[0]; i++)
 		if ((rc = mdb_drop(w->txn, s->dbi[derived[i]], 0)))
@@ -482,6 +552,14 @@ int st_rebuild(struct wh_store *s, struct wtx *w)
 		return rc;
 	w->nops = w->opbytes = w->hlc_max = 0;
 	MDB_cursor *cur;
+	uint64_t total = 0, done = 0;
+	if (rr && rr->fn) {
+		MDB_stat st;
+		if ((rc = mdb_stat(w->txn, s->dbi[DB_LOG], &st)))
+			return st_err(rc);
+		total = st.ms_entries;
+		rr->fn(rr->ctx, 0, total);
+	}
 	if ((rc = mdb_cursor_open(w->txn, s->dbi[DB_LOG], &cur)))
 		return st_err(rc);
 	MDB_val k, v;
@@ -489,6 +567,8 @@ int st_rebuild(struct wh_store *s, struct wtx *w)
 	 * bytes it returns stay valid. */
 	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
 	for (; !mrc && !rc; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (rr && rr->fn && ++done % REBUILD_REPORT_OPS == 0)
+			rr->fn(rr->ctx, done, total);
 		struct wh_op op;
 		if (k.mv_size != 8 || wh_op_decode(v.mv_data, v.mv_size, &op)) {
 			rc = WH_ECORRUPT;
@@ -506,8 +586,7 @@ int st_rebuild(struct wh_store *s, struct wtx *w)
 
 static int rebuild_fn(struct wh_store *s, struct wtx *w, void *ctx)
 {
-	(void)ctx;
-	int rc = st_rebuild(s, w);
+	int rc = rebuild_ops(s, w, ctx);
 	/* A rebuild is also how an older schema migrates (store.c). */
 	if (!rc)
 		rc = st_meta_put_u64(s, w->txn, "schema", WH_STORE_SCHEMA);
@@ -516,7 +595,14 @@ static int rebuild_fn(struct wh_store *s, struct wtx *w, void *ctx)
 
 int wh_store_rebuild(struct wh_store *s)
 {
+	return wh_store_rebuild_progress(s, NULL, NULL);
+}
+
+int wh_store_rebuild_progress(struct wh_store *s, wh_store_progress_fn fn,
+			      void *ctx)
+{
 	if (!s)
 		return WH_EINVAL;
-	return st_write(s, rebuild_fn, NULL);
+	struct rebuild_report rr = {fn, ctx};
+	return st_write(s, rebuild_fn, &rr);
 }

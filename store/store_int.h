@@ -30,6 +30,11 @@
  *            -> the authority key (store_trust.c). Primary, like log.
  *   summoned case key -> department names any whistle of it summoned
  *            (DUPSORT): what authorising a department's step reads
+ *   emerg    emergency object key ("~EM-..." NUL seq) -> the emergency
+ *            folded from its ops (wh_em_encode; store_emergency.c)
+ *   emtask   case code NUL emergency code NUL u32 seq || task key ->
+ *            case key of the task case its create made: a station makes
+ *            each plan task once per emergency
  *   meta     "schema" u32, "hlc_max", "nops", "opbytes" and
  *            "seq/<code>" (highest case seq seen for the code) u64;
  *            meta integers are little-endian
@@ -54,7 +59,8 @@
 
 enum { DB_LOG, DB_IDS, DB_CASEOPS, DB_CASES, DB_CASEAGG, DB_AGG, DB_REACH,
        DB_DOCPRE, DB_DOCAT, DB_DOCOPS, DB_BLOBS, DB_BLOBREF, DB_BLOBWANT,
-       DB_BLOBPARTS, DB_META, DB_STATE, DB_ROSTER, DB_SUMMONED, DB_COUNT };
+       DB_BLOBPARTS, DB_META, DB_STATE, DB_ROSTER, DB_SUMMONED, DB_EMERG,
+       DB_EMTASK, DB_COUNT };
 
 #define CASE_KEY_MAX (WH_CODE_MAX + 1 + 4)
 #define AGG_KEY_MAX (1 + WH_PATH_MAX)
@@ -196,6 +202,32 @@ void st_trust_free(struct wh_store *s);
 WH_MUST_CHECK int st_seq_floor(struct wh_store *s, MDB_txn *txn,
 			       const uint8_t pk[WH_PK_BYTES],
 			       const char *code, uint32_t *floor);
+/* store_emergency.c. A document op was stored: refold its emergency
+ * into the emerg table, and move meta "em_gen" for an emergency's or a
+ * plan's op. Other documents: nothing. */
+WH_MUST_CHECK int st_em_note(struct wh_store *s, MDB_txn *txn,
+			     const struct wh_op *op, const uint8_t *ck,
+			     size_t cn);
+/* A case op was stored: a create carrying a task link is indexed in
+ * emtask (the first such create of a link wins). */
+WH_MUST_CHECK int st_task_note(struct wh_store *s, MDB_txn *txn,
+			       const struct wh_op *op, const uint8_t *ck,
+			       size_t cn);
+
+/* wh_store_author_fill with one more hook: skip(ctx, d) is asked inside
+ * the transaction before draft d is numbered and built; 1 leaves it out
+ * (skipped[i] = 1, ids[i] zeroed), 0 authors it, < 0 aborts the call
+ * with that code. */
+typedef int (*st_skip_fn)(struct wh_store *s, MDB_txn *txn,
+			  const struct wh_op_draft *d, void *ctx);
+WH_MUST_CHECK int st_author(struct wh_store *s, const struct wh_key *key,
+			    struct wh_op_draft *drafts, size_t n,
+			    wh_clock_fn clock, void *clock_ctx,
+			    uint8_t (*ids)[WH_ID_BYTES],
+			    struct wh_buf *ops_out, wh_draft_fill_fn fill,
+			    void *fill_ctx, st_skip_fn skip, void *skip_ctx,
+			    uint8_t *skipped);
+
 /* store_ingest.c: drop every derived table and add every logged op
  * again, inside w's transaction. */
 WH_MUST_CHECK int st_rebuild(struct wh_store *s, struct wtx *w);

@@ -28,6 +28,8 @@ static void cleanup(void)
 {
 	wh_store_close(fuzz_imp_cli.store);
 	fuzz_imp_cli.store = NULL;
+	wh_key_free(fuzz_imp_cli.key);
+	fuzz_imp_cli.key = NULL;
 	if (dir[0])
 		nftw(dir, rm_one, 8, FTW_DEPTH | FTW_PHYS);
 }
@@ -47,6 +49,11 @@ int fuzz_imp_init(void)
 	struct cli *c = &fuzz_imp_cli;
 	struct wh_store_opts so = {.map_size = 8u << 20, .nosync = 1};
 	if (wh_store_open(dir, &so, &c->store) != WH_OK)
+		return -1;
+	/* A row with a reporter is sealed to the station's own key and
+	 * the trust list's readers (none: the home has no trust file). */
+	c->home = dir;
+	if (wh_key_generate(&c->key) != WH_OK)
 		return -1;
 	strcpy(c->conf.station, "zhaodengyu");
 	strcpy(c->conf.code, FZ_CODE);

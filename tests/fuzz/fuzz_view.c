@@ -14,6 +14,7 @@
 #include "fuzz.h"
 
 #include "cli.h"
+#include "cli_emergency.h"
 #include "fuzz_gen.h"
 #include "json.h"
 
@@ -64,6 +65,7 @@ static void show(const struct wh_case *v)
 	cli_case_json(&c, &j, v, NULL); /* personal data not opened */
 	json_obj_end(&j);
 	json_end(&j);
+	cli_em_free(c.em); /* what the case's deadlines asked for */
 	for (uint32_t i = 0; i < v->flow.nsummons; i++)
 		(void)wh_flow_summons(v, v->flow.summons[i].dept);
 	for (uint32_t i = 0; i < v->nelems; i++)

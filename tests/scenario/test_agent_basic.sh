@@ -33,7 +33,7 @@ cleanup() {
 	[ -n "${WH_KEEP:-}" ] || rm -rf "$T"
 }
 trap cleanup EXIT
-unset WHISTLE_HOME
+unset WHISTLE_HOME WHISTLE_CONFIG
 export TZ=Asia/Shanghai
 
 pass=0
@@ -154,7 +154,7 @@ check "status: no agent, the config's listen" jq -e --arg c "$CONF_EP" \
 HUBPID=$!
 PIDS+=($HUBPID)
 check "hub started" wait_for 10 logged "$T/hub.log" 'agent started'
-check "log line format" grep -Eq '^whistle\[[0-9]+\]: info: agent started' "$T/hub.log"
+check "log line format" grep -Eq '^<6>whistle\[[0-9]+\]: info: agent started' "$T/hub.log"
 # status shows what the agent bound (--listen), not whistle.conf's listen
 agent_listens() {
 	timeout 30 "$W" --home "$HUB" --json status >"$T/st.json" 2>/dev/null &&

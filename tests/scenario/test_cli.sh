@@ -17,7 +17,7 @@ ROOT=${WH_TEST_TMP:-${TMPDIR:-/tmp}}
 mkdir -p "$ROOT"
 T=$(mktemp -d "$ROOT/test_cli.XXXXXX") || exit 1
 trap 'rm -rf "$T"' EXIT
-unset WHISTLE_HOME
+unset WHISTLE_HOME WHISTLE_CONFIG
 export TZ=Asia/Shanghai
 
 pass=0

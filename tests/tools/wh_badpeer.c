@@ -21,6 +21,10 @@
  *             station: alternately a case under a code that is not its
  *             own, and a whistle in the street's name
  *   hello     just a proper HELLO (a well-behaved, silent peer)
+ *   flood     a proper HELLO, then for COUNT seconds the same well-formed
+ *             OPS message (one validly signed op in scope) as fast as
+ *             the socket takes it: a trusted peer gone mad, which only
+ *             the per-peer budget stops
  *   keys      print the key file's Ed25519 and CURVE public keys in hex
  *
  * usage: wh_badpeer keys KEYFILE
@@ -340,6 +344,22 @@ int main(int argc, char **argv)
 		wh_buf_fini(&op);
 	} else if (!strcmp(mode, "hello")) {
 		hello(s, path, &sent);
+	} else if (!strcmp(mode, "flood")) {
+		hello(s, path, &sent);
+		struct wh_buf op = {0};
+		make_op(key, path, 1, &op);
+		wh_msg_ops_begin(&b, WH_OPS_PUSH, 1);
+		wh_msg_ops_add(&b, op.p, op.len);
+		wh_buf_fini(&op);
+		uint64_t until = mono_ms() + 1000ull * count;
+		while (mono_ms() < until) {
+			if (zmq_send(s, b.p, b.len, ZMQ_DONTWAIT) >= 0) {
+				sent++;
+				continue;
+			}
+			struct timespec ts = {0, 1000000}; /* queue full */
+			nanosleep(&ts, NULL);
+		}
 	} else {
 		fprintf(stderr, "wh_badpeer: unknown mode '%s'\n", mode);
 		return 2;

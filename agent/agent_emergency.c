@@ -1,0 +1,58 @@
+/*
+ * agent_emergency.c: the agent's part in emergencies: a community
+ * station makes the plan tasks an emergency over it sets, as soon as the
+ * emergency (or its plan) is stored here, however it arrived, and when
+ * one that was declared ahead of time starts.
+ *
+ * The store's emergency counter (wh_store_emergency_gen) says when to
+ * look; activation itself (cli_em_activate) makes each task once per
+ * station, so looking again, after a restart or a re-sync, makes
+ * nothing twice. The task cases land in the op log and the next push
+ * carries them to the hub like any new case.
+ */
+#include "agent_int.h"
+#include "cli_emergency.h"
+#include "log.h"
+
+#define EM_POLL_MS 1000u
+#define EM_RECHECK_MS 60000u
+
+struct said {
+	size_t made;
+};
+
+static void said(void *ctx, const struct cli_task *t)
+{
+	struct said *s = ctx;
+	if (!t->created)
+		return;
+	char em[WH_CASE_ID_MAX];
+	wh_doc_id_format(t->em->code, t->em->seq, em);
+	log_info("emergency %s: plan task '%s' is case %s: %s", em,
+		 t->task->key, t->case_id, t->task->title);
+	s->made++;
+}
+
+void agent_em_poll(struct agent *a)
+{
+	uint64_t now = agent_mono_ms();
+	a->em_due = now + EM_POLL_MS;
+	uint64_t gen = 0;
+	if (wh_store_emergency_gen(a->c->store, &gen) != WH_OK)
+		return;
+	if (a->em_started && gen == a->em_gen && now < a->em_recheck)
+		return;
+	a->em_started = 1;
+	a->em_gen = gen;
+	a->em_recheck = now + EM_RECHECK_MS;
+	struct said s = {0};
+	size_t held = 0;
+	int rc = cli_em_activate(a->c, cli_now(a->c), said, &s, NULL, &held);
+	if (rc != WH_OK) {
+		log_warn("cannot make the plan tasks of an emergency: %s",
+			 wh_strerror(rc));
+		return;
+	}
+	if (s.made)
+		a->log_dirty = 1; /* push them now */
+}
