@@ -88,12 +88,16 @@ int agent_emergency_active(struct agent *a)
 	/*
 	 * Whether an emergency is active now over this station's path
 	 * (a->c->conf.path): what the default 'discovery = emergency'
-	 * waits for. It comes from the signed emergency ops of issue 6,
-	 * which the emergency branch keeps in the store; it will be fed by
-	 * that branch's store predicate (the active emergencies holding a
-	 * path at a time, e.g. wh_store_emergency_active(a->c->store,
-	 * a->c->conf.path, now)), and this is the one line to change. Until
-	 * then no emergency is ever active, so the default means off.
+	 * waits for. The store's emergency predicate feeds it, this call
+	 * being the one line to put here (the lead wires it):
+	 *
+	 *     size_t n = 0;
+	 *     return wh_store_emergency_active(a->c->store, a->c->conf.path,
+	 *                                      wh_clock_realtime(NULL),
+	 *                                      WH_EM_COVERS, NULL, NULL,
+	 *                                      &n) == WH_OK && n > 0;
+	 *
+	 * Until then no emergency is ever active, so the default means off.
 	 */
 	return 0;
 }
