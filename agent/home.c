@@ -19,6 +19,7 @@
  * wiped; it never reaches a message.
  */
 #include "cli.h"
+#include "cli_emergency.h"
 #include "trust.h"
 
 #include <sodium.h>
@@ -741,6 +742,9 @@ int cli_open(struct cli *c, unsigned need)
 
 void cli_close(struct cli *c)
 {
+	/* The emergencies cached per command (cli_em_all). */
+	cli_em_free(c->em);
+	c->em = NULL;
 	wh_store_close(c->store);
 	c->store = NULL;
 	wh_key_free(c->key);
