@@ -88,12 +88,16 @@ int agent_emergency_active(struct agent *a)
 	/*
 	 * Whether an emergency is active now over this station's path
 	 * (a->c->conf.path): what the default 'discovery = emergency'
-	 * waits for. It comes from the signed emergency ops of issue 6,
-	 * which the emergency branch keeps in the store; it will be fed by
-	 * that branch's store predicate (the active emergencies holding a
-	 * path at a time, e.g. wh_store_emergency_active(a->c->store,
-	 * a->c->conf.path, now)), and this is the one line to change. Until
-	 * then no emergency is ever active, so the default means off.
+	 * waits for. The store's emergency predicate feeds it, this call
+	 * being the one line to put here (the lead wires it):
+	 *
+	 *     size_t n = 0;
+	 *     return wh_store_emergency_active(a->c->store, a->c->conf.path,
+	 *                                      wh_clock_realtime(NULL),
+	 *                                      WH_EM_COVERS, NULL, NULL,
+	 *                                      &n) == WH_OK && n > 0;
+	 *
+	 * Until then no emergency is ever active, so the default means off.
 	 */
 	return 0;
 }
@@ -240,15 +244,13 @@ static void peers_update(struct agent *a, uint64_t now)
 
 /* ---- beacons ------------------------------------------------------- */
 
-/* Our beacon names the first listen endpoint: its port, and its host
+/* One listen endpoint as a beacon names it: its port, and its host
  * unless that is a wildcard (then receivers use the datagram's source
- * address). 0 if we listen nowhere: nothing to dial, no beacon. */
-static int own_endpoint(const struct agent *a, char host[WH_BEACON_HOST_MAX + 1],
-			uint16_t *port)
+ * address). 0 if it cannot be named, or only this host reaches it
+ * (loopback). */
+static int endpoint_named(const char *ep, char host[WH_BEACON_HOST_MAX + 1],
+			  uint16_t *port)
 {
-	if (!a->cur->nlisten)
-		return 0;
-	const char *ep = a->cur->listen[0];
 	if (strncmp(ep, "tcp://", 6))
 		return 0;
 	ep += 6;
@@ -268,11 +270,25 @@ static int own_endpoint(const struct agent *a, char host[WH_BEACON_HOST_MAX + 1]
 		return 0;
 	memcpy(host, ep, hn);
 	host[hn] = '\0';
+	if (!strncmp(host, "127.", 4) || !strcmp(host, "::1") ||
+	    !strcmp(host, "localhost"))
+		return 0;
 	if (!strcmp(host, "*") || !strcmp(host, "0.0.0.0") ||
 	    !strcmp(host, "::"))
 		host[0] = '\0';
 	*port = (uint16_t)p;
 	return 1;
+}
+
+/* Our beacon names the first listen endpoint others can reach; 0 if
+ * there is none: nothing to dial, no beacon. */
+static int own_endpoint(const struct agent *a, char host[WH_BEACON_HOST_MAX + 1],
+			uint16_t *port)
+{
+	for (size_t i = 0; i < a->cur->nlisten; i++)
+		if (endpoint_named(a->cur->listen[i], host, port))
+			return 1;
+	return 0;
 }
 
 static void beacon_send(struct agent *a)

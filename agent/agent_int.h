@@ -29,6 +29,10 @@
  * peer's record is written at most once per PEER_WRITE_MS. */
 #define PEER_CHECK_MS 200u
 #define PEER_WRITE_MS 1000u
+/* What a peer holds (for bundles written for it) is noted at most this
+ * often: a busy link ends a round in sync every interval, and bundles
+ * are cut by hand, so a minute old is fresh enough. */
+#define CARRY_LEARN_MS 60000u
 /* Peers a reload dropped from the trust list, remembered to name them
  * when their key is refused. */
 #define GONE_MAX 32u
@@ -63,6 +67,7 @@ struct peerinfo {
 	int wrote_up;
 	struct wh_sync_stats wrote;
 	uint64_t wrote_last_sync;
+	uint64_t carry_ms; /* mono: last look at what it holds (carry.h) */
 };
 
 /* A peer dropped from the trust list by a reload: a later refusal of

@@ -251,7 +251,10 @@ static void on_round(struct agent *a, const struct wh_net_event *ev)
 	record(a, ev->peer, ev->endpoint, 1, ev->endpoint != NULL, st);
 	agent_former_round(a, st);
 	/* What the peer holds, for bundles written for it (carry.h). */
-	if (st->in_sync && st->have_receipt && st->scope[0]) {
+	struct peerinfo *pi = pinfo(a, ev->peer->pk);
+	if (st->in_sync && st->have_receipt && st->scope[0] &&
+	    (!pi->carry_ms || agent_mono_ms() - pi->carry_ms >= CARRY_LEARN_MS)) {
+		pi->carry_ms = agent_mono_ms();
 		int rc = carry_learn(a->c->store, ev->peer->pk, st->scope,
 				     st->peer_count, st->peer_digest, "sync");
 		if (rc != WH_OK && rc != WH_ESTATE)

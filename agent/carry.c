@@ -164,11 +164,11 @@ int carry_rank(struct wh_store *s, const struct wh_case *v)
 {
 	(void)s;
 	/*
-	 * Emergency (issue 6): a case whose path lies in an emergency
-	 * active now ranks 0 with the urgent ones. The emergency branch
-	 * supplies the store's predicate (an emergency op's area holding
-	 * v->path and its start..end holding now); it goes here, and only
-	 * here.
+	 * Emergency (issue 6): a case whose path lies in an emergency in
+	 * force now ranks 0 with the urgent ones. The rule goes here, and
+	 * only here, fed by the store's predicate:
+	 *     wh_store_emergency_active(s, v->path, now, WH_EM_COVERS,
+	 *                               NULL, NULL, &n) == WH_OK && n > 0
 	 */
 	if (!v)
 		return 2; /* documents: small, and who answers a whistle */
