@@ -82,22 +82,6 @@ struct disc {
 	int dials_dirty;
 };
 
-int agent_emergency_active(struct agent *a)
-{
-	(void)a;
-	/*
-	 * Whether an emergency is active now over this station's path
-	 * (a->c->conf.path): what the default 'discovery = emergency'
-	 * waits for. It comes from the signed emergency ops of issue 6,
-	 * which the emergency branch keeps in the store; it will be fed by
-	 * that branch's store predicate (the active emergencies holding a
-	 * path at a time, e.g. wh_store_emergency_active(a->c->store,
-	 * a->c->conf.path, now)), and this is the one line to change. Until
-	 * then no emergency is ever active, so the default means off.
-	 */
-	return 0;
-}
-
 static int disc_mode(const struct agent *a)
 {
 	if (a->flag_discovery >= 0)

@@ -56,3 +56,36 @@ void agent_em_poll(struct agent *a)
 	if (s.made)
 		a->log_dirty = 1; /* push them now */
 }
+
+/* How often the answer is asked again while the counter stands still:
+ * a declared start or end comes by the clock alone. The question is a
+ * walk over a handful of small records, so seconds are cheap enough. */
+#define EM_ON_RECHECK_MS 5000u
+
+int agent_emergency_active(struct agent *a)
+{
+	uint64_t now = agent_mono_ms();
+	uint64_t gen = 0;
+	if (wh_store_emergency_gen(a->c->store, &gen) != WH_OK)
+		return a->em_on; /* keep the last answer */
+	if (a->em_on_known && gen == a->em_on_gen && now < a->em_on_until)
+		return a->em_on;
+	size_t n = 0;
+	int rc = wh_store_emergency_active(a->c->store, a->cur->conf.path,
+					   cli_now(a->c), WH_EM_COVERS, NULL,
+					   NULL, &n);
+	if (rc != WH_OK) {
+		log_warn("cannot tell whether an emergency is in force: %s",
+			 wh_strerror(rc));
+		return a->em_on;
+	}
+	int on = n > 0;
+	if (a->em_on_known && on != a->em_on)
+		log_info("emergency %s over %s", on ? "in force" : "over",
+			 a->cur->conf.path);
+	a->em_on = on;
+	a->em_on_gen = gen;
+	a->em_on_until = now + EM_ON_RECHECK_MS;
+	a->em_on_known = 1;
+	return on;
+}
