@@ -223,6 +223,22 @@ static void io_random(void *ctx, uint8_t *out, size_t n)
 	randombytes_buf(out, n);
 }
 
+/* Urgent first: both from the store (wh_store_urgent_scope,
+ * wh_store_op_urgent), so the order follows signed facts. */
+static int io_urgent_scope(void *ctx, const char *scope)
+{
+	int on = 0;
+	return wh_store_urgent_scope(S(ctx)->store, scope,
+				     wh_clock_realtime(NULL), &on) == WH_OK &&
+	       on;
+}
+
+static int io_op_urgent(void *ctx, const uint8_t *op, size_t n)
+{
+	int u = 0;
+	return wh_store_op_urgent(S(ctx)->store, op, n, &u) == WH_OK && u;
+}
+
 struct wh_sync_io syncio_io(struct syncio *sio)
 {
 	struct wh_sync_io io = {
@@ -237,6 +253,8 @@ struct wh_sync_io syncio_io(struct syncio *sio)
 		.ingest = io_ingest,
 		.roster_each = io_roster_each,
 		.roster_put = io_roster_put,
+		.urgent_scope = io_urgent_scope,
+		.op_urgent = io_op_urgent,
 		.send = NULL,
 		.now_ms = io_now,
 		.random = io_random,

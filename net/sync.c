@@ -147,6 +147,7 @@ static void pend_clear(struct wh_sync *s)
 	free(s->pend);
 	s->pend = NULL;
 	s->npend = s->ppos = s->pcap = 0;
+	s->pordered = s->purgent = 0;
 }
 
 /* Take b's bytes into the queue (b is left empty). */
@@ -184,13 +185,63 @@ void sync_ops_msg(struct wh_sync *s, uint32_t flags, uint32_t n,
 	wh_msg_ops_pack(out, flags, n, bins->p, bins->len, z);
 }
 
+/* Whether the shared scope is in an emergency now (io's urgent_scope;
+ * 0 without the hooks). */
+int sync_urgent_scope(struct wh_sync *s)
+{
+	return s->io.urgent_scope && s->io.op_urgent && s->scope[0] &&
+	       s->io.urgent_scope(s->io.ctx, s->scope) == 1;
+}
+
+/*
+ * Urgent first: the ops listed and not yet sent are put in two runs,
+ * urgent then the rest, each in the order listed (a stable partition),
+ * when ops were listed since the last time. Each op is read once more
+ * to be classed; an op gone from the store counts as not urgent (the
+ * batch skips it anyway).
+ */
+static void pend_order(struct wh_sync *s)
+{
+	if (s->pordered >= s->npend)
+		return;
+	s->pordered = s->npend;
+	s->purgent = s->ppos;
+	if (!sync_urgent_scope(s))
+		return;
+	size_t n = s->npend - s->ppos, nu = 0;
+	uint8_t *cls = wh_xmalloc(n);
+	struct wh_buf one = {0};
+	for (size_t i = 0; i < n; i++) {
+		wh_buf_reset(&one);
+		cls[i] = s->io.get_op(s->io.ctx, s->pend[s->ppos + i],
+				      &one) == WH_OK &&
+			 s->io.op_urgent(s->io.ctx, one.p, one.len) == 1;
+		nu += cls[i];
+	}
+	wh_buf_fini(&one);
+	if (nu && nu < n) {
+		uint8_t(*tmp)[WH_ID_BYTES] = wh_xmalloc(n * sizeof *tmp);
+		size_t k = 0;
+		for (int pass = 1; pass >= 0; pass--)
+			for (size_t i = 0; i < n; i++)
+				if (cls[i] == pass)
+					memcpy(tmp[k++], s->pend[s->ppos + i],
+					       WH_ID_BYTES);
+		memcpy(s->pend + s->ppos, tmp, n * sizeof *tmp);
+		free(tmp);
+	}
+	free(cls);
+	s->purgent = s->ppos + nu;
+}
+
 /* One OPS message of the next pending ops, up to WH_SYNC_BATCH_BYTES
  * (a single larger op goes alone). Ops gone from the store are skipped. */
 static int build_ops_batch(struct wh_sync *s)
 {
 	struct wh_buf ops = {0}, one = {0}, msg = {0};
-	uint32_t cnt = 0;
+	uint32_t cnt = 0, urg = 0;
 	int rc = WH_OK;
+	pend_order(s);
 	while (s->ppos < s->npend && cnt < WH_MSG_MAX_OPS) {
 		wh_buf_reset(&one);
 		rc = s->io.get_op(s->io.ctx, s->pend[s->ppos], &one);
@@ -207,12 +258,14 @@ static int build_ops_batch(struct wh_sync *s)
 			break;
 		wh_msg_ops_add(&ops, one.p, one.len);
 		cnt++;
+		urg += s->ppos < s->purgent;
 		s->ppos++;
 	}
 	if (cnt) {
 		sync_ops_msg(s, WH_OPS_SYNC, cnt, &ops, &msg);
 		sync_enqueue(s, &msg);
 		s->stats.ops_out += cnt;
+		s->stats.urgent_out += urg;
 	}
 	wh_buf_fini(&ops);
 	wh_buf_fini(&one);

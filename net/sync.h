@@ -127,6 +127,16 @@ struct wh_sync_io {
 			   void *cbctx);
 	int (*roster_put)(void *ctx, const uint8_t peer[WH_PK_BYTES],
 			  const uint8_t *p, size_t n);
+	/* Urgent first (both NULL: ops leave in the order they are listed).
+	 * urgent_scope: 1 while an emergency is in force in scope (asked
+	 * once per list of ops to send, and per push), else 0. op_urgent:
+	 * 1 if these op bytes go ahead of the rest, else 0. While
+	 * urgent_scope says 1, every list of ops the session sends (a
+	 * round's missing ops, a WANT's answer, a push) leaves as two runs,
+	 * urgent ops then the others, each in the order listed. The order
+	 * is the sender's choice: the wire does not change. */
+	int (*urgent_scope)(void *ctx, const char *scope);
+	int (*op_urgent)(void *ctx, const uint8_t *op, size_t n);
 	/* Queue one message for the peer; WH_EBUSY if the queue is full (the
 	 * session retries on the next tick). */
 	int (*send)(void *ctx, const uint8_t *msg, size_t n);
@@ -157,6 +167,7 @@ struct wh_sync_stats {
 				       * / served to the peer in full */
 	uint64_t rosters_in, rosters_out; /* rosters installed from / sent
 					   * to the peer */
+	uint64_t urgent_out;        /* of ops_out: sent ahead as urgent */
 };
 
 struct wh_sync_state {

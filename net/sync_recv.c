@@ -408,7 +408,8 @@ static int op_in_scope(const struct wh_sync *s, const struct wh_slice *op)
 	       s->io.case_reached(s->io.ctx, o.code, o.seq, s->scope);
 }
 
-static void push_batch(struct wh_sync *s, struct wh_buf *ops, uint32_t *cnt)
+static void push_batch(struct wh_sync *s, struct wh_buf *ops, uint32_t *cnt,
+		       uint32_t *urg)
 {
 	if (!*cnt)
 		return;
@@ -417,9 +418,10 @@ static void push_batch(struct wh_sync *s, struct wh_buf *ops, uint32_t *cnt)
 		sync_ops_msg(s, WH_OPS_PUSH, *cnt, ops, &b);
 		sync_enqueue(s, &b);
 		s->stats.ops_out += *cnt;
+		s->stats.urgent_out += *urg;
 	} /* else: the transport is far behind; anti-entropy catches up */
 	wh_buf_reset(ops);
-	*cnt = 0;
+	*cnt = *urg = 0;
 }
 
 int wh_sync_push(struct wh_sync *s, const struct wh_slice *ops, size_t n)
@@ -427,18 +429,35 @@ int wh_sync_push(struct wh_sync *s, const struct wh_slice *ops, size_t n)
 	if (!s->hello_done || !s->scope[0])
 		return WH_OK;
 	struct wh_buf body = {0};
-	uint32_t cnt = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (ops[i].n > WH_OP_MAX_BYTES ||
-		    !op_in_scope(s, &ops[i]))
-			continue;
-		if (cnt && (body.len + ops[i].n + 5 > WH_SYNC_BATCH_BYTES ||
-			    cnt == WH_MSG_MAX_OPS))
-			push_batch(s, &body, &cnt);
-		wh_msg_ops_add(&body, ops[i].p, ops[i].n);
-		cnt++;
+	uint32_t cnt = 0, urg = 0;
+	/* Urgent first: in an emergency two passes, urgent ops then the
+	 * rest (sync.h); otherwise one pass in the order given. */
+	int urgent = sync_urgent_scope(s);
+	uint8_t *cls = NULL;
+	if (urgent && n) {
+		cls = wh_xmalloc(n);
+		for (size_t i = 0; i < n; i++)
+			cls[i] = s->io.op_urgent(s->io.ctx, ops[i].p,
+						 ops[i].n) == 1;
 	}
-	push_batch(s, &body, &cnt);
+	for (int pass = urgent; pass >= 0; pass--) {
+		for (size_t i = 0; i < n; i++) {
+			if (cls && cls[i] != pass)
+				continue;
+			if (ops[i].n > WH_OP_MAX_BYTES ||
+			    !op_in_scope(s, &ops[i]))
+				continue;
+			if (cnt &&
+			    (body.len + ops[i].n + 5 > WH_SYNC_BATCH_BYTES ||
+			     cnt == WH_MSG_MAX_OPS))
+				push_batch(s, &body, &cnt, &urg);
+			wh_msg_ops_add(&body, ops[i].p, ops[i].n);
+			cnt++;
+			urg += cls && pass;
+		}
+		push_batch(s, &body, &cnt, &urg);
+	}
+	free(cls);
 	wh_buf_fini(&body);
 	return sync_flush(s);
 }
