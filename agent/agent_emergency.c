@@ -37,6 +37,7 @@ void agent_em_poll(struct agent *a)
 {
 	uint64_t now = agent_mono_ms();
 	a->em_due = now + EM_POLL_MS;
+	(void)agent_emergency_active(a); /* logs when it changes */
 	uint64_t gen = 0;
 	if (wh_store_emergency_gen(a->c->store, &gen) != WH_OK)
 		return;
@@ -80,9 +81,16 @@ int agent_emergency_active(struct agent *a)
 		return a->em_on;
 	}
 	int on = n > 0;
-	if (a->em_on_known && on != a->em_on)
-		log_info("emergency %s over %s", on ? "in force" : "over",
-			 a->cur->conf.path);
+	if (on != a->em_on || !a->em_on_known) {
+		uint32_t ms = a->interval * 1000u;
+		if (on)
+			log_info("emergency in force over %s: urgent first, "
+				 "interval %u ms",
+				 a->cur->conf.path, wh_sync_urgent_ms(ms));
+		else if (a->em_on_known)
+			log_info("emergency over at %s: usual order, interval "
+				 "%u s", a->cur->conf.path, a->interval);
+	}
 	a->em_on = on;
 	a->em_on_gen = gen;
 	a->em_on_until = now + EM_ON_RECHECK_MS;

@@ -193,6 +193,14 @@ int sync_urgent_scope(struct wh_sync *s)
 	       s->io.urgent_scope(s->io.ctx, s->scope) == 1;
 }
 
+/* The digest interval now: shortened while the scope is in an
+ * emergency (asked once per interval, not per tick). */
+uint32_t sync_interval_now(struct wh_sync *s)
+{
+	return sync_urgent_scope(s) ? wh_sync_urgent_ms(s->interval)
+				    : s->interval;
+}
+
 /*
  * Urgent first: the ops listed and not yet sent are put in two runs,
  * urgent then the rest, each in the order listed (a stable partition),

@@ -33,6 +33,9 @@
  *   - Every DIGEST_INTERVAL (default 30 s, io may shorten it) the
  *     narrower side sends its digest again: anti-entropy that catches
  *     anything a push lost.
+ *   - Urgent first (any version; the wire is unchanged): while io says
+ *     an emergency is in force in the scope, urgent ops leave ahead of
+ *     the rest and the digest interval is wh_sync_urgent_ms of it.
  *
  * Malformed, oversized, out-of-scope or unverifiable input from the peer
  * is dropped and counted (struct wh_sync_stats), never fatal; a peer that
@@ -55,6 +58,16 @@
 #define WH_SYNC_MAX_MSG (4u << 20)     /* largest message either side sends */
 #define WH_SYNC_BATCH_BYTES (256u << 10) /* ops per OPS message, by size */
 #define WH_SYNC_DIGEST_INTERVAL_MS 30000u
+/* In an emergency over the scope (io urgent_scope) the digest interval
+ * is a quarter of the usual one, at least 1 s: wh_sync_urgent_ms. */
+#define WH_SYNC_URGENT_DIV 4u
+#define WH_SYNC_URGENT_MIN_MS 1000u
+
+static inline uint32_t wh_sync_urgent_ms(uint32_t interval_ms)
+{
+	uint32_t q = interval_ms / WH_SYNC_URGENT_DIV;
+	return q < WH_SYNC_URGENT_MIN_MS ? WH_SYNC_URGENT_MIN_MS : q;
+}
 
 enum wh_role {
 	WH_ROLE_STATION = 0,  /* community station: its community */

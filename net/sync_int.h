@@ -130,6 +130,7 @@ int sync_ks_build(struct wh_sync *s);
 long sync_ks_find(const struct keyset *k, uint64_t key);
 void sync_pend_add(struct wh_sync *s, const uint8_t id[WH_ID_BYTES]);
 int sync_urgent_scope(struct wh_sync *s);
+uint32_t sync_interval_now(struct wh_sync *s);
 int sync_pend_all_cb(void *ctx, const uint8_t id[WH_ID_BYTES]);
 void sync_queue_clear(struct wh_sync *s);
 uint64_t sync_clamp_peer(uint64_t n);

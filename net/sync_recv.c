@@ -39,7 +39,7 @@ static int on_hello(struct wh_sync *s, const struct wh_msg *m)
 	s->in_sync = 0;
 	s->round = 0;
 	uint64_t now = sync_now_ms(s);
-	s->next_digest_ms = now + s->interval;
+	s->next_digest_ms = now + sync_interval_now(s);
 	if (again) {
 		/* The peer started over while we were up: it needs our
 		 * HELLO again (it does not answer ours: its hello_done was
@@ -209,6 +209,13 @@ static int on_ops(struct wh_sync *s, const struct wh_msg *m)
 			s->round_ms = sync_now_ms(s);
 		if (added)
 			s->next_blob_ms = 0; /* new ops may name photos */
+		/* An emergency may just have arrived: its shorter interval
+		 * starts now rather than after the long one ran out. */
+		uint64_t now = sync_now_ms(s);
+		if (added && !s->is_server &&
+		    s->next_digest_ms > now + wh_sync_urgent_ms(s->interval) &&
+		    sync_urgent_scope(s))
+			s->next_digest_ms = now + wh_sync_urgent_ms(s->interval);
 	}
 	free(ops);
 	free(res);
@@ -388,7 +395,7 @@ uint64_t wh_sync_tick(struct wh_sync *s)
 		 * message) for two intervals. */
 		if (s->st == R_IDLE || now - s->round_ms >= 2ull * s->interval)
 			(void)sync_client_round_start(s);
-		s->next_digest_ms = now + s->interval;
+		s->next_digest_ms = now + sync_interval_now(s);
 	}
 	uint64_t left = s->next_digest_ms - now;
 	return left < wait ? left : wait;

@@ -78,6 +78,14 @@ static int io_roster_put(void *ctx, const uint8_t peer[WH_PK_BYTES],
 {
 	return FWD.roster_put(FWD.ctx, peer, p, k);
 }
+static int io_urgent_scope(void *ctx, const char *scope)
+{
+	return FWD.urgent_scope(FWD.ctx, scope);
+}
+static int io_op_urgent(void *ctx, const uint8_t *op, size_t k)
+{
+	return FWD.op_urgent(FWD.ctx, op, k);
+}
 static uint64_t io_now(void *ctx) { return FWD.now_ms(FWD.ctx); }
 static void io_random(void *ctx, uint8_t *out, size_t k)
 {
@@ -100,6 +108,8 @@ static int session_new(struct wh_net *n, struct link *l)
 		.blob_part = a->blob_part ? io_blob_part : NULL,
 		.roster_each = a->roster_each ? io_roster_each : NULL,
 		.roster_put = a->roster_put ? io_roster_put : NULL,
+		.urgent_scope = a->urgent_scope ? io_urgent_scope : NULL,
+		.op_urgent = a->op_urgent ? io_op_urgent : NULL,
 	};
 	struct wh_sync_self self = n->o.self;
 	self.path = n->path;

@@ -14,7 +14,10 @@
  *     narrower side (it answers a WANT) and when it is the wider side
  *     (it sends all to an empty peer); urgent_out counts them;
  *   - an emergency that ended: listed order again;
- *   - a push of [normal..., urgent] in an emergency leaves urgent first.
+ *   - a push of [normal..., urgent] in an emergency leaves urgent first;
+ *   - in an emergency the station's anti-entropy digest comes after a
+ *     quarter of the interval (wh_sync_urgent_ms), not before the whole
+ *     interval otherwise.
  * Seed printed.
  */
 #include "integration/sync_harness.h"
@@ -151,6 +154,20 @@ static void run(int em, int holder_wide)
 	}
 	free(cls);
 	(void)to;
+
+	/* The station's next digest comes after a quarter of the interval
+	 * in an emergency (the emergency reached it with the ops when the
+	 * backlog was at the hub), after the whole interval otherwise. */
+	uint64_t before = l.a.msgs;
+	sh_clock_ms += wh_sync_urgent_ms(WH_SYNC_DIGEST_INTERVAL_MS) + 1;
+	(void)wh_sync_tick(l.a.s);
+	printf("  a quarter interval later the station sent %" PRIu64
+	       " message(s)\n", l.a.msgs - before);
+	if (em == 1)
+		CHECK(l.a.msgs > before);
+	else
+		CHECK_EQ(l.a.msgs, before);
+	(void)sh_pump(&l);
 
 	/* Live: a push of normal ops with an urgent one last. */
 	if (em == 1) {
