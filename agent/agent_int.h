@@ -108,6 +108,7 @@ struct agent {
 	char former[FORMER_MAX][WH_PATH_MAX + 1];
 	size_t nformer;
 	char hello_path[WH_PATH_MAX + 1]; /* the path links are told */
+	char hello_base[WH_PATH_MAX + 1]; /* ...outside an emergency */
 	/* emergencies (agent_emergency.c) */
 	uint64_t em_gen; /* store's emergency counter last acted on */
 	uint64_t em_due; /* mono ms: next look at the counter */
@@ -163,6 +164,10 @@ void agent_em_poll(struct agent *a);
  * store's emergency counter moved or EM_RECHECK_MS passed (a declared
  * start or end may come by the clock alone). */
 int agent_emergency_active(struct agent *a);
+/* Neighbour relay: a community station claims its street in HELLO
+ * (and beacons) while an emergency covering the street is in force
+ * here, its usual path otherwise; links say HELLO again on a change. */
+void agent_relay_poll(struct agent *a);
 
 /* ---- agent_former.c ---- */
 

@@ -287,7 +287,12 @@ void agent_on_event(void *ctx, const struct wh_net_event *ev)
 		       ev->st);
 		break;
 	case WH_NET_HELLO:
-		if (ev->st->scope[0])
+		if (ev->text)
+			log_info("%s claims %s (neighbour relay) but no "
+				 "emergency over it is held here: it gets "
+				 "nothing from us until one is", name,
+				 ev->st->peer_path);
+		else if (ev->st->scope[0])
 			log_debug("%s (%s %s): shared scope %s", name,
 				  wh_role_name(ev->st->peer_role),
 				  ev->st->peer_path, ev->st->scope);

@@ -491,6 +491,7 @@ static int serve(struct agent *a, const char *d)
 	a->interval = a->cur->interval;
 	a->sio.store = c->store;
 	agent_former_start(a);
+	memcpy(a->hello_base, a->hello_path, sizeof a->hello_base);
 	a->sio.on_ingest = agent_on_ingest;
 	a->sio.on_roster = agent_on_roster;
 	a->sio.ctx = a;

@@ -239,6 +239,15 @@ static int io_op_urgent(void *ctx, const uint8_t *op, size_t n)
 	return wh_store_op_urgent(S(ctx)->store, op, n, &u) == WH_OK && u;
 }
 
+/* Neighbour relay: the store's rule (wh_store_relay_claim). */
+static int io_may_claim(void *ctx, const char *trusted, const char *claimed)
+{
+	int ok = 0;
+	return wh_store_relay_claim(S(ctx)->store, trusted, claimed,
+				    wh_clock_realtime(NULL), &ok) == WH_OK &&
+	       ok;
+}
+
 struct wh_sync_io syncio_io(struct syncio *sio)
 {
 	struct wh_sync_io io = {
@@ -255,6 +264,7 @@ struct wh_sync_io syncio_io(struct syncio *sio)
 		.roster_put = io_roster_put,
 		.urgent_scope = io_urgent_scope,
 		.op_urgent = io_op_urgent,
+		.may_claim = io_may_claim,
 		.send = NULL,
 		.now_ms = io_now,
 		.random = io_random,

@@ -129,6 +129,8 @@ long sync_ks_find(const struct keyset *k, uint64_t key)
 
 void sync_pend_add(struct wh_sync *s, const uint8_t id[WH_ID_BYTES])
 {
+	if (s->hold)
+		return; /* held: the peer gets nothing of ours */
 	if (s->npend == s->pcap) {
 		s->pcap = s->pcap ? 2 * s->pcap : 256;
 		s->pend = wh_xrealloc(s->pend, s->pcap * sizeof *s->pend);

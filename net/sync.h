@@ -150,6 +150,12 @@ struct wh_sync_io {
 	 * is the sender's choice: the wire does not change. */
 	int (*urgent_scope)(void *ctx, const char *scope);
 	int (*op_urgent)(void *ctx, const uint8_t *op, size_t n);
+	/* Neighbour relay (NULL: never). 1 if a peer trusted for path
+	 * 'trusted' may claim the wider path 'claimed' now, else 0; asked
+	 * by the transport on HELLO and again while the claim stands. A
+	 * claim of the trusted path's parent not admitted holds the link
+	 * (wh_sync_hold); any other wider claim shuts the peer out. */
+	int (*may_claim)(void *ctx, const char *trusted, const char *claimed);
 	/* Queue one message for the peer; WH_EBUSY if the queue is full (the
 	 * session retries on the next tick). */
 	int (*send)(void *ctx, const uint8_t *msg, size_t n);
@@ -210,6 +216,18 @@ WH_MUST_CHECK int wh_sync_new(const struct wh_sync_io *io,
 			      const uint8_t peer_pk[WH_PK_BYTES],
 			      struct wh_sync **out);
 void wh_sync_free(struct wh_sync *s);
+
+/* Change the path this side claims (copied); it takes effect with the
+ * next wh_sync_start. WH_EPATH if it is not a valid path. */
+WH_MUST_CHECK int wh_sync_set_path(struct wh_sync *s, const char *path);
+
+/* Hold (on = 1) or release: while held the session sends no ops (no
+ * round's missing ops, no answer to a WANT, no push, no attachment
+ * content) but still reconciles and takes what the peer sends. The
+ * transport holds a link whose peer claims its street before an
+ * emergency over it is held here: the peer can hand over the emergency,
+ * and gets nothing of ours until the claim is admitted. */
+void wh_sync_hold(struct wh_sync *s, int on);
 
 /* The link came up (or came back): say HELLO and start over. */
 WH_MUST_CHECK int wh_sync_start(struct wh_sync *s);

@@ -87,6 +87,7 @@ struct wh_sync {
 	uint8_t (*pend)[WH_ID_BYTES]; /* ops to send, in order */
 	size_t npend, ppos, pcap;
 	size_t pordered; /* pend[..pordered) was put in urgent order */
+	int hold;        /* wh_sync_hold: list no ops to send */
 	size_t purgent;  /* pend[ppos..purgent) are urgent */
 	uint64_t *wk; /* client: keys to WANT after its ops */
 	size_t nwk;

@@ -309,6 +309,15 @@ void wh_sync_free(struct wh_sync *s)
 	free(s);
 }
 
+int wh_sync_set_path(struct wh_sync *s, const char *path)
+{
+	size_t n = path ? strlen(path) : 0;
+	if (!n || n > WH_PATH_MAX || !wh_path_valid(path, n))
+		return WH_EPATH;
+	memcpy(s->path, path, n + 1);
+	return WH_OK;
+}
+
 int wh_sync_start(struct wh_sync *s)
 {
 	uint8_t dig[WH_ID_BYTES];
@@ -431,9 +440,14 @@ static void push_batch(struct wh_sync *s, struct wh_buf *ops, uint32_t *cnt,
 	*cnt = *urg = 0;
 }
 
+void wh_sync_hold(struct wh_sync *s, int on)
+{
+	s->hold = on != 0;
+}
+
 int wh_sync_push(struct wh_sync *s, const struct wh_slice *ops, size_t n)
 {
-	if (!s->hello_done || !s->scope[0])
+	if (!s->hello_done || !s->scope[0] || s->hold)
 		return WH_OK;
 	struct wh_buf body = {0};
 	uint32_t cnt = 0, urg = 0;

@@ -687,6 +687,25 @@ void wh_net_push_roster(struct wh_net *n, const uint8_t *p, size_t len,
 	tr_sweep(n);
 }
 
+int wh_net_path_set(struct wh_net *n, const char *path)
+{
+	size_t k = path ? strlen(path) : 0;
+	if (!k || k > WH_PATH_MAX || !wh_path_valid(path, k))
+		return WH_EPATH;
+	if (!strcmp(n->path, path))
+		return WH_OK;
+	memcpy(n->path, path, k + 1);
+	for (size_t i = 0; i < n->nlinks; i++) {
+		struct link *l = n->links[i];
+		if (l->dead || wh_sync_set_path(l->sync, n->path) != WH_OK)
+			continue;
+		if (l->up) /* HELLO again: the peer answers with its own */
+			tr_after(n, l, wh_sync_start(l->sync));
+	}
+	tr_sweep(n);
+	return WH_OK;
+}
+
 int wh_net_each_link(struct wh_net *n,
 		     int (*cb)(void *ctx, const struct wh_net_link_info *l),
 		     void *ctx)

@@ -168,6 +168,12 @@ void wh_net_push(struct wh_net *n, const struct wh_slice *ops, size_t k,
 void wh_net_push_roster(struct wh_net *n, const uint8_t *p, size_t len,
 			const uint8_t *except_pk);
 
+/* Change the path this agent claims in HELLO (copied) and say HELLO
+ * again on every link that is up: neighbour relay widens a station's
+ * scope to its street in an emergency and narrows it after. WH_EPATH
+ * for a bad path (nothing changed). */
+WH_MUST_CHECK int wh_net_path_set(struct wh_net *n, const char *path);
+
 /* Call cb for every link; a non-zero return stops and is returned. */
 int wh_net_each_link(struct wh_net *n,
 		     int (*cb)(void *ctx, const struct wh_net_link_info *l),

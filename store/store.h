@@ -506,6 +506,18 @@ WH_MUST_CHECK int wh_store_urgent_scope(struct wh_store *s,
 					const char *scope, uint64_t now_ms,
 					int *on);
 
+/*
+ * Neighbour relay: whether a peer known (trust list, roster) to sit at
+ * 'trusted' may claim 'claimed' at now_ms. *ok = 1 only if claimed is
+ * trusted's parent (a community's street) and an emergency in force at
+ * now_ms, held in this store, covers claimed; else 0. Every replica
+ * holding the same signed emergency ops decides the same.
+ */
+WH_MUST_CHECK int wh_store_relay_claim(struct wh_store *s,
+				       const char *trusted,
+				       const char *claimed, uint64_t now_ms,
+				       int *ok);
+
 struct wh_store_info {
 	uint32_t schema;
 	uint64_t ops, cases;

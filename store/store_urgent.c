@@ -63,3 +63,22 @@ int wh_store_urgent_scope(struct wh_store *s, const char *scope,
 	*on = rc == WH_OK && n > 0;
 	return rc;
 }
+
+int wh_store_relay_claim(struct wh_store *s, const char *trusted,
+			 const char *claimed, uint64_t now_ms, int *ok)
+{
+	if (!s || !trusted || !claimed || !ok)
+		return WH_EINVAL;
+	*ok = 0;
+	size_t tn = strlen(trusted), cn = strlen(claimed);
+	/* The street: the trusted path with its last part taken off. */
+	if (!cn || cn >= tn || trusted[cn] != '/' ||
+	    memcmp(trusted, claimed, cn) != 0 ||
+	    memchr(trusted + cn + 1, '/', tn - cn - 1))
+		return WH_OK;
+	size_t n = 0;
+	int rc = wh_store_emergency_active(s, claimed, now_ms, WH_EM_COVERS,
+					   NULL, NULL, &n);
+	*ok = rc == WH_OK && n > 0;
+	return rc;
+}
