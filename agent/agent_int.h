@@ -45,6 +45,8 @@ struct settings {
 	size_t ndial;
 	uint32_t interval;
 	int level;
+	struct wh_net_budget budget[CLI_CONF_LIST_MAX]; /* budget lines */
+	size_t nbudget;
 	struct cli_conf conf; /* listen[] points into this */
 };
 

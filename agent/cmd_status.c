@@ -11,6 +11,7 @@
  * wrote: "connected" carries the time of that record.
  */
 #include "agent_self.h"
+#include "budget.h"
 #include "cli.h"
 #include "cli_emergency.h"
 #include "json.h"
@@ -371,6 +372,19 @@ static void peers_json(struct json *j, const struct peers *p)
 				   ? 0
 				   : r->peer_count - r->local_count);
 		json_kstr(j, "lag", lag);
+		json_key(j, "budget");
+		if (r->budget) {
+			json_obj(j);
+			json_kuint(j, "bytes_per_hour", r->budget);
+			json_kuint(j, "used", r->budget_used);
+			json_kuint(j, "left", r->budget_used >= r->budget
+						  ? 0
+						  : r->budget - r->budget_used);
+			json_kuint(j, "ops_held", r->budget_held);
+			json_obj_end(j);
+		} else {
+			json_null(j);
+		}
 		json_key(j, "receipt");
 		if (r->have_receipt) {
 			json_obj(j);
@@ -409,6 +423,20 @@ static void peers_text(const struct peers *p)
 		printf("    sent %" PRIu64 " ops, received %" PRIu64
 		       " ops; %s\n",
 		       r->sent, r->received, lag);
+		if (r->budget) {
+			char per[32], used[32], left[32];
+			budget_format(r->budget, per, sizeof per);
+			budget_format(r->budget_used, used, sizeof used);
+			budget_format(r->budget_used >= r->budget
+					      ? 0
+					      : r->budget - r->budget_used,
+				      left, sizeof left);
+			printf("    budget %s/h: used %s this hour, %s left%s\n",
+			       per, used, left,
+			       r->budget_used >= r->budget
+				       ? " (spent: urgent ops only)"
+				       : "");
+		}
 	}
 }
 

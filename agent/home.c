@@ -86,6 +86,9 @@ static int conf_set_agent(struct cli_conf *conf, const char *k, const char *v)
 	} else if (!strcmp(k, "peer")) {
 		list = conf->peer;
 		n = &conf->npeer;
+	} else if (!strcmp(k, "budget")) {
+		list = conf->budget;
+		n = &conf->nbudget;
 	}
 	if (list) {
 		if (*n >= CLI_CONF_LIST_MAX || strlen(v) >= CLI_CONF_VALUE_MAX ||
@@ -306,6 +309,8 @@ int cli_conf_write(const struct cli *c, const char *home,
 		fprintf(f, "listen = %s\n", conf->listen[i]);
 	for (unsigned i = 0; i < conf->npeer; i++)
 		fprintf(f, "peer = %s\n", conf->peer[i]);
+	for (unsigned i = 0; i < conf->nbudget; i++)
+		fprintf(f, "budget = %s\n", conf->budget[i]);
 	if (conf->sync_interval)
 		fprintf(f, "sync_interval = %u\n", (unsigned)conf->sync_interval);
 	if (conf->log_level[0])

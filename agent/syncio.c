@@ -275,10 +275,12 @@ struct wh_sync_io syncio_io(struct syncio *sio)
 /* ---- peer records ------------------------------------------------ */
 
 #define NFIELDS 21
+#define NBUDGET 3 /* written only with a budget */
 
 void peer_rec_encode(const struct peer_rec *r, struct wh_buf *b)
 {
-	wh_mpw_map(b, NFIELDS - (r->have_receipt ? 0 : 2));
+	wh_mpw_map(b, NFIELDS - (r->have_receipt ? 0 : 2) +
+			      (r->budget ? NBUDGET : 0));
 #define KS(k, v) (wh_mpw_cstr(b, k), wh_mpw_cstr(b, v))
 #define KU(k, v) (wh_mpw_cstr(b, k), wh_mpw_uint(b, v))
 #define KB(k, v) (wh_mpw_cstr(b, k), wh_mpw_bool(b, (v) != 0))
@@ -306,6 +308,11 @@ void peer_rec_encode(const struct peer_rec *r, struct wh_buf *b)
 		KU("receipt_ms", r->receipt_ms);
 	}
 	KB("have_receipt", r->have_receipt);
+	if (r->budget) {
+		KU("budget", r->budget);
+		KU("budget_used", r->budget_used);
+		KU("budget_held", r->budget_held);
+	}
 #undef KS
 #undef KU
 #undef KB
@@ -366,6 +373,9 @@ int peer_rec_decode(const uint8_t *p, size_t n, struct peer_rec *r)
 		{"rounds", NULL, 0, &r->rounds, NULL},
 		{"receipt_ms", NULL, 0, &r->receipt_ms, NULL},
 		{"have_receipt", NULL, 0, NULL, &r->have_receipt},
+		{"budget", NULL, 0, &r->budget, NULL},
+		{"budget_used", NULL, 0, &r->budget_used, NULL},
+		{"budget_held", NULL, 0, &r->budget_held, NULL},
 	};
 	for (uint32_t i = 0; i < nk; i++) {
 		struct wh_slice k;

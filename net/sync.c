@@ -203,6 +203,21 @@ uint32_t sync_interval_now(struct wh_sync *s)
 				    : s->interval;
 }
 
+#define HOUR_MS 3600000u
+
+/* Whether this hour's bytes are spent (a new hour starts afresh). */
+int sync_budget_spent(struct wh_sync *s)
+{
+	if (!s->budget)
+		return 0;
+	uint64_t now = sync_now_ms(s);
+	if (now < s->bsince || now - s->bsince >= HOUR_MS) {
+		s->bsince = now;
+		s->bused = 0;
+	}
+	return s->bused >= s->budget;
+}
+
 /*
  * Urgent first: the ops listed and not yet sent are put in two runs,
  * urgent then the rest, each in the order listed (a stable partition),
@@ -216,7 +231,7 @@ static void pend_order(struct wh_sync *s)
 		return;
 	s->pordered = s->npend;
 	s->purgent = s->ppos;
-	if (!sync_urgent_scope(s))
+	if (!sync_urgent_scope(s) && !(s->budget && s->io.op_urgent))
 		return;
 	size_t n = s->npend - s->ppos, nu = 0;
 	uint8_t *cls = wh_xmalloc(n);
@@ -252,7 +267,18 @@ static int build_ops_batch(struct wh_sync *s)
 	uint32_t cnt = 0, urg = 0;
 	int rc = WH_OK;
 	pend_order(s);
-	while (s->ppos < s->npend && cnt < WH_MSG_MAX_OPS) {
+	int spent = sync_budget_spent(s);
+	if (spent && s->ppos >= s->purgent && s->ppos < s->npend) {
+		/* Only urgent ops on a spent budget: the rest wait for the
+		 * next hour's anti-entropy. */
+		s->stats.budget_held += s->npend - s->ppos;
+		s->ppos = s->npend;
+	}
+	size_t cap = WH_SYNC_BATCH_BYTES;
+	if (s->budget && !spent && s->budget - s->bused < cap)
+		cap = (size_t)(s->budget - s->bused); /* what the hour has */
+	while (s->ppos < s->npend && cnt < WH_MSG_MAX_OPS &&
+	       !(spent && s->ppos >= s->purgent)) {
 		wh_buf_reset(&one);
 		rc = s->io.get_op(s->io.ctx, s->pend[s->ppos], &one);
 		if (rc == WH_ENOTFOUND) {
@@ -264,7 +290,9 @@ static int build_ops_batch(struct wh_sync *s)
 			s->ppos = s->npend; /* this step fails; AE retries */
 			break;
 		}
-		if (cnt > 0 && ops.len + one.len + 5 > WH_SYNC_BATCH_BYTES)
+		if (cnt > 0 && ops.len + one.len + 5 >
+				   (s->ppos < s->purgent ? WH_SYNC_BATCH_BYTES
+							 : cap))
 			break;
 		wh_msg_ops_add(&ops, one.p, one.len);
 		cnt++;
@@ -335,6 +363,10 @@ int sync_flush(struct wh_sync *s)
 			if (src == WH_OK) {
 				s->stats.msgs_out++;
 				s->stats.bytes_out += m->n;
+				if (s->budget) {
+					(void)sync_budget_spent(s);
+					s->bused += m->n;
+				}
 			} else if (rc == WH_OK) {
 				rc = src; /* dropped; the round will retry */
 			}

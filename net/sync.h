@@ -187,6 +187,7 @@ struct wh_sync_stats {
 	uint64_t rosters_in, rosters_out; /* rosters installed from / sent
 					   * to the peer */
 	uint64_t urgent_out;        /* of ops_out: sent ahead as urgent */
+	uint64_t budget_held;       /* ops left for later: budget spent */
 };
 
 struct wh_sync_state {
@@ -204,6 +205,9 @@ struct wh_sync_state {
 	int have_receipt;
 	uint8_t peer_digest[WH_ID_BYTES];
 	uint64_t peer_receipt_ms;
+	/* Byte budget (wh_sync_budget): bytes per hour, 0 none; bytes sent
+	 * in the current hour, which started at budget_since_ms. */
+	uint64_t budget, budget_used, budget_since_ms;
 	struct wh_sync_stats stats;
 };
 
@@ -220,6 +224,14 @@ void wh_sync_free(struct wh_sync *s);
 /* Change the path this side claims (copied); it takes effect with the
  * next wh_sync_start. WH_EPATH if it is not a valid path. */
 WH_MUST_CHECK int wh_sync_set_path(struct wh_sync *s, const char *path);
+
+/* A byte budget for metered links: at most bytes_per_h bytes of
+ * messages sent per hour (0: none). Once the hour's bytes are spent,
+ * only urgent ops go (op_urgent; in or out of an emergency) and the
+ * protocol's own messages; other ops are left for anti-entropy once the
+ * next hour starts (counted in budget_held). Needs op_urgent (without
+ * it, nothing is urgent). */
+void wh_sync_budget(struct wh_sync *s, uint64_t bytes_per_h);
 
 /* Hold (on = 1) or release: while held the session sends no ops (no
  * round's missing ops, no answer to a WANT, no push, no attachment

@@ -88,6 +88,7 @@ struct wh_sync {
 	size_t npend, ppos, pcap;
 	size_t pordered; /* pend[..pordered) was put in urgent order */
 	int hold;        /* wh_sync_hold: list no ops to send */
+	uint64_t budget, bused, bsince; /* wh_sync_budget; used this hour */
 	size_t purgent;  /* pend[ppos..purgent) are urgent */
 	uint64_t *wk; /* client: keys to WANT after its ops */
 	size_t nwk;
@@ -132,6 +133,7 @@ long sync_ks_find(const struct keyset *k, uint64_t key);
 void sync_pend_add(struct wh_sync *s, const uint8_t id[WH_ID_BYTES]);
 int sync_urgent_scope(struct wh_sync *s);
 uint32_t sync_interval_now(struct wh_sync *s);
+int sync_budget_spent(struct wh_sync *s);
 int sync_pend_all_cb(void *ctx, const uint8_t id[WH_ID_BYTES]);
 void sync_queue_clear(struct wh_sync *s);
 uint64_t sync_clamp_peer(uint64_t n);

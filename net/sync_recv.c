@@ -440,6 +440,11 @@ static void push_batch(struct wh_sync *s, struct wh_buf *ops, uint32_t *cnt,
 	*cnt = *urg = 0;
 }
 
+void wh_sync_budget(struct wh_sync *s, uint64_t bytes_per_h)
+{
+	s->budget = bytes_per_h;
+}
+
 void wh_sync_hold(struct wh_sync *s, int on)
 {
 	s->hold = on != 0;
@@ -454,14 +459,18 @@ int wh_sync_push(struct wh_sync *s, const struct wh_slice *ops, size_t n)
 	/* Urgent first: in an emergency two passes, urgent ops then the
 	 * rest (sync.h); otherwise one pass in the order given. */
 	int urgent = sync_urgent_scope(s);
+	int spent = sync_budget_spent(s) && s->io.op_urgent;
 	uint8_t *cls = NULL;
-	if (urgent && n) {
+	if ((urgent || spent) && n) {
 		cls = wh_xmalloc(n);
 		for (size_t i = 0; i < n; i++)
 			cls[i] = s->io.op_urgent(s->io.ctx, ops[i].p,
 						 ops[i].n) == 1;
 	}
-	for (int pass = urgent; pass >= 0; pass--) {
+	int pass_end = spent ? 1 : 0; /* spent: the urgent pass only */
+	if (spent)
+		urgent = 1;
+	for (int pass = urgent; pass >= pass_end; pass--) {
 		for (size_t i = 0; i < n; i++) {
 			if (cls && cls[i] != pass)
 				continue;
@@ -478,6 +487,9 @@ int wh_sync_push(struct wh_sync *s, const struct wh_slice *ops, size_t n)
 		}
 		push_batch(s, &body, &cnt, &urg);
 	}
+	if (spent)
+		for (size_t i = 0; i < n; i++)
+			s->stats.budget_held += !cls[i];
 	free(cls);
 	wh_buf_fini(&body);
 	return sync_flush(s);
@@ -505,5 +517,12 @@ void wh_sync_get_state(const struct wh_sync *s, struct wh_sync_state *st)
 	st->have_receipt = s->have_receipt;
 	memcpy(st->peer_digest, s->peer_digest, WH_ID_BYTES);
 	st->peer_receipt_ms = s->peer_receipt_ms;
+	st->budget = s->budget;
+	if (s->budget) {
+		uint64_t now = s->io.now_ms(s->io.ctx);
+		int cur = now >= s->bsince && now - s->bsince < 3600000u;
+		st->budget_used = cur ? s->bused : 0; /* a new hour: none */
+		st->budget_since_ms = s->bsince;
+	}
 	st->stats = s->stats;
 }

@@ -208,6 +208,7 @@ void wh_net_close(struct wh_net *n)
 	for (size_t i = 0; i < n->nlinks; i++)
 		tr_link_free(n->links[i]);
 	free(n->links);
+	free(n->budget);
 	tr_socket_close(&n->router, &n->rmon);
 	if (n->zap)
 		zmq_close(n->zap);
@@ -685,6 +686,31 @@ void wh_net_push_roster(struct wh_net *n, const uint8_t *p, size_t len,
 		wh_sync_push_roster(l->sync, p, len);
 	}
 	tr_sweep(n);
+}
+
+uint64_t tr_budget_of(const struct wh_net *n, const struct link *l)
+{
+	for (size_t i = 0; i < n->nbudget; i++)
+		if (!memcmp(n->budget[i].pk, l->peer.pk, WH_PK_BYTES))
+			return n->budget[i].bytes_per_h;
+	return 0;
+}
+
+void wh_net_budget_set(struct wh_net *n, const struct wh_net_budget *b,
+		       size_t k)
+{
+	free(n->budget);
+	n->budget = NULL;
+	n->nbudget = 0;
+	if (k) {
+		n->budget = wh_xmalloc(k * sizeof *b);
+		memcpy(n->budget, b, k * sizeof *b);
+		n->nbudget = k;
+	}
+	for (size_t i = 0; i < n->nlinks; i++)
+		if (!n->links[i]->dead)
+			wh_sync_budget(n->links[i]->sync,
+				       tr_budget_of(n, n->links[i]));
 }
 
 int wh_net_path_set(struct wh_net *n, const char *path)

@@ -174,6 +174,17 @@ void wh_net_push_roster(struct wh_net *n, const uint8_t *p, size_t len,
  * for a bad path (nothing changed). */
 WH_MUST_CHECK int wh_net_path_set(struct wh_net *n, const char *path);
 
+/* One peer's byte budget (net/sync.h, wh_sync_budget). */
+struct wh_net_budget {
+	uint8_t pk[WH_PK_BYTES];
+	uint64_t bytes_per_h;
+};
+
+/* Make the budgets exactly b[0..k) (copied): links to those peers get
+ * theirs now and on every reconnect, the others none. */
+void wh_net_budget_set(struct wh_net *n, const struct wh_net_budget *b,
+		       size_t k);
+
 /* Call cb for every link; a non-zero return stops and is returned. */
 int wh_net_each_link(struct wh_net *n,
 		     int (*cb)(void *ctx, const struct wh_net_link_info *l),

@@ -79,6 +79,8 @@ struct wh_net {
 	size_t ntrust;
 	struct link **links;
 	size_t nlinks, caplinks;
+	struct wh_net_budget *budget;
+	size_t nbudget;
 	struct unknown unknown[NUNKNOWN];
 	size_t unknown_next;
 	unsigned monseq;
@@ -103,6 +105,8 @@ void tr_socket_close(void **s, void **mon);
  * means for its link (tr_after), budgets, trust lookup and one ZAP
  * request. */
 void tr_after(struct wh_net *n, struct link *l, int rc);
+/* The byte budget wh_net_budget_set gave l's peer (0: none). */
+uint64_t tr_budget_of(const struct wh_net *n, const struct link *l);
 int tr_budget_take(struct wh_net *n, struct link *l, size_t bytes);
 uint64_t tr_budget_wait(struct wh_net *n, const struct link *l);
 int tr_dialer_open(struct wh_net *n, struct link *l);

@@ -118,7 +118,10 @@ static int session_new(struct wh_net *n, struct link *l)
 	};
 	struct wh_sync_self self = n->o.self;
 	self.path = n->path;
-	return wh_sync_new(&io, &self, l->peer.pk, &l->sync);
+	int rc = wh_sync_new(&io, &self, l->peer.pk, &l->sync);
+	if (rc == WH_OK)
+		wh_sync_budget(l->sync, tr_budget_of(n, l));
+	return rc;
 }
 
 struct link *tr_link_new(struct wh_net *n, const struct wh_net_peer *p,

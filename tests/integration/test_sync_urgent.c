@@ -17,7 +17,10 @@
  *   - a push of [normal..., urgent] in an emergency leaves urgent first;
  *   - in an emergency the station's anti-entropy digest comes after a
  *     quarter of the interval (wh_sync_urgent_ms), not before the whole
- *     interval otherwise.
+ *     interval otherwise;
+ *   - a byte budget (wh_sync_budget), no emergency: in the first hour
+ *     every urgent op and few normal ones go, nothing more within the
+ *     hour, and the rest an hour's worth at a time after.
  * Seed printed.
  */
 #include "integration/sync_harness.h"
@@ -202,6 +205,69 @@ static void run(int em, int holder_wide)
 	sh_node_close(&hub);
 }
 
+/* A byte budget, no emergency: the backlog at the station, a budget
+ * that covers a small part of it. The urgent cases all go in the first
+ * hour, most normal ones wait; the next hour's anti-entropy moves more,
+ * and a budget of a few hours moves everything. */
+static void run_budget(void)
+{
+	struct sh_node st, hub;
+	sh_node_open(&st, P_COMM, WH_ROLE_STATION, NULL);
+	sh_node_open(&hub, P_STREET, WH_ROLE_STREET, NULL);
+	cases(&st, NNORMAL, WH_PRI_NORMAL, NULL);
+	cases(&st, NURGENT, WH_PRI_URGENT, NULL);
+	struct sh_link l;
+	sh_link_init(&l, &st, &hub, rng);
+	const uint64_t budget = 8u << 10; /* 8 KiB an hour */
+	wh_sync_budget(l.a.s, budget);
+	l.track = 1;
+	sh_seen_reset();
+	sh_start(&l);
+	(void)sh_pump(&l);
+	uint8_t *cls = wh_xmalloc(4 * (NNORMAL + NURGENT));
+	size_t n;
+	size_t nu = classes(st.st, cls, 4 * (NNORMAL + NURGENT), &n);
+	struct wh_sync_state ss;
+	wh_sync_get_state(l.a.s, &ss);
+	printf("budget %" PRIu64 " B/h, hour 1: %zu ops sent (%zu urgent of "
+	       "%u), %" PRIu64 " left for later, %" PRIu64 " bytes used "
+	       "(%" PRIu64 " sent)\n",
+	       budget, n, nu, 2 * NURGENT, ss.stats.budget_held,
+	       ss.budget_used, ss.stats.bytes_out);
+	CHECK_EQ(nu, 2 * NURGENT);
+	CHECK(n < 2 * (NNORMAL + NURGENT) / 2); /* most normal ones wait */
+	CHECK(ss.stats.budget_held > 0);
+	CHECK_EQ(ss.budget, budget);
+	CHECK(ss.budget_used >= budget);
+	CHECK(!sh_same_digest(st.st, hub.st, P_COMM));
+	/* Within the hour: the next digests move nothing normal. */
+	size_t before = n;
+	for (int k = 0; k < 3; k++) {
+		sh_clock_ms += WH_SYNC_DIGEST_INTERVAL_MS + 1;
+		(void)wh_sync_tick(l.a.s);
+		(void)sh_pump(&l);
+	}
+	(void)classes(st.st, cls, 4 * (NNORMAL + NURGENT), &n);
+	printf("  later in the hour: %zu ops sent in all\n", n);
+	CHECK_EQ(n, before);
+	/* Hours later: everything, an hour's worth at a time. */
+	int hours = 0;
+	while (!sh_same_digest(st.st, hub.st, P_COMM) && hours < 200) {
+		sh_clock_ms += 3600000u;
+		(void)wh_sync_tick(l.a.s);
+		(void)sh_pump(&l);
+		hours++;
+	}
+	printf("  all of it after %d more hours\n", hours);
+	CHECK(hours > 1);
+	CHECK(sh_same_digest(st.st, hub.st, P_COMM));
+	free(cls);
+	sh_seen_reset();
+	sh_link_fini(&l);
+	sh_node_close(&st);
+	sh_node_close(&hub);
+}
+
 int main(void)
 {
 	rng = wh_test_seed("test_sync_urgent");
@@ -211,5 +277,6 @@ int main(void)
 		run(1, wide);
 		run(2, wide);
 	}
+	run_budget();
 	return wh_test_done("test_sync_urgent");
 }

@@ -8,7 +8,9 @@
 # store's arrival order) must hold every urgent op of A's before the
 # first normal one; the figures are printed. `whistle status` at A says
 # "urgent first, interval N s", the agent logs the shortened interval,
-# and once the emergency is ended status says nothing of it.
+# and once the emergency is ended status says nothing of it. A byte
+# budget on H's link to A shows in H's status; bad budget lines stop the
+# agent with the reason.
 #
 # usage: bash test_urgent.sh /path/to/whistle [/path/to/build/tests]
 set -u
@@ -55,6 +57,27 @@ check "status at A: urgent first, a quarter of the interval" \
 check "status --json at A: urgent_first, 7500 ms" \
 	bash -c "'$W' --home '$A' --json status | jq -e '.agent.urgent_first == true and .agent.sync_interval_ms == 7500'"
 
+# A byte budget on H's link to A (whistle.conf 'budget = NAME SIZE/h'):
+# status at H shows it, with use and what is left.
+echo "budget = a 1MiB/h" >>"$H/whistle.conf"
+# A bad budget line stops the agent with the reason.
+mkhome x $ST/xisibei station XSB
+trust x h
+echo "budget = h lots/h" >>"${HOMEOF[x]}/whistle.conf"
+if timeout 20 "$W" --home "${HOMEOF[x]}" agent --discovery off >"$T/x.out" 2>&1; then
+	bad "an agent started with 'budget = h lots/h'"
+else
+	check "the agent names the bad budget line" grep -q "budget 'h lots/h': expected a size" "$T/x.out"
+fi
+echo "budget = nobody 1MiB/h" >"$T/b.line"
+sed -i '/^budget/d' "${HOMEOF[x]}/whistle.conf"
+cat "$T/b.line" >>"${HOMEOF[x]}/whistle.conf"
+if timeout 20 "$W" --home "${HOMEOF[x]}" agent --discovery off >"$T/x.out" 2>&1; then
+	bad "an agent started with a budget for an unknown peer"
+else
+	check "the agent names the unknown peer of a budget" grep -q "no trusted peer named 'nobody'" "$T/x.out"
+fi
+
 # --discovery off: this test runs on the host's own network.
 agent_start h --listen "tcp://127.0.0.1:$PH" --interval 8 --discovery off
 agent_start a --peer h --interval 8 --discovery off
@@ -63,6 +86,11 @@ wait_until 30 "A's agent logs urgent first with the shortened interval" \
 wait_until 240 "the whole backlog reaches H" same_digest $ST/zhaodengyu "$A" "$H"
 check "status at A (agent running, --interval 8): interval 2 s" \
 	bash -c "'$W' --home '$A' status | grep -q 'urgent first, interval 2 s (8 s otherwise)'"
+
+wait_until 30 "status at H shows the budget of its link to A" \
+	bash -c "'$W' --home '$H' status | grep -q 'budget 1.0 MiB/h: used .* this hour, .* left'"
+check "status --json at H: the budget object" \
+	bash -c "'$W' --home '$H' --json status | jq -e '.peers[] | select(.name == \"a\") | .budget.bytes_per_hour == 1048576 and .budget.used > 0 and .budget.left < 1048576'"
 
 # The order at H: A's ops in the order H stored them.
 "$TB/wh_arrival" "$H" | grep -v ' ~' >"$T/arrival" || die "wh_arrival failed"
