@@ -21,7 +21,9 @@
 # few urgent ones; when its agent comes back its only way out is B's
 # link: the cases reach D through B, and D's arrival log (the store's
 # arrival order, tests/tools/wh_arrival) holds every urgent op of A's
-# before the first normal one. Figures printed.
+# before the first normal one. Figures printed. Last the district ends
+# the emergency: B narrows back, and its case list no longer shows the
+# cases it carried (`--carried` does).
 #
 # Without root or namespaces it says so and runs the same story on
 # loopback with explicit endpoints: the cut is A and C restarted without
@@ -186,6 +188,16 @@ check "all ${#URG[@]} urgent cases arrived" test "$n_urg" -ge "${#URG[@]}"
 check "every urgent op of A's reached D before the first normal one" \
 	test "${last_urg:-999999}" -lt "${first_norm:-0}"
 check "status at A: urgent first" bash -c "'$W' --home '$A' status | grep -q 'urgent first'"
+
+# ---- the end: B narrows back; what it carried is no longer listed --------
+check "during the emergency B lists A's cases, marked carried" \
+	bash -c "'$W' --home '$B' case list --all | grep -q '代传 carried'"
+wh --home "$D" emergency end "$EM" >/dev/null 2>"$T/end.err" || die "end: $(cat "$T/end.err")"
+wait_until 60 "B narrows back to its community" grep -q "neighbour relay off" "$T/log/b.log"
+check "after the end B no longer lists A's cases" \
+	bash -c "! '$W' --home '$B' case list --all | grep -q 'ZDY-'"
+check "case list --carried still shows them" \
+	bash -c "'$W' --home '$B' --json case list --all --carried | jq -e '[.[] | select(.carried)] | length >= $NBACK'"
 
 for n in a b c d; do agent_alive $n && agent_stop $n; done
 [ $NETNS = 1 ] && agent_stop h
