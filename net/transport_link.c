@@ -279,10 +279,13 @@ void tr_after(struct wh_net *n, struct link *l, int rc)
 		 * wider scope would be handed cases that are not its own,
 		 * unless the io allows it now (neighbour relay in an
 		 * emergency: asked again while the claim stands). */
-		int ok = !wide || (n->o.io.may_claim &&
+		/* Only a community station relays (its street). */
+		int ok = !wide || (l->peer.role == WH_ROLE_STATION &&
+				   n->o.io.may_claim &&
 				   n->o.io.may_claim(n->o.io.ctx, l->peer.path,
 						     st.peer_path) == 1);
-		if (!ok && street_of(l->peer.path, st.peer_path)) {
+		if (!ok && l->peer.role == WH_ROLE_STATION &&
+		    street_of(l->peer.path, st.peer_path)) {
 			/* Relay-shaped, not admitted (yet): take what the
 			 * peer hands over (the emergency that admits it),
 			 * give nothing. */
