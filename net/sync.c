@@ -127,10 +127,18 @@ long sync_ks_find(const struct keyset *k, uint64_t key)
 
 /* ---- the send queue and what feeds it ---- */
 
+/* While held, only emergencies' and plans' ops go: documents for the
+ * whole area, and the one way a peer holding a stale claim learns that
+ * the emergency ended (or a new one began). */
+int sync_held_ok(const uint8_t *p, size_t n)
+{
+	struct wh_op o;
+	return wh_op_decode(p, n, &o) == WH_OK &&
+	       o.kind >= WH_OP_EMERGENCY && o.kind <= WH_OP_PLAN_TASK_DEL;
+}
+
 void sync_pend_add(struct wh_sync *s, const uint8_t id[WH_ID_BYTES])
 {
-	if (s->hold)
-		return; /* held: the peer gets nothing of ours */
 	if (s->npend == s->pcap) {
 		s->pcap = s->pcap ? 2 * s->pcap : 256;
 		s->pend = wh_xrealloc(s->pend, s->pcap * sizeof *s->pend);
@@ -289,6 +297,10 @@ static int build_ops_batch(struct wh_sync *s)
 		if (rc != WH_OK) {
 			s->ppos = s->npend; /* this step fails; AE retries */
 			break;
+		}
+		if (s->hold && !sync_held_ok(one.p, one.len)) {
+			s->ppos++; /* held: the peer gets nothing else */
+			continue;
 		}
 		if (cnt > 0 && ops.len + one.len + 5 >
 				   (s->ppos < s->purgent ? WH_SYNC_BATCH_BYTES

@@ -233,9 +233,10 @@ WH_MUST_CHECK int wh_sync_set_path(struct wh_sync *s, const char *path);
  * it, nothing is urgent). */
 void wh_sync_budget(struct wh_sync *s, uint64_t bytes_per_h);
 
-/* Hold (on = 1) or release: while held the session sends no ops (no
- * round's missing ops, no answer to a WANT, no push, no attachment
- * content) but still reconciles and takes what the peer sends. The
+/* Hold (on = 1) or release: while held the session sends no ops but
+ * emergencies' and plans' (none of a round's other missing ops, of a
+ * WANT's answer or of a push, no attachment content) and still
+ * reconciles and takes what the peer sends. The
  * transport holds a link whose peer claims its street before an
  * emergency over it is held here: the peer can hand over the emergency,
  * and gets nothing of ours until the claim is admitted. */

@@ -134,6 +134,7 @@ void sync_pend_add(struct wh_sync *s, const uint8_t id[WH_ID_BYTES]);
 int sync_urgent_scope(struct wh_sync *s);
 uint32_t sync_interval_now(struct wh_sync *s);
 int sync_budget_spent(struct wh_sync *s);
+int sync_held_ok(const uint8_t *p, size_t n);
 int sync_pend_all_cb(void *ctx, const uint8_t id[WH_ID_BYTES]);
 void sync_queue_clear(struct wh_sync *s);
 uint64_t sync_clamp_peer(uint64_t n);

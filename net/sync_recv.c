@@ -452,7 +452,7 @@ void wh_sync_hold(struct wh_sync *s, int on)
 
 int wh_sync_push(struct wh_sync *s, const struct wh_slice *ops, size_t n)
 {
-	if (!s->hello_done || !s->scope[0] || s->hold)
+	if (!s->hello_done || !s->scope[0])
 		return WH_OK;
 	struct wh_buf body = {0};
 	uint32_t cnt = 0, urg = 0;
@@ -475,7 +475,8 @@ int wh_sync_push(struct wh_sync *s, const struct wh_slice *ops, size_t n)
 			if (cls && cls[i] != pass)
 				continue;
 			if (ops[i].n > WH_OP_MAX_BYTES ||
-			    !op_in_scope(s, &ops[i]))
+			    !op_in_scope(s, &ops[i]) ||
+			    (s->hold && !sync_held_ok(ops[i].p, ops[i].n)))
 				continue;
 			if (cnt &&
 			    (body.len + ops[i].n + 5 > WH_SYNC_BATCH_BYTES ||

@@ -201,4 +201,5 @@ check "case list --carried still shows them" \
 
 for n in a b c d; do agent_alive $n && agent_stop $n; done
 [ $NETNS = 1 ] && agent_stop h
+check_logs
 lib_end
