@@ -82,26 +82,6 @@ struct disc {
 	int dials_dirty;
 };
 
-int agent_emergency_active(struct agent *a)
-{
-	(void)a;
-	/*
-	 * Whether an emergency is active now over this station's path
-	 * (a->c->conf.path): what the default 'discovery = emergency'
-	 * waits for. The store's emergency predicate feeds it, this call
-	 * being the one line to put here (the lead wires it):
-	 *
-	 *     size_t n = 0;
-	 *     return wh_store_emergency_active(a->c->store, a->c->conf.path,
-	 *                                      wh_clock_realtime(NULL),
-	 *                                      WH_EM_COVERS, NULL, NULL,
-	 *                                      &n) == WH_OK && n > 0;
-	 *
-	 * Until then no emergency is ever active, so the default means off.
-	 */
-	return 0;
-}
-
 static int disc_mode(const struct agent *a)
 {
 	if (a->flag_discovery >= 0)

@@ -49,6 +49,8 @@ struct settings {
 	size_t ndial;
 	uint32_t interval;
 	int level;
+	struct wh_net_budget budget[CLI_CONF_LIST_MAX]; /* budget lines */
+	size_t nbudget;
 	struct cli_conf conf; /* listen[] points into this */
 };
 
@@ -113,11 +115,16 @@ struct agent {
 	char former[FORMER_MAX][WH_PATH_MAX + 1];
 	size_t nformer;
 	char hello_path[WH_PATH_MAX + 1]; /* the path links are told */
+	char hello_base[WH_PATH_MAX + 1]; /* ...outside an emergency */
 	/* emergencies (agent_emergency.c) */
 	uint64_t em_gen; /* store's emergency counter last acted on */
 	uint64_t em_due; /* mono ms: next look at the counter */
 	uint64_t em_recheck; /* mono ms: next activation regardless */
 	int em_started;
+	int em_on;            /* agent_emergency_active's last answer */
+	uint64_t em_on_gen;   /* the counter it was computed at */
+	uint64_t em_on_until; /* mono ms: ask again from here on */
+	int em_on_known;
 	/* LAN discovery (agent_disc.c) */
 	struct disc *disc;  /* NULL until the first tick */
 	int flag_discovery; /* --discovery: 0 off, 1 on, 2 emergency; -1 */
@@ -159,6 +166,16 @@ void agent_roster_poll(struct agent *a);
  * tasks it owes (cli_em_activate); new task cases go out with the next
  * push of the op log. */
 void agent_em_poll(struct agent *a);
+/* Whether an emergency is in force now over this station's path (what
+ * 'discovery = emergency', urgent first and neighbour relay wait for):
+ * wh_store_emergency_active(path, COVERS), asked again only when the
+ * store's emergency counter moved or EM_RECHECK_MS passed (a declared
+ * start or end may come by the clock alone). */
+int agent_emergency_active(struct agent *a);
+/* Neighbour relay: a community station claims its street in HELLO
+ * (and beacons) while an emergency covering the street is in force
+ * here, its usual path otherwise; links say HELLO again on a change. */
+void agent_relay_poll(struct agent *a);
 
 /* ---- agent_former.c ---- */
 
@@ -173,10 +190,6 @@ void agent_path_lca(const char *a, const char *b,
 
 /* ---- agent_disc.c ---- */
 
-/* Whether an emergency is active now over this station's path (what
- * 'discovery = emergency' waits for). 0 until the emergency branch
- * feeds it from the store. */
-int agent_emergency_active(struct agent *a);
 /* "off", "on", "emergency" -> 0, 1, 2; -1 if none. */
 int agent_disc_mode_parse(const char *s);
 /* Make the net's dialers s's configured peers plus the agents discovery

@@ -87,6 +87,9 @@ static void record(struct agent *a, const struct wh_net_peer *peer,
 		r.have_receipt = st->have_receipt;
 		memcpy(r.receipt_digest, st->peer_digest, WH_ID_BYTES);
 		r.receipt_ms = st->peer_receipt_ms;
+		r.budget = st->budget;
+		r.budget_used = st->budget_used;
+		r.budget_held = st->stats.budget_held;
 	}
 	/* A new session knows nothing yet: keep what the last one learnt. */
 	char name[5 + 2 * WH_PK_BYTES + 1];
@@ -143,6 +146,7 @@ static int moved(const struct peerinfo *p, const struct wh_net_link_info *l)
 	return p->wrote_up != l->up || was->ops_out != now->ops_out ||
 	       was->ops_in != now->ops_in || was->refused != now->refused ||
 	       was->dropped != now->dropped || was->rounds != now->rounds ||
+	       was->bytes_out != now->bytes_out ||
 	       p->wrote_last_sync != l->st->last_sync_ms;
 }
 
@@ -290,7 +294,12 @@ void agent_on_event(void *ctx, const struct wh_net_event *ev)
 		       ev->st);
 		break;
 	case WH_NET_HELLO:
-		if (ev->st->scope[0])
+		if (ev->text)
+			log_info("%s claims %s (neighbour relay) but no "
+				 "emergency over it is held here: it gets "
+				 "nothing from us until one is", name,
+				 ev->st->peer_path);
+		else if (ev->st->scope[0])
 			log_debug("%s (%s %s): shared scope %s", name,
 				  wh_role_name(ev->st->peer_role),
 				  ev->st->peer_path, ev->st->scope);

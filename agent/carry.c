@@ -160,18 +160,18 @@ int carry_learn(struct wh_store *s, const uint8_t pk[WH_PK_BYTES],
 
 /* ---- the order ------------------------------------------------------ */
 
-int carry_rank(struct wh_store *s, const struct wh_case *v)
+int carry_rank(struct wh_store *s, const struct wh_case *v, uint64_t now_ms)
 {
-	(void)s;
-	/*
-	 * Emergency (issue 6): a case whose path lies in an emergency in
-	 * force now ranks 0 with the urgent ones. The rule goes here, and
-	 * only here, fed by the store's predicate:
-	 *     wh_store_emergency_active(s, v->path, now, WH_EM_COVERS,
-	 *                               NULL, NULL, &n) == WH_OK && n > 0
-	 */
 	if (!v)
 		return 2; /* documents: small, and who answers a whistle */
+	/* Emergency: a plan task's case, and a case whose place lies in an
+	 * emergency in force now, rank 0 with the urgent ones. */
+	size_t n = 0;
+	if (v->em_code[0] ||
+	    (v->path && wh_store_emergency_active(s, v->path, now_ms,
+						  WH_EM_COVERS, NULL, NULL,
+						  &n) == WH_OK && n))
+		return 0;
 	switch (v->priority) {
 	case WH_PRI_URGENT: return 0;
 	case WH_PRI_HIGH: return 1;
@@ -320,11 +320,11 @@ static struct group *make_groups(struct wh_store *s, struct cut *c,
 		int doc = wh_code_is_doc(c->it[i].code);
 		if (!doc && wh_store_case_get(s, c->it[i].code, c->it[i].cseq,
 					      &v) == WH_OK) {
-			gr->rank = carry_rank(s, &v);
-			gr->urgent = v.priority == WH_PRI_URGENT;
+			gr->rank = carry_rank(s, &v, c->o->now_ms);
+			gr->urgent = gr->rank == 0;
 			wh_case_fini(&v);
 		} else {
-			gr->rank = carry_rank(s, NULL);
+			gr->rank = carry_rank(s, NULL, c->o->now_ms);
 		}
 		k++;
 	}

@@ -65,9 +65,11 @@ WH_MUST_CHECK int carry_learn(struct wh_store *s,
 /*
  * Where a case goes in a bundle: lower ranks first, case-id order within
  * a rank. This is the one place the rule lives. v is the case's view,
- * NULL for a document (problem list). s is for the emergency rule below.
+ * NULL for a document (problem list). A plan task's case and a case
+ * whose place lies in an emergency in force at now_ms (s's emergencies)
+ * rank with the urgent ones.
  */
-int carry_rank(struct wh_store *s, const struct wh_case *v);
+int carry_rank(struct wh_store *s, const struct wh_case *v, uint64_t now_ms);
 
 struct carry_opts {
 	const char *scope;       /* the set to cut from (a valid path) */

@@ -52,6 +52,9 @@ struct cli_conf {
 	unsigned nlisten;
 	char peer[CLI_CONF_LIST_MAX][CLI_CONF_VALUE_MAX];
 	unsigned npeer;
+	/* budget = NAME SIZE/h (agent/budget.h), checked by the agent */
+	char budget[CLI_CONF_LIST_MAX][CLI_CONF_VALUE_MAX];
+	unsigned nbudget;
 	uint32_t sync_interval; /* seconds; 0: not set (default 30) */
 	char log_level[16];     /* "" : not set (default info) */
 	/* LAN discovery (agent_disc.c): off, on or emergency ("" : not
@@ -76,6 +79,7 @@ struct cli_conf {
 	 * the trust list). */
 	unsigned listen_line[CLI_CONF_LIST_MAX];
 	unsigned peer_line[CLI_CONF_LIST_MAX];
+	unsigned budget_line[CLI_CONF_LIST_MAX];
 	unsigned department_line;
 };
 

@@ -23,6 +23,7 @@
  * and relay live in agent_peers.c (agent_int.h has the split).
  */
 #include "agent_int.h"
+#include "budget.h"
 #include "agent_self.h"
 #include "log.h"
 #include "web.h"
@@ -180,6 +181,24 @@ static struct settings *settings_make(struct agent *a,
 		strcpy(s->dial[s->ndial].endpoint, ep);
 		s->ndial++;
 	}
+	for (unsigned i = 0; i < s->conf.nbudget; i++) {
+		char name[BUDGET_NAME_MAX + 1], w[240];
+		uint64_t bytes;
+		if (budget_parse(s->conf.budget[i], name, &bytes, w,
+				 sizeof w) != WH_OK) {
+			snprintf(why, 300, "budget %s", w);
+			goto fail;
+		}
+		const struct wh_net_peer *p = trust_by_name(&s->trust, name);
+		if (!p) {
+			snprintf(why, 300, "%.80s:%u: 'budget' no trusted peer "
+				 "named '%s'", a->c->conf_file,
+				 s->conf.budget_line[i], name);
+			goto fail;
+		}
+		memcpy(s->budget[s->nbudget].pk, p->pk, WH_PK_BYTES);
+		s->budget[s->nbudget++].bytes_per_h = bytes;
+	}
 	s->interval = a->flag_interval ? a->flag_interval
 		      : s->conf.sync_interval ? s->conf.sync_interval
 					      : 30;
@@ -271,6 +290,8 @@ static int apply(struct agent *a, struct settings *s)
 			return rc;
 		}
 	}
+	if (rc == WH_OK)
+		wh_net_budget_set(a->net, s->budget, s->nbudget);
 	if (rc == WH_OK)
 		rc = agent_dial_set(a, s); /* configured + found on the LAN */
 	if (rc != WH_OK)
@@ -508,6 +529,7 @@ static int serve(struct agent *a, const char *d)
 	a->interval = a->cur->interval;
 	a->sio.store = c->store;
 	agent_former_start(a);
+	memcpy(a->hello_base, a->hello_path, sizeof a->hello_base);
 	a->sio.on_ingest = agent_on_ingest;
 	a->sio.on_roster = agent_on_roster;
 	a->sio.ctx = a;

@@ -180,6 +180,9 @@ static const char list_help[] =
 	"                how late, most late first\n"
 	"  --scope PATH  only cases whose path lies within PATH\n"
 	"  --limit N     at most N rows (default 200); --all: no limit\n"
+	"  --carried     also neighbours' cases carried here in an emergency\n"
+	"                (neighbour relay) after it ended; during one they\n"
+	"                are listed anyway, marked [代传 carried]\n"
 	"--json prints an array of case objects; with --overdue, of objects\n"
 	"{id, department, lead, what (report|resolve), what_label, late_ms,\n"
 	"due_ms, due, title}.\n";
@@ -189,11 +192,39 @@ struct list_ctx {
 	struct json j;
 	uint32_t shown, limit;
 	int more;
+	int carried_too; /* --carried, or relay on now */
 };
+
+/* A case carried here by neighbour relay: it never lay within this
+ * home's path (a case transferred out did, and is not "carried"). */
+static int carried(const struct cli *c, const struct wh_case *v)
+{
+	const char *home = c->conf.path;
+	return *home && wh_store_case_reached(c->store, v->code, v->seq,
+					      home) == WH_ENOTFOUND;
+}
+
+/* Whether neighbour relay is on here now: an emergency covering this
+ * station's street is in force (store.h, wh_store_relay_claim). */
+static int relay_on(const struct cli *c)
+{
+	const char *p = c->conf.path, *slash = strrchr(p, '/');
+	if (!slash)
+		return 0;
+	char street[WH_PATH_MAX + 1];
+	snprintf(street, sizeof street, "%.*s", (int)(slash - p), p);
+	int ok = 0;
+	return wh_store_relay_claim(c->store, p, street, cli_now(c), &ok) ==
+		       WH_OK &&
+	       ok;
+}
 
 static int list_row(void *ctx, const struct wh_case *v)
 {
 	struct list_ctx *l = ctx;
+	int carry = carried(l->c, v);
+	if (carry && !l->carried_too)
+		return 0; /* not ours, and the emergency that brought it ended */
 	if (l->limit && l->shown == l->limit) {
 		l->more = 1; /* we asked for one extra to know this */
 		return 1;
@@ -201,6 +232,7 @@ static int list_row(void *ctx, const struct wh_case *v)
 	l->shown++;
 	if (l->c->json) {
 		cli_case_json(l->c, &l->j, v, NULL);
+		json_kbool(&l->j, "carried", carry);
 		json_obj_end(&l->j);
 		return 0;
 	}
@@ -219,8 +251,10 @@ static int list_row(void *ctx, const struct wh_case *v)
 	/* A case transferred out (转办) stays in this station's store and
 	 * keeps syncing here (store.h, "reach"): say where it went. */
 	const char *home = l->c->conf.path;
-	if (v->path && *home &&
-	    !wh_path_within(v->path, strlen(v->path), home, strlen(home)))
+	if (carry)
+		printf("[代传 carried] ");
+	else if (v->path && *home &&
+		 !wh_path_within(v->path, strlen(v->path), home, strlen(home)))
 		printf("[已转出 moved to %s] ", v->path);
 	cli_print_cell(stdout,
 		       v->title ? v->title
@@ -234,10 +268,11 @@ int cmd_case_list(struct cli *c, int argc, char **argv)
 {
 	static const struct cli_opt opts[] = {
 		{"status", 0, 1}, {"scope", 0, 1}, {"limit", 0, 1},
-		{"all", 0, 0},    {"overdue", 0, 0}, {NULL, 0, 0},
+		{"all", 0, 0},    {"overdue", 0, 0}, {"carried", 0, 0},
+		{NULL, 0, 0},
 	};
 	struct wh_case_filter f = {NULL, -1, 200};
-	int all = 0, overdue = 0, rc;
+	int all = 0, overdue = 0, carried_flag = 0, rc;
 	struct cli_args a;
 	cli_args_init(&a, argc, argv);
 	int t, which;
@@ -270,6 +305,8 @@ int cmd_case_list(struct cli *c, int argc, char **argv)
 			all = 1;
 		if (which == 4)
 			overdue = 1;
+		if (which == 5)
+			carried_flag = 1;
 	}
 	if (overdue && f.status >= 0)
 		return cli_usage(c, "--overdue lists open cases: it does not "
@@ -280,7 +317,8 @@ int cmd_case_list(struct cli *c, int argc, char **argv)
 		return rc;
 	if (overdue)
 		return cli_overdue_list(c, f.scope, f.limit);
-	struct list_ctx l = {.c = c, .limit = f.limit};
+	struct list_ctx l = {.c = c, .limit = f.limit,
+			     .carried_too = carried_flag || relay_on(c)};
 	if (f.limit)
 		f.limit++; /* one more, to say there are more */
 	if (c->json) {

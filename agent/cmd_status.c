@@ -11,6 +11,7 @@
  * wrote: "connected" carries the time of that record.
  */
 #include "agent_self.h"
+#include "budget.h"
 #include "cli.h"
 #include "cli_emergency.h"
 #include "json.h"
@@ -192,7 +193,27 @@ static void view_load(const struct cli *c, const struct trust *t,
 	view_from_conf(c, t, v);
 }
 
-static void agent_json(struct json *j, const struct agentview *v)
+/* Urgent first (sync.h): in force while an emergency covers this
+ * station's path or lies within it, as the agent's sessions decide. */
+static int urgent_now(struct cli *c, const char *path)
+{
+	int on = 0;
+	return wh_store_urgent_scope(c->store, path, cli_now(c), &on) ==
+		       WH_OK &&
+	       on;
+}
+
+/* "7.5" for 7500 ms, "1" for 1000 ms. */
+static void secs(uint32_t ms, char out[24])
+{
+	if (ms % 1000)
+		snprintf(out, 24, "%u.%u", ms / 1000, (ms % 1000) / 100);
+	else
+		snprintf(out, 24, "%u", ms / 1000);
+}
+
+static void agent_json(struct json *j, const struct agentview *v,
+		       int urgent)
 {
 	const struct agent_self *r = &v->r;
 	json_key(j, "listen");
@@ -212,6 +233,10 @@ static void agent_json(struct json *j, const struct agentview *v)
 	time_json(j, "started", v->from_agent ? r->started_ms : 0);
 	time_json(j, "updated", v->from_agent ? r->updated_ms : 0);
 	json_kuint(j, "sync_interval", r->interval);
+	json_kbool(j, "urgent_first", urgent);
+	json_kuint(j, "sync_interval_ms",
+		   urgent ? wh_sync_urgent_ms(r->interval * 1000u)
+			  : r->interval * 1000u);
 	json_kstr(j, "log_level", r->log_level);
 	json_key(j, "dial");
 	json_arr(j);
@@ -233,7 +258,7 @@ static void agent_json(struct json *j, const struct agentview *v)
 	json_obj_end(j);
 }
 
-static void agent_text(const struct agentview *v)
+static void agent_text(const struct agentview *v, int urgent)
 {
 	const struct agent_self *r = &v->r;
 	char since[CLI_TIME_MAX], pid[32] = "";
@@ -249,6 +274,13 @@ static void agent_text(const struct agentview *v)
 		       "whistle.conf's\n",
 		       v->running ? "running, starting up" : "not running",
 		       v->running ? pid : "");
+	}
+	if (urgent) {
+		char iv[24];
+		secs(wh_sync_urgent_ms(r->interval * 1000u), iv);
+		printf("应急 Emergency: in force here: urgent first, interval "
+		       "%s s (%u s otherwise)\n",
+		       iv, (unsigned)r->interval);
 	}
 	printf("监听 Listen:    ");
 	for (size_t i = 0; i < r->nlisten; i++)
@@ -340,6 +372,19 @@ static void peers_json(struct json *j, const struct peers *p)
 				   ? 0
 				   : r->peer_count - r->local_count);
 		json_kstr(j, "lag", lag);
+		json_key(j, "budget");
+		if (r->budget) {
+			json_obj(j);
+			json_kuint(j, "bytes_per_hour", r->budget);
+			json_kuint(j, "used", r->budget_used);
+			json_kuint(j, "left", r->budget_used >= r->budget
+						  ? 0
+						  : r->budget - r->budget_used);
+			json_kuint(j, "ops_held", r->budget_held);
+			json_obj_end(j);
+		} else {
+			json_null(j);
+		}
 		json_key(j, "receipt");
 		if (r->have_receipt) {
 			json_obj(j);
@@ -378,6 +423,20 @@ static void peers_text(const struct peers *p)
 		printf("    sent %" PRIu64 " ops, received %" PRIu64
 		       " ops; %s\n",
 		       r->sent, r->received, lag);
+		if (r->budget) {
+			char per[32], used[32], left[32];
+			budget_format(r->budget, per, sizeof per);
+			budget_format(r->budget_used, used, sizeof used);
+			budget_format(r->budget_used >= r->budget
+					      ? 0
+					      : r->budget - r->budget_used,
+				      left, sizeof left);
+			printf("    budget %s/h: used %s this hour, %s left%s\n",
+			       per, used, left,
+			       r->budget_used >= r->budget
+				       ? " (spent: urgent ops only)"
+				       : "");
+		}
 	}
 }
 
@@ -430,6 +489,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 	}
 	struct agentview *av = wh_xmalloc(sizeof *av);
 	view_load(c, &tl, av);
+	int urgent = urgent_now(c, f->path);
 	const char *sc[64];
 	size_t nsc = scopes(c, &tl, sc, 64);
 	uint8_t sd[64][WH_ID_BYTES];
@@ -471,7 +531,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		json_kstr(&j, "digest", dig);
 		auth_json(&j, &auth);
 		cli_em_status_json(c, &j);
-		agent_json(&j, av);
+		agent_json(&j, av, urgent);
 		peers_json(&j, &peers);
 		json_key(&j, "scopes");
 		json_arr(&j);
@@ -500,7 +560,7 @@ int cmd_status(struct cli *c, int argc, char **argv)
 		printf("角色 Role:      %s\n", f->role);
 		auth_text(&auth);
 		cli_em_status_text(c);
-		agent_text(av);
+		agent_text(av, urgent);
 		peers_text(&peers);
 		printf("范围 Scopes:\n");
 		for (size_t i = 0; i < nsc; i++) {

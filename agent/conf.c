@@ -1,11 +1,12 @@
 /*
  * conf.c: whistle.conf, read and written: "key = value" lines (station,
  * code, path, name, role, department, authority, home; the agent's
- * listen, peer (repeatable), sync_interval, log_level, discovery,
+ * listen, peer, budget (repeatable), sync_interval, log_level, discovery,
  * discovery_port, web_port, web_bind); '#' starts a comment line. Every
  * key is checked on its own line, and a complaint names the file, the
  * line and the key (docs/config.md lists them all with their defaults).
  */
+#include "budget.h"
 #include "cli.h"
 #include "trust.h"
 
@@ -58,6 +59,20 @@ static int conf_set_agent(struct cli_conf *conf, const char *k, const char *v,
 		list = conf->peer;
 		n = &conf->npeer;
 		lines = conf->peer_line;
+	} else if (!strcmp(k, "budget")) {
+		/* The syntax is checked here, so the message names the line;
+		 * whether NAME is a trusted peer only the agent can tell. */
+		static char budget_why[200];
+		char name[BUDGET_NAME_MAX + 1];
+		uint64_t bytes;
+		list = conf->budget;
+		n = &conf->nbudget;
+		lines = conf->budget_line;
+		if (budget_parse(v, name, &bytes, budget_why,
+				 sizeof budget_why) != WH_OK) {
+			*why = budget_why;
+			return WH_EINVAL;
+		}
 	}
 	if (list) {
 		if (*n >= CLI_CONF_LIST_MAX) {
@@ -244,7 +259,8 @@ static int conf_lines(const struct cli *c, const char *file, FILE *f,
 			return cli_fail(c, "%s:%u: no key before '='", file,
 					lineno);
 		const char *why = "must be valid UTF-8 text";
-		int repeatable = !strcmp(k, "listen") || !strcmp(k, "peer");
+		int repeatable = !strcmp(k, "listen") || !strcmp(k, "peer") ||
+				 !strcmp(k, "budget");
 		for (size_t i = 0; i < nseen && !repeatable; i++)
 			if (!strcmp(seen[i].key, k))
 				return cli_fail(c,
@@ -383,6 +399,9 @@ int cli_conf_write(const struct cli *c, const struct cli_conf *conf)
 		"#   peer = NAME | tcp://HOST:PORT | KEYHEX@tcp://HOST:PORT\n"
 		"#                                 dial this trusted peer\n"
 		"#                                 (repeatable; see 'whistle trust')\n"
+		"#   budget = NAME 20MiB/h         bytes per hour to that peer\n"
+		"#                                 (metered links; urgent ops\n"
+		"#                                 still go when it is spent)\n"
 		"#   sync_interval = 30            seconds between digest checks\n"
 		"#   log_level = info              error, warn, info or debug\n"
 		"#   discovery = emergency         LAN discovery: off, on, or\n"
@@ -405,6 +424,8 @@ int cli_conf_write(const struct cli *c, const struct cli_conf *conf)
 		fprintf(f, "listen = %s\n", conf->listen[i]);
 	for (unsigned i = 0; i < conf->npeer; i++)
 		fprintf(f, "peer = %s\n", conf->peer[i]);
+	for (unsigned i = 0; i < conf->nbudget; i++)
+		fprintf(f, "budget = %s\n", conf->budget[i]);
 	if (conf->sync_interval)
 		fprintf(f, "sync_interval = %u\n", (unsigned)conf->sync_interval);
 	if (conf->log_level[0])

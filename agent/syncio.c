@@ -223,6 +223,31 @@ static void io_random(void *ctx, uint8_t *out, size_t n)
 	randombytes_buf(out, n);
 }
 
+/* Urgent first: both from the store (wh_store_urgent_scope,
+ * wh_store_op_urgent), so the order follows signed facts. */
+static int io_urgent_scope(void *ctx, const char *scope)
+{
+	int on = 0;
+	return wh_store_urgent_scope(S(ctx)->store, scope,
+				     wh_clock_realtime(NULL), &on) == WH_OK &&
+	       on;
+}
+
+static int io_op_urgent(void *ctx, const uint8_t *op, size_t n)
+{
+	int u = 0;
+	return wh_store_op_urgent(S(ctx)->store, op, n, &u) == WH_OK && u;
+}
+
+/* Neighbour relay: the store's rule (wh_store_relay_claim). */
+static int io_may_claim(void *ctx, const char *trusted, const char *claimed)
+{
+	int ok = 0;
+	return wh_store_relay_claim(S(ctx)->store, trusted, claimed,
+				    wh_clock_realtime(NULL), &ok) == WH_OK &&
+	       ok;
+}
+
 struct wh_sync_io syncio_io(struct syncio *sio)
 {
 	struct wh_sync_io io = {
@@ -237,6 +262,9 @@ struct wh_sync_io syncio_io(struct syncio *sio)
 		.ingest = io_ingest,
 		.roster_each = io_roster_each,
 		.roster_put = io_roster_put,
+		.urgent_scope = io_urgent_scope,
+		.op_urgent = io_op_urgent,
+		.may_claim = io_may_claim,
 		.send = NULL,
 		.now_ms = io_now,
 		.random = io_random,
@@ -247,10 +275,12 @@ struct wh_sync_io syncio_io(struct syncio *sio)
 /* ---- peer records ------------------------------------------------ */
 
 #define NFIELDS 21
+#define NBUDGET 3 /* written only with a budget */
 
 void peer_rec_encode(const struct peer_rec *r, struct wh_buf *b)
 {
-	wh_mpw_map(b, NFIELDS - (r->have_receipt ? 0 : 2));
+	wh_mpw_map(b, NFIELDS - (r->have_receipt ? 0 : 2) +
+			      (r->budget ? NBUDGET : 0));
 #define KS(k, v) (wh_mpw_cstr(b, k), wh_mpw_cstr(b, v))
 #define KU(k, v) (wh_mpw_cstr(b, k), wh_mpw_uint(b, v))
 #define KB(k, v) (wh_mpw_cstr(b, k), wh_mpw_bool(b, (v) != 0))
@@ -278,6 +308,11 @@ void peer_rec_encode(const struct peer_rec *r, struct wh_buf *b)
 		KU("receipt_ms", r->receipt_ms);
 	}
 	KB("have_receipt", r->have_receipt);
+	if (r->budget) {
+		KU("budget", r->budget);
+		KU("budget_used", r->budget_used);
+		KU("budget_held", r->budget_held);
+	}
 #undef KS
 #undef KU
 #undef KB
@@ -338,6 +373,9 @@ int peer_rec_decode(const uint8_t *p, size_t n, struct peer_rec *r)
 		{"rounds", NULL, 0, &r->rounds, NULL},
 		{"receipt_ms", NULL, 0, &r->receipt_ms, NULL},
 		{"have_receipt", NULL, 0, NULL, &r->have_receipt},
+		{"budget", NULL, 0, &r->budget, NULL},
+		{"budget_used", NULL, 0, &r->budget_used, NULL},
+		{"budget_held", NULL, 0, &r->budget_held, NULL},
 	};
 	for (uint32_t i = 0; i < nk; i++) {
 		struct wh_slice k;

@@ -52,6 +52,9 @@ struct peer_rec {
 	int have_receipt;
 	uint8_t receipt_digest[WH_ID_BYTES];
 	uint64_t receipt_ms;
+	/* byte budget (wh_sync_budget): per hour, used this hour, ops
+	 * left for a later hour; all 0 without one */
+	uint64_t budget, budget_used, budget_held;
 };
 
 void peer_rec_encode(const struct peer_rec *r, struct wh_buf *out);

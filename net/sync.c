@@ -127,6 +127,16 @@ long sync_ks_find(const struct keyset *k, uint64_t key)
 
 /* ---- the send queue and what feeds it ---- */
 
+/* While held, only emergencies' and plans' ops go: documents for the
+ * whole area, and the one way a peer holding a stale claim learns that
+ * the emergency ended (or a new one began). */
+int sync_held_ok(const uint8_t *p, size_t n)
+{
+	struct wh_op o;
+	return wh_op_decode(p, n, &o) == WH_OK &&
+	       o.kind >= WH_OP_EMERGENCY && o.kind <= WH_OP_PLAN_TASK_DEL;
+}
+
 void sync_pend_add(struct wh_sync *s, const uint8_t id[WH_ID_BYTES])
 {
 	if (s->npend == s->pcap) {
@@ -147,6 +157,7 @@ static void pend_clear(struct wh_sync *s)
 	free(s->pend);
 	s->pend = NULL;
 	s->npend = s->ppos = s->pcap = 0;
+	s->pordered = s->purgent = 0;
 }
 
 /* Take b's bytes into the queue (b is left empty). */
@@ -184,14 +195,98 @@ void sync_ops_msg(struct wh_sync *s, uint32_t flags, uint32_t n,
 	wh_msg_ops_pack(out, flags, n, bins->p, bins->len, z);
 }
 
+/* Whether the shared scope is in an emergency now (io's urgent_scope;
+ * 0 without the hooks). */
+int sync_urgent_scope(struct wh_sync *s)
+{
+	return s->io.urgent_scope && s->io.op_urgent && s->scope[0] &&
+	       s->io.urgent_scope(s->io.ctx, s->scope) == 1;
+}
+
+/* The digest interval now: shortened while the scope is in an
+ * emergency (asked once per interval, not per tick). */
+uint32_t sync_interval_now(struct wh_sync *s)
+{
+	return sync_urgent_scope(s) ? wh_sync_urgent_ms(s->interval)
+				    : s->interval;
+}
+
+#define HOUR_MS 3600000u
+
+/* Whether this hour's bytes are spent (a new hour starts afresh). */
+int sync_budget_spent(struct wh_sync *s)
+{
+	if (!s->budget)
+		return 0;
+	uint64_t now = sync_now_ms(s);
+	if (now < s->bsince || now - s->bsince >= HOUR_MS) {
+		s->bsince = now;
+		s->bused = 0;
+	}
+	return s->bused >= s->budget;
+}
+
+/*
+ * Urgent first: the ops listed and not yet sent are put in two runs,
+ * urgent then the rest, each in the order listed (a stable partition),
+ * when ops were listed since the last time. Each op is read once more
+ * to be classed; an op gone from the store counts as not urgent (the
+ * batch skips it anyway).
+ */
+static void pend_order(struct wh_sync *s)
+{
+	if (s->pordered >= s->npend)
+		return;
+	s->pordered = s->npend;
+	s->purgent = s->ppos;
+	if (!sync_urgent_scope(s) && !(s->budget && s->io.op_urgent))
+		return;
+	size_t n = s->npend - s->ppos, nu = 0;
+	uint8_t *cls = wh_xmalloc(n);
+	struct wh_buf one = {0};
+	for (size_t i = 0; i < n; i++) {
+		wh_buf_reset(&one);
+		cls[i] = s->io.get_op(s->io.ctx, s->pend[s->ppos + i],
+				      &one) == WH_OK &&
+			 s->io.op_urgent(s->io.ctx, one.p, one.len) == 1;
+		nu += cls[i];
+	}
+	wh_buf_fini(&one);
+	if (nu && nu < n) {
+		uint8_t(*tmp)[WH_ID_BYTES] = wh_xmalloc(n * sizeof *tmp);
+		size_t k = 0;
+		for (int pass = 1; pass >= 0; pass--)
+			for (size_t i = 0; i < n; i++)
+				if (cls[i] == pass)
+					memcpy(tmp[k++], s->pend[s->ppos + i],
+					       WH_ID_BYTES);
+		memcpy(s->pend + s->ppos, tmp, n * sizeof *tmp);
+		free(tmp);
+	}
+	free(cls);
+	s->purgent = s->ppos + nu;
+}
+
 /* One OPS message of the next pending ops, up to WH_SYNC_BATCH_BYTES
  * (a single larger op goes alone). Ops gone from the store are skipped. */
 static int build_ops_batch(struct wh_sync *s)
 {
 	struct wh_buf ops = {0}, one = {0}, msg = {0};
-	uint32_t cnt = 0;
+	uint32_t cnt = 0, urg = 0;
 	int rc = WH_OK;
-	while (s->ppos < s->npend && cnt < WH_MSG_MAX_OPS) {
+	pend_order(s);
+	int spent = sync_budget_spent(s);
+	if (spent && s->ppos >= s->purgent && s->ppos < s->npend) {
+		/* Only urgent ops on a spent budget: the rest wait for the
+		 * next hour's anti-entropy. */
+		s->stats.budget_held += s->npend - s->ppos;
+		s->ppos = s->npend;
+	}
+	size_t cap = WH_SYNC_BATCH_BYTES;
+	if (s->budget && !spent && s->budget - s->bused < cap)
+		cap = (size_t)(s->budget - s->bused); /* what the hour has */
+	while (s->ppos < s->npend && cnt < WH_MSG_MAX_OPS &&
+	       !(spent && s->ppos >= s->purgent)) {
 		wh_buf_reset(&one);
 		rc = s->io.get_op(s->io.ctx, s->pend[s->ppos], &one);
 		if (rc == WH_ENOTFOUND) {
@@ -203,16 +298,24 @@ static int build_ops_batch(struct wh_sync *s)
 			s->ppos = s->npend; /* this step fails; AE retries */
 			break;
 		}
-		if (cnt > 0 && ops.len + one.len + 5 > WH_SYNC_BATCH_BYTES)
+		if (s->hold && !sync_held_ok(one.p, one.len)) {
+			s->ppos++; /* held: the peer gets nothing else */
+			continue;
+		}
+		if (cnt > 0 && ops.len + one.len + 5 >
+				   (s->ppos < s->purgent ? WH_SYNC_BATCH_BYTES
+							 : cap))
 			break;
 		wh_msg_ops_add(&ops, one.p, one.len);
 		cnt++;
+		urg += s->ppos < s->purgent;
 		s->ppos++;
 	}
 	if (cnt) {
 		sync_ops_msg(s, WH_OPS_SYNC, cnt, &ops, &msg);
 		sync_enqueue(s, &msg);
 		s->stats.ops_out += cnt;
+		s->stats.urgent_out += urg;
 	}
 	wh_buf_fini(&ops);
 	wh_buf_fini(&one);
@@ -272,6 +375,10 @@ int sync_flush(struct wh_sync *s)
 			if (src == WH_OK) {
 				s->stats.msgs_out++;
 				s->stats.bytes_out += m->n;
+				if (s->budget) {
+					(void)sync_budget_spent(s);
+					s->bused += m->n;
+				}
 			} else if (rc == WH_OK) {
 				rc = src; /* dropped; the round will retry */
 			}

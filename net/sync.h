@@ -33,6 +33,9 @@
  *   - Every DIGEST_INTERVAL (default 30 s, io may shorten it) the
  *     narrower side sends its digest again: anti-entropy that catches
  *     anything a push lost.
+ *   - Urgent first (any version; the wire is unchanged): while io says
+ *     an emergency is in force in the scope, urgent ops leave ahead of
+ *     the rest and the digest interval is wh_sync_urgent_ms of it.
  *
  * Malformed, oversized, out-of-scope or unverifiable input from the peer
  * is dropped and counted (struct wh_sync_stats), never fatal; a peer that
@@ -55,6 +58,16 @@
 #define WH_SYNC_MAX_MSG (4u << 20)     /* largest message either side sends */
 #define WH_SYNC_BATCH_BYTES (256u << 10) /* ops per OPS message, by size */
 #define WH_SYNC_DIGEST_INTERVAL_MS 30000u
+/* In an emergency over the scope (io urgent_scope) the digest interval
+ * is a quarter of the usual one, at least 1 s: wh_sync_urgent_ms. */
+#define WH_SYNC_URGENT_DIV 4u
+#define WH_SYNC_URGENT_MIN_MS 1000u
+
+static inline uint32_t wh_sync_urgent_ms(uint32_t interval_ms)
+{
+	uint32_t q = interval_ms / WH_SYNC_URGENT_DIV;
+	return q < WH_SYNC_URGENT_MIN_MS ? WH_SYNC_URGENT_MIN_MS : q;
+}
 
 enum wh_role {
 	WH_ROLE_STATION = 0,  /* community station: its community */
@@ -127,6 +140,22 @@ struct wh_sync_io {
 			   void *cbctx);
 	int (*roster_put)(void *ctx, const uint8_t peer[WH_PK_BYTES],
 			  const uint8_t *p, size_t n);
+	/* Urgent first (both NULL: ops leave in the order they are listed).
+	 * urgent_scope: 1 while an emergency is in force in scope (asked
+	 * once per list of ops to send, and per push), else 0. op_urgent:
+	 * 1 if these op bytes go ahead of the rest, else 0. While
+	 * urgent_scope says 1, every list of ops the session sends (a
+	 * round's missing ops, a WANT's answer, a push) leaves as two runs,
+	 * urgent ops then the others, each in the order listed. The order
+	 * is the sender's choice: the wire does not change. */
+	int (*urgent_scope)(void *ctx, const char *scope);
+	int (*op_urgent)(void *ctx, const uint8_t *op, size_t n);
+	/* Neighbour relay (NULL: never). 1 if a peer trusted for path
+	 * 'trusted' may claim the wider path 'claimed' now, else 0; asked
+	 * by the transport on HELLO and again while the claim stands. A
+	 * claim of the trusted path's parent not admitted holds the link
+	 * (wh_sync_hold); any other wider claim shuts the peer out. */
+	int (*may_claim)(void *ctx, const char *trusted, const char *claimed);
 	/* Queue one message for the peer; WH_EBUSY if the queue is full (the
 	 * session retries on the next tick). */
 	int (*send)(void *ctx, const uint8_t *msg, size_t n);
@@ -157,6 +186,8 @@ struct wh_sync_stats {
 				       * / served to the peer in full */
 	uint64_t rosters_in, rosters_out; /* rosters installed from / sent
 					   * to the peer */
+	uint64_t urgent_out;        /* of ops_out: sent ahead as urgent */
+	uint64_t budget_held;       /* ops left for later: budget spent */
 };
 
 struct wh_sync_state {
@@ -174,6 +205,9 @@ struct wh_sync_state {
 	int have_receipt;
 	uint8_t peer_digest[WH_ID_BYTES];
 	uint64_t peer_receipt_ms;
+	/* Byte budget (wh_sync_budget): bytes per hour, 0 none; bytes sent
+	 * in the current hour, which started at budget_since_ms. */
+	uint64_t budget, budget_used, budget_since_ms;
 	struct wh_sync_stats stats;
 };
 
@@ -186,6 +220,27 @@ WH_MUST_CHECK int wh_sync_new(const struct wh_sync_io *io,
 			      const uint8_t peer_pk[WH_PK_BYTES],
 			      struct wh_sync **out);
 void wh_sync_free(struct wh_sync *s);
+
+/* Change the path this side claims (copied); it takes effect with the
+ * next wh_sync_start. WH_EPATH if it is not a valid path. */
+WH_MUST_CHECK int wh_sync_set_path(struct wh_sync *s, const char *path);
+
+/* A byte budget for metered links: at most bytes_per_h bytes of
+ * messages sent per hour (0: none). Once the hour's bytes are spent,
+ * only urgent ops go (op_urgent; in or out of an emergency) and the
+ * protocol's own messages; other ops are left for anti-entropy once the
+ * next hour starts (counted in budget_held). Needs op_urgent (without
+ * it, nothing is urgent). */
+void wh_sync_budget(struct wh_sync *s, uint64_t bytes_per_h);
+
+/* Hold (on = 1) or release: while held the session sends no ops but
+ * emergencies' and plans' (none of a round's other missing ops, of a
+ * WANT's answer or of a push, no attachment content) and still
+ * reconciles and takes what the peer sends. The
+ * transport holds a link whose peer claims its street before an
+ * emergency over it is held here: the peer can hand over the emergency,
+ * and gets nothing of ours until the claim is admitted. */
+void wh_sync_hold(struct wh_sync *s, int on);
 
 /* The link came up (or came back): say HELLO and start over. */
 WH_MUST_CHECK int wh_sync_start(struct wh_sync *s);

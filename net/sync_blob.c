@@ -64,7 +64,7 @@ uint64_t sync_blob_tick(struct wh_sync *s, uint64_t now)
 
 int sync_on_blobwant(struct wh_sync *s, const struct wh_msg *m)
 {
-	if (!blobs_on(s))
+	if (!blobs_on(s) || s->hold)
 		return sync_drop(s);
 	for (uint32_t i = 0; i < m->n; i++) {
 		const uint8_t *h = m->data.p + (size_t)i * WH_ID_BYTES;

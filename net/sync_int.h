@@ -86,6 +86,10 @@ struct wh_sync {
 	size_t qh, qn, qcap, qbytes;
 	uint8_t (*pend)[WH_ID_BYTES]; /* ops to send, in order */
 	size_t npend, ppos, pcap;
+	size_t pordered; /* pend[..pordered) was put in urgent order */
+	int hold;        /* wh_sync_hold: list no ops to send */
+	uint64_t budget, bused, bsince; /* wh_sync_budget; used this hour */
+	size_t purgent;  /* pend[ppos..purgent) are urgent */
 	uint64_t *wk; /* client: keys to WANT after its ops */
 	size_t nwk;
 	int want_tail, receipt_tail;
@@ -127,6 +131,10 @@ void sync_ks_free(struct keyset *k);
 int sync_ks_build(struct wh_sync *s);
 long sync_ks_find(const struct keyset *k, uint64_t key);
 void sync_pend_add(struct wh_sync *s, const uint8_t id[WH_ID_BYTES]);
+int sync_urgent_scope(struct wh_sync *s);
+uint32_t sync_interval_now(struct wh_sync *s);
+int sync_budget_spent(struct wh_sync *s);
+int sync_held_ok(const uint8_t *p, size_t n);
 int sync_pend_all_cb(void *ctx, const uint8_t id[WH_ID_BYTES]);
 void sync_queue_clear(struct wh_sync *s);
 uint64_t sync_clamp_peer(uint64_t n);

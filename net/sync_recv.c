@@ -39,7 +39,7 @@ static int on_hello(struct wh_sync *s, const struct wh_msg *m)
 	s->in_sync = 0;
 	s->round = 0;
 	uint64_t now = sync_now_ms(s);
-	s->next_digest_ms = now + s->interval;
+	s->next_digest_ms = now + sync_interval_now(s);
 	if (again) {
 		/* The peer started over while we were up: it needs our
 		 * HELLO again (it does not answer ours: its hello_done was
@@ -209,6 +209,13 @@ static int on_ops(struct wh_sync *s, const struct wh_msg *m)
 			s->round_ms = sync_now_ms(s);
 		if (added)
 			s->next_blob_ms = 0; /* new ops may name photos */
+		/* An emergency may just have arrived: its shorter interval
+		 * starts now rather than after the long one ran out. */
+		uint64_t now = sync_now_ms(s);
+		if (added && !s->is_server &&
+		    s->next_digest_ms > now + wh_sync_urgent_ms(s->interval) &&
+		    sync_urgent_scope(s))
+			s->next_digest_ms = now + wh_sync_urgent_ms(s->interval);
 	}
 	free(ops);
 	free(res);
@@ -302,6 +309,15 @@ void wh_sync_free(struct wh_sync *s)
 	free(s);
 }
 
+int wh_sync_set_path(struct wh_sync *s, const char *path)
+{
+	size_t n = path ? strlen(path) : 0;
+	if (!n || n > WH_PATH_MAX || !wh_path_valid(path, n))
+		return WH_EPATH;
+	memcpy(s->path, path, n + 1);
+	return WH_OK;
+}
+
 int wh_sync_start(struct wh_sync *s)
 {
 	uint8_t dig[WH_ID_BYTES];
@@ -388,7 +404,7 @@ uint64_t wh_sync_tick(struct wh_sync *s)
 		 * message) for two intervals. */
 		if (s->st == R_IDLE || now - s->round_ms >= 2ull * s->interval)
 			(void)sync_client_round_start(s);
-		s->next_digest_ms = now + s->interval;
+		s->next_digest_ms = now + sync_interval_now(s);
 	}
 	uint64_t left = s->next_digest_ms - now;
 	return left < wait ? left : wait;
@@ -408,7 +424,8 @@ static int op_in_scope(const struct wh_sync *s, const struct wh_slice *op)
 	       s->io.case_reached(s->io.ctx, o.code, o.seq, s->scope);
 }
 
-static void push_batch(struct wh_sync *s, struct wh_buf *ops, uint32_t *cnt)
+static void push_batch(struct wh_sync *s, struct wh_buf *ops, uint32_t *cnt,
+		       uint32_t *urg)
 {
 	if (!*cnt)
 		return;
@@ -417,9 +434,20 @@ static void push_batch(struct wh_sync *s, struct wh_buf *ops, uint32_t *cnt)
 		sync_ops_msg(s, WH_OPS_PUSH, *cnt, ops, &b);
 		sync_enqueue(s, &b);
 		s->stats.ops_out += *cnt;
+		s->stats.urgent_out += *urg;
 	} /* else: the transport is far behind; anti-entropy catches up */
 	wh_buf_reset(ops);
-	*cnt = 0;
+	*cnt = *urg = 0;
+}
+
+void wh_sync_budget(struct wh_sync *s, uint64_t bytes_per_h)
+{
+	s->budget = bytes_per_h;
+}
+
+void wh_sync_hold(struct wh_sync *s, int on)
+{
+	s->hold = on != 0;
 }
 
 int wh_sync_push(struct wh_sync *s, const struct wh_slice *ops, size_t n)
@@ -427,18 +455,43 @@ int wh_sync_push(struct wh_sync *s, const struct wh_slice *ops, size_t n)
 	if (!s->hello_done || !s->scope[0])
 		return WH_OK;
 	struct wh_buf body = {0};
-	uint32_t cnt = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (ops[i].n > WH_OP_MAX_BYTES ||
-		    !op_in_scope(s, &ops[i]))
-			continue;
-		if (cnt && (body.len + ops[i].n + 5 > WH_SYNC_BATCH_BYTES ||
-			    cnt == WH_MSG_MAX_OPS))
-			push_batch(s, &body, &cnt);
-		wh_msg_ops_add(&body, ops[i].p, ops[i].n);
-		cnt++;
+	uint32_t cnt = 0, urg = 0;
+	/* Urgent first: in an emergency two passes, urgent ops then the
+	 * rest (sync.h); otherwise one pass in the order given. */
+	int urgent = sync_urgent_scope(s);
+	int spent = sync_budget_spent(s) && s->io.op_urgent;
+	uint8_t *cls = NULL;
+	if ((urgent || spent) && n) {
+		cls = wh_xmalloc(n);
+		for (size_t i = 0; i < n; i++)
+			cls[i] = s->io.op_urgent(s->io.ctx, ops[i].p,
+						 ops[i].n) == 1;
 	}
-	push_batch(s, &body, &cnt);
+	int pass_end = spent ? 1 : 0; /* spent: the urgent pass only */
+	if (spent)
+		urgent = 1;
+	for (int pass = urgent; pass >= pass_end; pass--) {
+		for (size_t i = 0; i < n; i++) {
+			if (cls && cls[i] != pass)
+				continue;
+			if (ops[i].n > WH_OP_MAX_BYTES ||
+			    !op_in_scope(s, &ops[i]) ||
+			    (s->hold && !sync_held_ok(ops[i].p, ops[i].n)))
+				continue;
+			if (cnt &&
+			    (body.len + ops[i].n + 5 > WH_SYNC_BATCH_BYTES ||
+			     cnt == WH_MSG_MAX_OPS))
+				push_batch(s, &body, &cnt, &urg);
+			wh_msg_ops_add(&body, ops[i].p, ops[i].n);
+			cnt++;
+			urg += cls && pass;
+		}
+		push_batch(s, &body, &cnt, &urg);
+	}
+	if (spent)
+		for (size_t i = 0; i < n; i++)
+			s->stats.budget_held += !cls[i];
+	free(cls);
 	wh_buf_fini(&body);
 	return sync_flush(s);
 }
@@ -465,5 +518,12 @@ void wh_sync_get_state(const struct wh_sync *s, struct wh_sync_state *st)
 	st->have_receipt = s->have_receipt;
 	memcpy(st->peer_digest, s->peer_digest, WH_ID_BYTES);
 	st->peer_receipt_ms = s->peer_receipt_ms;
+	st->budget = s->budget;
+	if (s->budget) {
+		uint64_t now = s->io.now_ms(s->io.ctx);
+		int cur = now >= s->bsince && now - s->bsince < 3600000u;
+		st->budget_used = cur ? s->bused : 0; /* a new hour: none */
+		st->budget_since_ms = s->bsince;
+	}
 	st->stats = s->stats;
 }

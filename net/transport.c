@@ -208,6 +208,7 @@ void wh_net_close(struct wh_net *n)
 	for (size_t i = 0; i < n->nlinks; i++)
 		tr_link_free(n->links[i]);
 	free(n->links);
+	free(n->budget);
 	tr_socket_close(&n->router, &n->rmon);
 	if (n->zap)
 		zmq_close(n->zap);
@@ -685,6 +686,50 @@ void wh_net_push_roster(struct wh_net *n, const uint8_t *p, size_t len,
 		wh_sync_push_roster(l->sync, p, len);
 	}
 	tr_sweep(n);
+}
+
+uint64_t tr_budget_of(const struct wh_net *n, const struct link *l)
+{
+	for (size_t i = 0; i < n->nbudget; i++)
+		if (!memcmp(n->budget[i].pk, l->peer.pk, WH_PK_BYTES))
+			return n->budget[i].bytes_per_h;
+	return 0;
+}
+
+void wh_net_budget_set(struct wh_net *n, const struct wh_net_budget *b,
+		       size_t k)
+{
+	free(n->budget);
+	n->budget = NULL;
+	n->nbudget = 0;
+	if (k) {
+		n->budget = wh_xmalloc(k * sizeof *b);
+		memcpy(n->budget, b, k * sizeof *b);
+		n->nbudget = k;
+	}
+	for (size_t i = 0; i < n->nlinks; i++)
+		if (!n->links[i]->dead)
+			wh_sync_budget(n->links[i]->sync,
+				       tr_budget_of(n, n->links[i]));
+}
+
+int wh_net_path_set(struct wh_net *n, const char *path)
+{
+	size_t k = path ? strlen(path) : 0;
+	if (!k || k > WH_PATH_MAX || !wh_path_valid(path, k))
+		return WH_EPATH;
+	if (!strcmp(n->path, path))
+		return WH_OK;
+	memcpy(n->path, path, k + 1);
+	for (size_t i = 0; i < n->nlinks; i++) {
+		struct link *l = n->links[i];
+		if (l->dead || wh_sync_set_path(l->sync, n->path) != WH_OK)
+			continue;
+		if (l->up) /* HELLO again: the peer answers with its own */
+			tr_after(n, l, wh_sync_start(l->sync));
+	}
+	tr_sweep(n);
+	return WH_OK;
 }
 
 int wh_net_each_link(struct wh_net *n,

@@ -184,6 +184,23 @@ struct wh_net_fd {
 WH_MUST_CHECK int wh_net_poll_fds(struct wh_net *n, struct wh_net_fd *fds,
 				  size_t nfds, int64_t timeout_ms);
 
+/* Change the path this agent claims in HELLO (copied) and say HELLO
+ * again on every link that is up: neighbour relay widens a station's
+ * scope to its street in an emergency and narrows it after. WH_EPATH
+ * for a bad path (nothing changed). */
+WH_MUST_CHECK int wh_net_path_set(struct wh_net *n, const char *path);
+
+/* One peer's byte budget (net/sync.h, wh_sync_budget). */
+struct wh_net_budget {
+	uint8_t pk[WH_PK_BYTES];
+	uint64_t bytes_per_h;
+};
+
+/* Make the budgets exactly b[0..k) (copied): links to those peers get
+ * theirs now and on every reconnect, the others none. */
+void wh_net_budget_set(struct wh_net *n, const struct wh_net_budget *b,
+		       size_t k);
+
 /* Call cb for every link; a non-zero return stops and is returned. */
 int wh_net_each_link(struct wh_net *n,
 		     int (*cb)(void *ctx, const struct wh_net_link_info *l),

@@ -20,6 +20,7 @@
 #define RECONNECT_JITTER 1000
 #define RECONNECT_MAX 30000
 #define DROP_REPORT_MS 10000u
+#define CLAIM_CHECK_MS 1000u /* a wider claim (relay) is re-asked this often */
 #define UNKNOWN_REPORT_MS 60000u
 #define NUNKNOWN 64
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01"
@@ -48,6 +49,9 @@ struct link {
 	uint64_t denied_until;
 	int refused_said;     /* REFUSED reported since the last success */
 	int hello_seen;
+	char claim[WH_PATH_MAX + 1]; /* peer path last admitted */
+	uint64_t claim_check_at;     /* mono ms: re-ask a wider claim */
+	int held;                    /* wh_sync_hold'ed for that claim */
 	double tok_msgs, tok_bytes;
 	uint64_t tok_at;
 	uint64_t seen_rounds, seen_dropped;
@@ -75,6 +79,8 @@ struct wh_net {
 	size_t ntrust;
 	struct link **links;
 	size_t nlinks, caplinks;
+	struct wh_net_budget *budget;
+	size_t nbudget;
 	struct unknown unknown[NUNKNOWN];
 	size_t unknown_next;
 	unsigned monseq;
@@ -99,6 +105,8 @@ void tr_socket_close(void **s, void **mon);
  * means for its link (tr_after), budgets, trust lookup and one ZAP
  * request. */
 void tr_after(struct wh_net *n, struct link *l, int rc);
+/* The byte budget wh_net_budget_set gave l's peer (0: none). */
+uint64_t tr_budget_of(const struct wh_net *n, const struct link *l);
 int tr_budget_take(struct wh_net *n, struct link *l, size_t bytes);
 uint64_t tr_budget_wait(struct wh_net *n, const struct link *l);
 int tr_dialer_open(struct wh_net *n, struct link *l);

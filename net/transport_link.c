@@ -78,6 +78,18 @@ static int io_roster_put(void *ctx, const uint8_t peer[WH_PK_BYTES],
 {
 	return FWD.roster_put(FWD.ctx, peer, p, k);
 }
+static int io_urgent_scope(void *ctx, const char *scope)
+{
+	return FWD.urgent_scope(FWD.ctx, scope);
+}
+static int io_op_urgent(void *ctx, const uint8_t *op, size_t k)
+{
+	return FWD.op_urgent(FWD.ctx, op, k);
+}
+static int io_may_claim(void *ctx, const char *trusted, const char *claimed)
+{
+	return FWD.may_claim(FWD.ctx, trusted, claimed);
+}
 static uint64_t io_now(void *ctx) { return FWD.now_ms(FWD.ctx); }
 static void io_random(void *ctx, uint8_t *out, size_t k)
 {
@@ -100,10 +112,16 @@ static int session_new(struct wh_net *n, struct link *l)
 		.blob_part = a->blob_part ? io_blob_part : NULL,
 		.roster_each = a->roster_each ? io_roster_each : NULL,
 		.roster_put = a->roster_put ? io_roster_put : NULL,
+		.urgent_scope = a->urgent_scope ? io_urgent_scope : NULL,
+		.op_urgent = a->op_urgent ? io_op_urgent : NULL,
+		.may_claim = a->may_claim ? io_may_claim : NULL,
 	};
 	struct wh_sync_self self = n->o.self;
 	self.path = n->path;
-	return wh_sync_new(&io, &self, l->peer.pk, &l->sync);
+	int rc = wh_sync_new(&io, &self, l->peer.pk, &l->sync);
+	if (rc == WH_OK)
+		wh_sync_budget(l->sync, tr_budget_of(n, l));
+	return rc;
 }
 
 struct link *tr_link_new(struct wh_net *n, const struct wh_net_peer *p,
@@ -220,6 +238,15 @@ static void deny(struct wh_net *n, struct link *l, const char *why)
 	}
 }
 
+/* Whether claimed is trusted's parent (a community's street). */
+static int street_of(const char *trusted, const char *claimed)
+{
+	size_t tn = strlen(trusted), cn = strlen(claimed);
+	return cn && cn < tn && trusted[cn] == '/' &&
+	       !memcmp(trusted, claimed, cn) &&
+	       !memchr(trusted + cn + 1, '/', tn - cn - 1);
+}
+
 /* Report what a session step changed: HELLO, finished rounds, drops. */
 void tr_after(struct wh_net *n, struct link *l, int rc)
 {
@@ -237,21 +264,55 @@ void tr_after(struct wh_net *n, struct link *l, int rc)
 		     (uint64_t)(int64_t)rc);
 	struct wh_sync_state st;
 	wh_sync_get_state(l->sync, &st);
-	if (st.hello_done && !l->hello_seen) {
+	uint64_t mono = tr_mono_ms();
+	int wide = st.hello_done &&
+		   !wh_path_within(st.peer_path, strlen(st.peer_path),
+				   l->peer.path, strlen(l->peer.path));
+	if (st.hello_done &&
+	    (!l->hello_seen || strcmp(st.peer_path, l->claim) ||
+	     (wide && mono >= l->claim_check_at))) {
+		int first = !l->hello_seen || strcmp(st.peer_path, l->claim);
 		l->hello_seen = 1;
+		snprintf(l->claim, sizeof l->claim, "%s", st.peer_path);
+		l->claim_check_at = mono + CLAIM_CHECK_MS;
 		/* The trust list says where the peer sits; a peer claiming a
-		 * wider scope would be handed cases that are not its own. */
-		if (!wh_path_within(st.peer_path, strlen(st.peer_path),
-				    l->peer.path, strlen(l->peer.path))) {
+		 * wider scope would be handed cases that are not its own,
+		 * unless the io allows it now (neighbour relay in an
+		 * emergency: asked again while the claim stands). */
+		/* Only a community station relays (its street). */
+		int ok = !wide || (l->peer.role == WH_ROLE_STATION &&
+				   n->o.io.may_claim &&
+				   n->o.io.may_claim(n->o.io.ctx, l->peer.path,
+						     st.peer_path) == 1);
+		if (!ok && l->peer.role == WH_ROLE_STATION &&
+		    street_of(l->peer.path, st.peer_path)) {
+			/* Relay-shaped, not admitted (yet): take what the
+			 * peer hands over (the emergency that admits it),
+			 * give nothing. */
+			if (first || !l->held)
+				tr_emit(n, WH_NET_HELLO, l, &st, "held", 0);
+			l->held = 1;
+			wh_sync_hold(l->sync, 1);
+			goto claims_done;
+		}
+		if (l->held && ok) {
+			l->held = 0;
+			wh_sync_hold(l->sync, 0);
+			first = 1; /* say what it shares now */
+		}
+		if (!ok) {
 			char why[2 * WH_PATH_MAX + 64];
 			snprintf(why, sizeof why,
 				 "claims path %s but is trusted for %s",
 				 st.peer_path, l->peer.path);
+			l->claim[0] = '\0';
 			deny(n, l, why);
 			return;
 		}
-		tr_emit(n, WH_NET_HELLO, l, &st, NULL, 0);
+		if (first)
+			tr_emit(n, WH_NET_HELLO, l, &st, NULL, 0);
 	}
+claims_done:
 	if (st.stats.rounds != l->seen_rounds ||
 	    st.in_sync != l->seen_in_sync) {
 		l->seen_rounds = st.stats.rounds;

@@ -498,6 +498,38 @@ WH_MUST_CHECK int wh_store_task_author(struct wh_store *s,
 				       struct wh_buf *ops_out,
 				       uint8_t *created);
 
+/*
+ * Urgent first (store_urgent.c). While an emergency is in force in a
+ * link's scope, a sender puts some ops ahead of the rest: this is the
+ * one place the rule lives, read from what this store holds.
+ *
+ * wh_store_op_urgent: *urgent = 1 for an emergency's or a plan's op, and
+ * for an op of a case that is a plan task's (it links an emergency) or
+ * urgent (the op sets priority urgent, or the case's view here is);
+ * else 0. A decode error of the bytes is returned (then *urgent = 0).
+ *
+ * wh_store_urgent_scope: *on = 1 if an emergency in force at now_ms
+ * covers scope or lies within it (WH_EM_COVERS | WH_EM_WITHIN), else 0.
+ * Cheap when no emergency was ever stored (one counter read).
+ */
+WH_MUST_CHECK int wh_store_op_urgent(struct wh_store *s, const uint8_t *p,
+				     size_t n, int *urgent);
+WH_MUST_CHECK int wh_store_urgent_scope(struct wh_store *s,
+					const char *scope, uint64_t now_ms,
+					int *on);
+
+/*
+ * Neighbour relay: whether a peer known (trust list, roster) to sit at
+ * 'trusted' may claim 'claimed' at now_ms. *ok = 1 only if claimed is
+ * trusted's parent (a community's street) and an emergency in force at
+ * now_ms, held in this store, covers claimed; else 0. Every replica
+ * holding the same signed emergency ops decides the same.
+ */
+WH_MUST_CHECK int wh_store_relay_claim(struct wh_store *s,
+				       const char *trusted,
+				       const char *claimed, uint64_t now_ms,
+				       int *ok);
+
 struct wh_store_info {
 	uint32_t schema;
 	uint64_t ops, cases;

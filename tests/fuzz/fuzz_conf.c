@@ -13,6 +13,7 @@
  */
 #include "fuzz.h"
 
+#include "budget.h"
 #include "trust.h"
 
 #include <string.h>
@@ -81,6 +82,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			FUZZ_CHECK(p && trust_endpoint_valid(ep));
 		else
 			FUZZ_CHECK(memchr(why, 0, sizeof why) && why[0]);
+	}
+	FUZZ_CHECK(conf.nbudget <= CLI_CONF_LIST_MAX);
+	for (unsigned i = 0; i < conf.nbudget; i++) {
+		char name[BUDGET_NAME_MAX + 1], why[240], fmt[32];
+		uint64_t bytes = 0;
+		FUZZ_CHECK(memchr(conf.budget[i], 0, CLI_CONF_VALUE_MAX));
+		if (budget_parse(conf.budget[i], name, &bytes, why,
+				 sizeof why) == WH_OK) {
+			FUZZ_CHECK(bytes >= BUDGET_MIN && name[0]);
+			budget_format(bytes, fmt, sizeof fmt);
+			FUZZ_CHECK(memchr(fmt, 0, sizeof fmt));
+		} else {
+			FUZZ_CHECK(memchr(why, 0, sizeof why) && why[0]);
+		}
 	}
 	(void)cli_role_net(conf.role);
 	(void)cli_role_whistler(conf.role);

@@ -415,7 +415,9 @@ static void confs(void)
 		"path = xicheng/xinjiekou/zhaodengyu\nname = 赵登禹社区\n"
 		"role = station\nlisten = tcp://0.0.0.0:7420\n"
 		"peer = street\npeer = tcp://10.0.0.2:7420\n"
-		"sync_interval = 30\nlog_level = debug\n");
+		"sync_interval = 30\nlog_level = debug\n"
+		"budget = street 20MiB/h\nbudget = district 512 KiB/h\n"
+		"budget = street lots/h\n");
 	char hex[2 * WH_PK_BYTES + 1], buf[1024];
 	/* fuzz_conf trusts the keys of seeds 0x61, 0x62. */
 	uint8_t seed[32];

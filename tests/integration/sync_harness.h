@@ -365,6 +365,23 @@ static inline void sh_random(void *ctx, uint8_t *out, size_t n)
 		out[i] = (uint8_t)wh_test_rand(&e->rng);
 }
 
+/* Urgent first, as the agent does (agent/syncio.c): from the store. */
+static inline int sh_urgent_scope(void *ctx, const char *scope)
+{
+	struct sh_end *e = ctx;
+	int on = 0;
+	return wh_store_urgent_scope(e->node->st, scope, sh_clock_ms, &on) ==
+		   WH_OK &&
+	       on;
+}
+
+static inline int sh_op_urgent(void *ctx, const uint8_t *op, size_t n)
+{
+	struct sh_end *e = ctx;
+	int u = 0;
+	return wh_store_op_urgent(e->node->st, op, n, &u) == WH_OK && u;
+}
+
 static inline void sh_end_init(struct sh_end *e, struct sh_link *l,
 			struct sh_node *me, struct sh_node *peer,
 			uint64_t seed, uint32_t interval)
@@ -379,6 +396,8 @@ static inline void sh_end_init(struct sh_end *e, struct sh_link *l,
 	    .blob_part = sh_blob_part,
 	    .get_op = sh_get_op,
 	    .ingest = sh_ingest,
+	    .urgent_scope = sh_urgent_scope,
+	    .op_urgent = sh_op_urgent,
 	    .send = sh_send,
 	    .now_ms = sh_now,
 	    .random = sh_random,

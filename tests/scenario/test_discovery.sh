@@ -16,7 +16,8 @@
 # nobody: its beacons are ignored and logged (once per key, not per
 # beacon), no link to it comes up, its case goes nowhere. Last, agents
 # started without --discovery (the default, 'emergency', with no
-# emergency active) stay off the LAN.
+# emergency active) stay off the LAN, until an emergency over the street
+# is declared: then they find each other.
 #
 # Needs root and `ip netns` with veth and bridge; prints SKIP and exits 0
 # otherwise (as test_sync_netns.sh does). Every wait is bounded.
@@ -136,8 +137,8 @@ check_alive a b c x
 for n in a b c x; do agent_stop "$n"; done
 
 # ---- the default: discovery only in an emergency -------------------------------
-# No emergency is active (that predicate comes with the emergency
-# release), so agents started without --discovery stay off the LAN.
+# No emergency is active, so agents started without --discovery stay
+# off the LAN.
 for n in a b; do : >"$T/log/$n.log"; done
 A3=$(new_case "${HOMEOF[a]}" --title "默认不广播" --category 其他 --grid g01) || die "no case"
 for n in a b; do
@@ -148,6 +149,22 @@ wait_until 10 "a says discovery waits for an emergency" grep -q "waits for an em
 sleep 12 # two beacon periods and more
 check "by default a does not find the hub" bash -c "! grep -q 'found b' '$T/log/a.log'"
 check "by default a's new case does not reach the hub" bash -c "! '$W' --home '${HOMEOF[b]}' case show '$A3' >/dev/null 2>&1"
+
+# ---- the default in an emergency: discovery turns itself on -------------------
+# The street declares an emergency over the street; a learns of it from
+# a bundle (no link is up), and both running agents, seeing it in their
+# stores, open discovery: a finds the hub and its waiting case goes.
+EM=$(wh --home "${HOMEOF[b]}" emergency declare --path xicheng/xinjiekou \
+	--title "暴雨" 2>"$T/decl.err" | head -n1)
+[ -n "$EM" ] || die "declare failed: $(cat "$T/decl.err")"
+wh --home "${HOMEOF[b]}" bundle create --scope xicheng/xinjiekou -o "$T/em.bundle" \
+	>/dev/null 2>"$T/bc.err" || die "bundle create: $(cat "$T/bc.err")"
+wh --home "${HOMEOF[a]}" bundle apply "$T/em.bundle" >/dev/null 2>"$T/ba.err" ||
+	die "bundle apply: $(cat "$T/ba.err")"
+wait_until 20 "a says the emergency is in force" grep -q "emergency in force over" "$T/log/a.log"
+wait_until 30 "in the emergency a finds the hub" grep -q "found b " "$T/log/a.log"
+wait_until 60 "in the emergency a's waiting case reaches the hub" \
+	bash -c "'$W' --home '${HOMEOF[b]}' case show '$A3' >/dev/null 2>&1"
 for n in a b; do agent_stop "$n"; done
 check_logs
 lib_end
