@@ -7,7 +7,8 @@
  * fork) and ingests the next ops, durably, in batches of random size;
  * after each wh_store_ingest returns WH_OK the child writes to a pipe how
  * many ops (a prefix of the fixed order) are committed so far. The parent
- * SIGKILLs it after a random 0-30 ms (during open, an ingest, a commit or
+ * SIGKILLs it after a random 0-30 ms (doubled after four rounds in a row
+ * that committed nothing: a slow machine) (during open, an ingest, a commit or
  * an fsync), reads the pipe and reopens the store. It must hold exactly
  * the first M ops, where M is the last reported count or, if the kill
  * fell between commit and report, the end of the next batch: never a
@@ -110,6 +111,10 @@ static size_t views_vs_fold(struct wh_store *s, struct gen *g,
 
 struct tally {
 	size_t killed, finished, unreported_commit, max_round, kills_at_open;
+	/* Kills land up to this long after the start; it doubles after
+	 * four rounds in a row that committed nothing, so a machine slowed by sanitizers
+	 * or load still sees kills among the commits. */
+	unsigned delay_max_us;
 };
 
 /* One round: fork, kill, check. Returns the new committed count. */
@@ -123,7 +128,7 @@ static size_t round_(const char *dir, const char *mirror, struct gen *g,
 		at = at + b > g->nops ? g->nops : at + b;
 		ends[nb++] = at;
 	}
-	unsigned delay_us = (unsigned)wh_test_below(rng, 30001);
+	unsigned delay_us = (unsigned)wh_test_below(rng, t->delay_max_us + 1);
 	int after_open = wh_test_below(rng, 2) == 0;
 
 	int fds[2];
@@ -306,13 +311,19 @@ int main(void)
 	gen_tmpdir(dir, sizeof dir, "crash");
 	gen_tmpdir(mirror, sizeof mirror, "crash-mirror");
 	uint8_t *mask = wh_xmalloc(g.nops);
-	struct tally t = {0};
+	struct tally t = {.delay_max_us = 30000};
+	int dry = 0; /* rounds in a row that committed nothing */
 	size_t m = 0;
 	int r;
 	for (r = 0; r < rounds; r++) {
 		size_t fails = (size_t)wh_test_failures;
 		size_t got = round_(dir, mirror, &g, m, &rng, mask, &t);
 		CHECK(got >= m);
+		dry = got == m ? dry + 1 : 0;
+		if (dry >= 4 && t.delay_max_us < 2000000) {
+			t.delay_max_us *= 2;
+			dry = 0;
+		}
 		m = got;
 		if ((size_t)wh_test_failures != fails) {
 			fprintf(stderr, "round %d failed\n", r);
@@ -323,10 +334,11 @@ int main(void)
 	}
 	printf("%d rounds: %zu killed, %zu ran to the end, %zu kills "
 	       "before the store was open, %zu kills between a commit and its "
-	       "report; %zu of %zu ops committed, up to %zu in one round "
-	       "(%.1f s)\n",
+	       "report; %zu of %zu ops committed, up to %zu in one round; "
+	       "kills within %.0f ms (%.1f s)\n",
 	       r < rounds ? r + 1 : r, t.killed, t.finished, t.kills_at_open,
-	       t.unreported_commit, m, g.nops, t.max_round, elapsed(&t0));
+	       t.unreported_commit, m, g.nops, t.max_round,
+	       t.delay_max_us / 1000.0, elapsed(&t0));
 	/* and a fresh store given exactly the ops the crashed one holds, in
 	 * one go, holds the same */
 	struct wh_store *s, *f;
