@@ -214,6 +214,41 @@ WH_MUST_CHECK int wh_store_each_doc_op(struct wh_store *s, const char *scope,
 WH_MUST_CHECK int wh_store_case_reached(struct wh_store *s, const char *code,
 					uint32_t seq, const char *scope);
 
+/* A case by its id parts. */
+struct wh_case_ref {
+	char code[WH_CODE_MAX + 1];
+	uint32_t seq;
+};
+
+struct wh_store_drop_result {
+	size_t cases, ops, blobs; /* what left the store */
+	size_t kept_reached;      /* named, but reached keep_scope */
+	size_t kept_newer;        /* named, but an op came after keep_after */
+};
+
+/*
+ * Take whole cases out of this store, for `whistle prune --carried` (a
+ * neighbour's cases carried in an emergency, agent/cmd_prune.c): every
+ * op of each named case leaves the log, every derived table is rebuilt
+ * without them, and attachment content no remaining op names is
+ * deleted, all in one transaction. Which cases may go is the caller's
+ * rule; the store re-checks two things inside the transaction, so that
+ * nothing that arrived since the caller looked is lost: a case whose
+ * reach lies within keep_scope ("" : no such check) is kept, and so is
+ * one with an op that arrived after log position keep_after (0: no such
+ * check). A case not held is skipped. The ops of a case are signed and
+ * any replica holding them may offer them again: a dropped case comes
+ * back only if a link or bundle carries it in.
+ * res (may be NULL) says what happened. WH_EINVAL for a bad argument or a
+ * document's code (documents are never dropped); store errors as usual,
+ * and then nothing changed. Costs a pass over the whole log.
+ */
+WH_MUST_CHECK int wh_store_cases_drop(struct wh_store *s,
+				      const struct wh_case_ref *cases,
+				      size_t n, const char *keep_scope,
+				      uint64_t keep_after,
+				      struct wh_store_drop_result *res);
+
 /* Whether op id is held: WH_OK or WH_ENOTFOUND. */
 WH_MUST_CHECK int wh_store_has_op(struct wh_store *s,
 				  const uint8_t id[WH_ID_BYTES]);

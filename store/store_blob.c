@@ -511,3 +511,59 @@ int wh_store_blobs_wanted(struct wh_store *s, const char *scope,
 	mdb_txn_abort(txn);
 	return rc;
 }
+
+/* ---- after cases left the log -------------------------------------- */
+
+/* The first key at or after from in dbi whose hash no op names any
+ * more: 1 with hash set, 0 when there is none, or an error. */
+static int next_orphan(struct wh_store *s, MDB_txn *txn, MDB_dbi dbi,
+		       uint8_t hash[WH_ID_BYTES])
+{
+	MDB_cursor *cur;
+	int rc = mdb_cursor_open(txn, dbi, &cur);
+	if (rc)
+		return st_err(rc);
+	MDB_val k = {WH_ID_BYTES, hash}, v;
+	int mrc = mdb_cursor_get(cur, &k, &v, MDB_SET_RANGE);
+	for (; !mrc; mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		if (k.mv_size < WH_ID_BYTES)
+			continue;
+		MDB_val rk = {WH_ID_BYTES, k.mv_data}, rv;
+		int g = mdb_get(txn, s->dbi[DB_BLOBREF], &rk, &rv);
+		if (g == MDB_NOTFOUND) {
+			memcpy(hash, k.mv_data, WH_ID_BYTES);
+			break;
+		}
+		if (g) {
+			mrc = g;
+			break;
+		}
+	}
+	mdb_cursor_close(cur);
+	if (!mrc)
+		return 1;
+	return mrc == MDB_NOTFOUND ? 0 : st_err(mrc);
+}
+
+int st_blob_orphans_drop(struct wh_store *s, MDB_txn *txn, size_t *dropped)
+{
+	uint8_t hash[WH_ID_BYTES];
+	int rc;
+	*dropped = 0;
+	/* Content: seek afresh after each delete (cursor rule above). */
+	memset(hash, 0, sizeof hash);
+	while ((rc = next_orphan(s, txn, s->dbi[DB_BLOBS], hash)) == 1) {
+		MDB_val k = {WH_ID_BYTES, hash};
+		if ((rc = mdb_del(txn, s->dbi[DB_BLOBS], &k, NULL)))
+			return st_err(rc);
+		(*dropped)++;
+	}
+	if (rc < 0)
+		return rc;
+	/* Pieces of content that was still arriving. */
+	memset(hash, 0, sizeof hash);
+	while ((rc = next_orphan(s, txn, s->dbi[DB_BLOBPARTS], hash)) == 1)
+		if ((rc = parts_drop(s, txn, hash)))
+			return rc;
+	return rc;
+}

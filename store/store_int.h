@@ -228,6 +228,19 @@ WH_MUST_CHECK int st_author(struct wh_store *s, const struct wh_key *key,
 			    void *fill_ctx, st_skip_fn skip, void *skip_ctx,
 			    uint8_t *skipped);
 
+/* store_prune.c: one pass over the log deleting each op that
+ * pick(s, txn, op, ctx) returns 1 for (< 0 aborts with that code), the
+ * count added to *dropped. w's counters stay true; the derived tables
+ * are the caller's to rebuild (st_rebuild). */
+typedef int (*st_pick_fn)(struct wh_store *s, MDB_txn *txn,
+			  const struct wh_op *op, void *ctx);
+WH_MUST_CHECK int st_log_sweep(struct wh_store *s, struct wtx *w,
+			       st_pick_fn pick, void *ctx, size_t *dropped);
+/* store_blob.c: delete the content and pieces no op names any more
+ * (after a rebuild without some cases); *dropped counts the contents. */
+WH_MUST_CHECK int st_blob_orphans_drop(struct wh_store *s, MDB_txn *txn,
+				       size_t *dropped);
+
 /* store_ingest.c: drop every derived table and add every logged op
  * again, inside w's transaction. */
 WH_MUST_CHECK int st_rebuild(struct wh_store *s, struct wtx *w);

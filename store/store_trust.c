@@ -434,9 +434,9 @@ static int caseset_has(const struct caseset *cs, const uint8_t *ck,
 }
 
 /*
- * One pass over the log: drop each op that 'pick' selects and the rules
- * now refuse. Deleting the current row and stepping on is safe in
- * LMDB; the derived tables are rebuilt by the caller.
+ * One pass over the log (st_log_sweep): drop each op that the sweep
+ * selects and the rules now refuse; the derived tables are rebuilt by
+ * the caller.
  */
 struct sweep {
 	const struct wh_roster_set *rs;
@@ -446,49 +446,23 @@ struct sweep {
 	size_t dropped;
 };
 
-static int sweep_pick(const struct sweep *sw, const struct wh_op *op)
+static int sweep_pick(struct wh_store *s, MDB_txn *txn,
+		      const struct wh_op *op, void *ctx)
 {
-	if (sw->keys)
-		return keyset_has(sw->keys, op->author);
+	struct sweep *sw = ctx;
 	uint8_t ck[CASE_KEY_MAX];
 	size_t cn = st_case_key(ck, op->code, op->seq);
-	return needs_case(op) && caseset_has(sw->cases, ck, cn);
+	int mine = sw->keys ? keyset_has(sw->keys, op->author)
+			    : needs_case(op) && caseset_has(sw->cases, ck, cn);
+	if (!mine || !authz_with(s, txn, sw->rs, op))
+		return 0;
+	caseset_add(&sw->hit, ck, cn);
+	return 1;
 }
 
 static int sweep_log(struct wh_store *s, struct wtx *w, struct sweep *sw)
 {
-	MDB_cursor *cur;
-	int rc = st_err(mdb_cursor_open(w->txn, s->dbi[DB_LOG], &cur));
-	if (rc)
-		return rc;
-	MDB_val k, v;
-	int mrc = mdb_cursor_get(cur, &k, &v, MDB_FIRST);
-	while (!mrc && !rc) {
-		struct wh_op op;
-		if (wh_op_decode(v.mv_data, v.mv_size, &op)) {
-			rc = WH_ECORRUPT;
-			break;
-		}
-		if (sweep_pick(sw, &op) && authz_with(s, w->txn, sw->rs, &op)) {
-			uint8_t ck[CASE_KEY_MAX];
-			size_t cn = st_case_key(ck, op.code, op.seq);
-			caseset_add(&sw->hit, ck, cn);
-			sw->dropped++;
-			w->nops--;
-			w->opbytes -= op.raw.n;
-			if ((mrc = mdb_cursor_del(cur, 0)))
-				break;
-			mrc = mdb_cursor_get(cur, &k, &v, MDB_GET_CURRENT);
-			if (mrc == MDB_NOTFOUND) /* deleted the last row */
-				break;
-			continue;
-		}
-		mrc = mdb_cursor_get(cur, &k, &v, MDB_NEXT);
-	}
-	mdb_cursor_close(cur);
-	if (!rc && mrc && mrc != MDB_NOTFOUND)
-		rc = st_err(mrc);
-	return rc;
+	return st_log_sweep(s, w, sweep_pick, sw, &sw->dropped);
 }
 
 struct roster_put {
