@@ -224,10 +224,11 @@ static void on_unknown_key(struct agent *a, const char *text)
 		return;
 	}
 	log_warn("handshake refused for unknown CURVE key %s from %s: no "
-		 "key in the trust list has this CURVE form (it is derived "
+		 "key in the %s has this CURVE form (it is derived "
 		 "from the Ed25519 key 'whistle key show' prints; to compare, "
 		 "run 'whistle key show --curve' on the other machine)",
-		 hex, from);
+		 hex, from,
+		 a->bound ? "district's roster (as of now)" : "trust list");
 }
 
 /* ---- events ------------------------------------------------------- */
@@ -256,8 +257,16 @@ static void on_round(struct agent *a, const struct wh_net_event *ev)
 	agent_former_round(a, st);
 	/* What the peer holds, for bundles written for it (carry.h). */
 	struct peerinfo *pi = pinfo(a, ev->peer->pk);
+	/* A link widened past this station's own path (neighbour relay)
+	 * notes every round: what it says decides when `whistle prune
+	 * --carried` may drop the carried cases, and once the emergency
+	 * ends the link narrows and no later round speaks of them. */
+	const char *own = a->c->conf.path;
+	size_t on = strlen(own), sn = strlen(st->scope);
+	int widened = sn < on && wh_path_within(own, on, st->scope, sn);
 	if (st->in_sync && st->have_receipt && st->scope[0] &&
-	    (!pi->carry_ms || agent_mono_ms() - pi->carry_ms >= CARRY_LEARN_MS)) {
+	    (!pi->carry_ms || widened ||
+	     agent_mono_ms() - pi->carry_ms >= CARRY_LEARN_MS)) {
 		pi->carry_ms = agent_mono_ms();
 		int rc = carry_learn(a->c->store, ev->peer->pk, st->scope,
 				     st->peer_count, st->peer_digest, "sync");

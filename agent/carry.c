@@ -533,3 +533,32 @@ int carry_build(struct wh_store *s, const struct wh_key *key,
 	wh_buf_fini(&ro.bytes);
 	return rc;
 }
+
+/* ---- what a peer is known to hold, per case --------------------------- */
+
+int carry_each_case(struct wh_store *s, const char *scope,
+		    const struct carry_peer *known, carry_case_cb cb,
+		    void *ctx)
+{
+	if (!scope || (*scope && !wh_path_valid(scope, strlen(scope))))
+		return WH_EPATH;
+	struct carry_opts o = {.scope = scope, .known = known};
+	struct cut c = {.o = &o};
+	int rc = wh_store_each_op_seq(s, scope, cut_op, &c);
+	if (rc == WH_OK)
+		qsort(c.it, c.n, sizeof *c.it, item_cmp);
+	for (size_t i = 0, j; rc == WH_OK && i < c.n; i = j) {
+		for (j = i + 1; j < c.n && !strcmp(c.it[j].code, c.it[i].code) &&
+				c.it[j].cseq == c.it[i].cseq;
+		     j++)
+			;
+		mark_known(c.it + i, j - i, known);
+		int all = 1;
+		for (size_t m = i; m < j; m++)
+			all &= c.it[m].known;
+		rc = cb(ctx, c.it[i].code, c.it[i].cseq, all);
+	}
+	free(c.it);
+	wh_buf_fini(&c.bytes);
+	return rc;
+}

@@ -6,7 +6,9 @@
  * CARRY_KNOWN_MAX statements "the peer holds every op of SCOPE's set
  * that had arrived here by log position POS". Log positions only grow
  * and a peer only gains ops (a roster's purge aside, which drops them
- * everywhere), so each statement stays true. One is learnt
+ * everywhere, and `whistle prune --carried` on the peer, which drops
+ * only cases that never lay within its own path), so each statement
+ * stays true of the ops a peer keeps. One is learnt
  *   - by sync: a round that ends in sync, where the peer's signed
  *     receipt names the digest we hold (carry_learn, called by the
  *     agent and `whistle sync`);
@@ -110,5 +112,18 @@ struct carry_result {
 WH_MUST_CHECK int carry_build(struct wh_store *s, const struct wh_key *key,
 			      const struct carry_opts *o, struct wh_buf *out,
 			      struct carry_result *r);
+
+/*
+ * For each case (and document) of scope's set, in case-id order: whether
+ * the peer is known to hold every op of it that is held here (the rule
+ * above), as cb(ctx, code, seq, all_known). What `whistle prune
+ * --carried` asks before it lets a carried case go. A non-zero cb stops
+ * the walk and is returned; WH_EPATH for a bad scope ("" : everything).
+ */
+typedef int (*carry_case_cb)(void *ctx, const char *code, uint32_t seq,
+			     int all_known);
+WH_MUST_CHECK int carry_each_case(struct wh_store *s, const char *scope,
+				  const struct carry_peer *known,
+				  carry_case_cb cb, void *ctx);
 
 #endif

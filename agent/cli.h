@@ -148,6 +148,7 @@ int cmd_agent(struct cli *c, int argc, char **argv);
 int cmd_sync(struct cli *c, int argc, char **argv);
 int cmd_stats(struct cli *c, int argc, char **argv); /* cmd_stats.c */
 int cmd_rebuild(struct cli *c, int argc, char **argv); /* cmd_rebuild.c */
+int cmd_prune(struct cli *c, int argc, char **argv);   /* cmd_prune.c */
 int cmd_user(struct cli *c, int argc, char **argv);  /* cmd_user.c */
 /* The district's roster: the administrator's tool (cmd_authority.c)
  * and what a station holds of it (cmd_roster.c). */
@@ -183,6 +184,13 @@ void cli_case_json(const struct cli *c, struct json *j,
  * held. out is initialised on success only. */
 int cli_case_load(const struct cli *c, const char *code, uint32_t seq,
 		  struct wh_case *out);
+/* Whether v was carried here by neighbour relay: it never lay within
+ * this home's path (a case transferred out did, and is not carried). */
+int cli_case_carried(const struct cli *c, const struct wh_case *v);
+/* Whether neighbour relay is on here now: an emergency covering this
+ * station's street is in force (store.h, wh_store_relay_claim). street
+ * (may be NULL) gets the street's path. */
+int cli_relay_on(const struct cli *c, char street[WH_PATH_MAX + 1]);
 /* The "history" member (key and array) of a case object: every op in
  * fold order, as `case show --history --json` has it (cmd_case_show.c).
  * WH_OK or a store error (the array is closed either way). */

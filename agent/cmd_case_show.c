@@ -353,6 +353,14 @@ static void show_text(const struct cli *c, const struct wh_case *v,
 	row("来源 Source", buf);
 	row("类别 Category", v->category);
 	row("辖区 Path", v->path);
+	if (cli_case_carried(c, v))
+		row("代传 Carried",
+		    cli_relay_on(c, NULL)
+			    ? "为邻站代传 carried for a neighbour station "
+			      "(neighbour relay, in the emergency)"
+			    : "为邻站代传, 应急已结束 carried for a neighbour; "
+			      "the emergency is over ('whistle prune "
+			      "--carried' drops it once its keepers hold it)");
 	row("地址 Address", v->address);
 	if (v->has_location) {
 		char a[24], b[24];
@@ -450,6 +458,7 @@ int cmd_case_show(struct cli *c, int argc, char **argv)
 	if (c->json) {
 		json_init(&j, stdout);
 		cli_case_json(c, &j, &cv, &pd);
+		json_kbool(&j, "carried", cli_case_carried(c, &cv));
 		if (history) {
 			json_key(&j, "history");
 			json_arr(&j);

@@ -195,26 +195,24 @@ struct list_ctx {
 	int carried_too; /* --carried, or relay on now */
 };
 
-/* A case carried here by neighbour relay: it never lay within this
- * home's path (a case transferred out did, and is not "carried"). */
-static int carried(const struct cli *c, const struct wh_case *v)
+int cli_case_carried(const struct cli *c, const struct wh_case *v)
 {
 	const char *home = c->conf.path;
 	return *home && wh_store_case_reached(c->store, v->code, v->seq,
 					      home) == WH_ENOTFOUND;
 }
 
-/* Whether neighbour relay is on here now: an emergency covering this
- * station's street is in force (store.h, wh_store_relay_claim). */
-static int relay_on(const struct cli *c)
+int cli_relay_on(const struct cli *c, char street[WH_PATH_MAX + 1])
 {
 	const char *p = c->conf.path, *slash = strrchr(p, '/');
 	if (!slash)
 		return 0;
-	char street[WH_PATH_MAX + 1];
-	snprintf(street, sizeof street, "%.*s", (int)(slash - p), p);
+	char st[WH_PATH_MAX + 1];
+	snprintf(st, sizeof st, "%.*s", (int)(slash - p), p);
+	if (street)
+		memcpy(street, st, sizeof st);
 	int ok = 0;
-	return wh_store_relay_claim(c->store, p, street, cli_now(c), &ok) ==
+	return wh_store_relay_claim(c->store, p, st, cli_now(c), &ok) ==
 		       WH_OK &&
 	       ok;
 }
@@ -222,7 +220,7 @@ static int relay_on(const struct cli *c)
 static int list_row(void *ctx, const struct wh_case *v)
 {
 	struct list_ctx *l = ctx;
-	int carry = carried(l->c, v);
+	int carry = cli_case_carried(l->c, v);
 	if (carry && !l->carried_too)
 		return 0; /* not ours, and the emergency that brought it ended */
 	if (l->limit && l->shown == l->limit) {
@@ -318,7 +316,7 @@ int cmd_case_list(struct cli *c, int argc, char **argv)
 	if (overdue)
 		return cli_overdue_list(c, f.scope, f.limit);
 	struct list_ctx l = {.c = c, .limit = f.limit,
-			     .carried_too = carried_flag || relay_on(c)};
+			     .carried_too = carried_flag || cli_relay_on(c, NULL)};
 	if (f.limit)
 		f.limit++; /* one more, to say there are more */
 	if (c->json) {

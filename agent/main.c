@@ -79,6 +79,8 @@ static const struct cli_cmd commands[] = {
 	{"emergency", cmd_emergency, "应急: declare, end and follow emergencies"},
 	{"plan", cmd_plan, "数字应急预案: publish and read emergency plans"},
 	{"rebuild", cmd_rebuild, "fold every case again from the op log"},
+	{"prune", cmd_prune, "drop cases carried for neighbours after an "
+			     "emergency"},
 	{"user", cmd_user, "web console accounts (网页控制台账号)"},
 	{"version", cmd_version, "print the version"},
 	{"help", cmd_help, "this text"},

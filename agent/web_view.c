@@ -63,6 +63,7 @@ struct listing {
 	uint64_t now, day;
 	const char *q;
 	int overdue_only;
+	int relay_on; /* carried cases are shown only then */
 	struct row *rows;
 	size_t nrows, cap;
 };
@@ -103,6 +104,11 @@ static int list_cb(void *ctx, const struct wh_case *v)
 	    !contains(v->address, l->q) && !contains(v->category, l->q) &&
 	    !contains(v->description, l->q))
 		return 0;
+	/* As `case list`: a neighbour's case carried in an emergency is
+	 * shown only while the emergency lasts. */
+	int carried = cli_case_carried(l->c, v);
+	if (carried && !l->relay_on)
+		return 0;
 	struct late lt = {NULL, 0};
 	uint32_t nlate = wh_flow_overdue(v, l->now, late_cb, &lt);
 	if (l->overdue_only && !nlate)
@@ -128,6 +134,7 @@ static int list_cb(void *ctx, const struct wh_case *v)
 	json_kstr(&j, "category", v->category);
 	json_kstr(&j, "address", v->address);
 	json_kstr(&j, "path", v->path);
+	json_kbool(&j, "carried", carried);
 	json_kstr(&j, "status", wh_status_name(v->status));
 	json_kstr(&j, "status_label", wh_status_label(v->status));
 	json_kstr(&j, "priority", wh_priority_name(v->priority));
@@ -220,6 +227,7 @@ void web_view_cases(struct web_req *r, struct web_out *o)
 	l.now = cli_now(c);
 	l.day = (l.now + CST_MS) / DAY_MS;
 	l.overdue_only = overdue && strcmp(overdue, "0");
+	l.relay_on = cli_relay_on(c, NULL);
 	int rc = wh_store_case_list(c->store, &f, list_cb, &l);
 	if (rc < 0) {
 		for (size_t i = 0; i < l.nrows; i++)

@@ -23,7 +23,10 @@
 # arrival order, tests/tools/wh_arrival) holds every urgent op of A's
 # before the first normal one. Figures printed. Last the district ends
 # the emergency: B narrows back, and its case list no longer shows the
-# cases it carried (`--carried` does).
+# cases it carried (`--carried` does); `whistle prune --carried`,
+# refused while the emergency lasted, drops them all, since B learnt
+# from its street-wide rounds that A and D hold them, and B's own case
+# and community digest are untouched.
 #
 # Without root or namespaces it says so and runs the same story on
 # loopback with explicit endpoints: the cut is A and C restarted without
@@ -118,6 +121,7 @@ A=${HOMEOF[a]} B=${HOMEOF[b]} C=${HOMEOF[c]} D=${HOMEOF[d]} H=${HOMEOF[h]}
 holds() { wh --home "$1" case show "$2" >/dev/null 2>&1; }
 
 A0=$(new_case "$A" --title "路灯不亮" --category 市政 --grid g01) || die "no case"
+B0=$(new_case "$B" --title "井盖松动" --category 市政 --grid g03) || die "no case"
 wait_until 60 "before the storm a's case reaches D" holds "$D" "$A0"
 
 # ---- the cut -------------------------------------------------------------
@@ -192,12 +196,54 @@ check "status at A: urgent first" bash -c "'$W' --home '$A' status | grep -q 'ur
 # ---- the end: B narrows back; what it carried is no longer listed --------
 check "during the emergency B lists A's cases, marked carried" \
 	bash -c "'$W' --home '$B' case list --all | grep -q '代传 carried'"
+check "case show at B says A's urgent case is carried" \
+	bash -c "'$W' --home '$B' case show '${URG[0]}' | grep -q '代传 Carried'"
+check "case show --json at B: carried true" \
+	bash -c "'$W' --home '$B' --json case show '${URG[0]}' | jq -e '.carried == true'"
+check "case show at B: its own case is not carried" \
+	bash -c "'$W' --home '$B' --json case show '$B0' | jq -e '.carried == false'"
+if wh --home "$B" prune --carried >"$T/prune0.out" 2>&1; then
+	bad "prune --carried ran during the emergency"
+else
+	check "prune --carried during the emergency is refused, naming it" \
+		grep -q "an emergency over $ST is in force" "$T/prune0.out"
+fi
 wh --home "$D" emergency end "$EM" >/dev/null 2>"$T/end.err" || die "end: $(cat "$T/end.err")"
 wait_until 60 "B narrows back to its community" grep -q "neighbour relay off" "$T/log/b.log"
 check "after the end B no longer lists A's cases" \
 	bash -c "! '$W' --home '$B' case list --all | grep -q 'ZDY-'"
 check "case list --carried still shows them" \
 	bash -c "'$W' --home '$B' --json case list --all --carried | jq -e '[.[] | select(.carried)] | length >= $NBACK'"
+
+# ---- pruning what B carried ------------------------------------------------
+# B learnt from its street-wide rounds with D and A (in sync) that they
+# hold every op of the cases it carried: all of them may go.
+ncarried=$(wh --home "$B" --json case list --all --carried | jq '[.[] | select(.carried)] | length')
+own=$(digest_of "$B" $ST/xisibei)
+ops0=$(ops_of "$B")
+wh --home "$B" --json prune --carried --dry-run >"$T/dry.json" 2>"$T/dry.err" || bad "prune --dry-run: $(cat "$T/dry.err")"
+check "dry run: every carried case would go, each held by a or d" \
+	jq -e ".dry_run and .pruned == $ncarried and .kept_unconfirmed == 0 and ([.cases[] | select(.held_by == \"a\" or .held_by == \"d\" or .held_by == \"c\")] | length) == $ncarried" "$T/dry.json"
+check "dry run changes nothing" test "$(ops_of "$B")" = "$ops0"
+t0=$(date +%s%N)
+wh --home "$B" --json prune --carried >"$T/prune.json" 2>"$T/prune.err" || bad "prune: $(cat "$T/prune.err")"
+ms=$((($(date +%s%N) - t0) / 1000000))
+say "B pruned $(jq .pruned "$T/prune.json") carried cases ($(jq .ops "$T/prune.json") ops) in $ms ms"
+check "prune dropped all $ncarried carried cases, keeping none" \
+	jq -e ".pruned == $ncarried and .kept_unconfirmed == 0 and .ops >= $NBACK" "$T/prune.json"
+check "B lists no carried case after pruning" \
+	bash -c "'$W' --home '$B' --json case list --all --carried | jq -e '[.[] | select(.carried)] | length == 0'"
+check "B's own community is untouched" test "$(digest_of "$B" $ST/xisibei)" = "$own"
+check "B still holds its own case" holds "$B" "$B0"
+check "B no longer holds A's urgent case" bash -c "! '$W' --home '$B' case show '${URG[0]}'"
+check "prune again: nothing carried is left" \
+	bash -c "'$W' --home '$B' prune --carried | grep -q 'no carried cases'"
+sleep $((IVL + 1))
+check "B's link still agrees with D after the prune (its scope never held them)" \
+	same_digest $ST/xisibei "$B" "$D"
+check "D still holds A's whole backlog" same_digest $ST/zhaodengyu "$A" "$D"
+check "and no carried case came back to B" \
+	bash -c "'$W' --home '$B' --json case list --all --carried | jq -e '[.[] | select(.carried)] | length == 0'"
 
 for n in a b c d; do agent_alive $n && agent_stop $n; done
 [ $NETNS = 1 ] && agent_stop h
