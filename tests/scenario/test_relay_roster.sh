@@ -1,0 +1,133 @@
+#!/usr/bin/env bash
+#
+# test_relay_roster.sh: neighbour relay (issue 6) in homes bound to the
+# district's signed roster, where the roster's grant path is what a
+# peer is trusted for. Agents run on 127.0.0.1; the district authority
+# grants the district hub D, stations A and B of street 新街口 and X of
+# street 什刹海; two more keys of the roster speak through wh_badpeer: P,
+# a station of 新街口, and Q, one of 什刹海.
+#
+#   A's only link is B (its uplink and the street hub are down): before
+#   the emergency they share nothing, and A's case stays at A. P's
+#   claim of the street is held by B (take, give nothing), not refused.
+#   D (district grant) declares an emergency over 新街口: it reaches B
+#   through its uplink and A through B, both claim the street, and A's
+#   case reaches D through B's link. P's claim of the street is now
+#   admitted, Q's (its grant lies in 什刹海) refused with the reason, and
+#   X, a real agent of 什刹海, does not widen. A key outside the roster
+#   is refused at the handshake. After the end B narrows, lists A's
+#   case no more, and prunes it.
+#
+# usage: bash test_relay_roster.sh /path/to/whistle [/path/to/build/tests]
+set -u
+. "$(dirname "$0")/lib.sh"
+lib_begin test_relay_roster "$@"
+TOOLS=${2:-$(dirname "$W")/../tests}
+BAD=$TOOLS/wh_badpeer
+[ -x "$BAD" ] || die "no $BAD"
+
+ST=xicheng/xinjiekou
+mkhome d xicheng district XC
+mkhome a $ST/zhaodengyu station ZDY
+mkhome b $ST/xisibei station XSB
+mkhome p $ST/sanjianfang station SJF
+mkhome x xicheng/shichahai/yinding station YD
+mkhome q xicheng/shichahai/dajinsi station DJS
+mkhome out $ST/xisibei station OUT # never granted
+
+AUTH=$T/authority
+wh authority init --dir "$AUTH" --path xicheng >"$T/auth.out" 2>&1 ||
+	die "authority init: $(head -c 300 "$T/auth.out")"
+AKEY=$(grep -Eo '[0-9a-f]{64}' "$T/auth.out" | head -n1)
+[ -n "$AKEY" ] || die "authority init printed no key"
+grant() { # NAME ROLE PATH CODE
+	wh authority add --dir "$AUTH" --key "${KEYOF[$1]}" --name "$1" \
+		--role "$2" --path "$3" --code "$4" >"$T/grant.out" 2>&1 ||
+		die "authority add $1: $(head -c 300 "$T/grant.out")"
+}
+grant d district xicheng XC
+grant a station $ST/zhaodengyu ZDY
+grant b station $ST/xisibei XSB
+grant p station $ST/sanjianfang SJF
+grant x station xicheng/shichahai/yinding YD
+grant q station xicheng/shichahai/dajinsi DJS
+for n in d a b x; do
+	wh --home "${HOMEOF[$n]}" roster bind "$AKEY" >"$T/bind.out" 2>&1 ||
+		die "roster bind $n: $(head -c 300 "$T/bind.out")"
+	wh --home "${HOMEOF[$n]}" roster apply "$AUTH/roster.wr" >"$T/apply.out" 2>&1 ||
+		die "roster apply $n: $(head -c 300 "$T/apply.out")"
+done
+check "no trust list anywhere: the roster is who belongs" \
+	bash -c "! ls '${HOMEOF[b]}/trust' '${HOMEOF[d]}/trust' 2>/dev/null | grep -q ."
+
+free_port PD
+free_port PB
+ED="${KEYOF[d]}@tcp://127.0.0.1:$PD"
+EB="${KEYOF[b]}@tcp://127.0.0.1:$PB"
+IVL=2
+agent_start d --listen "tcp://127.0.0.1:$PD" --interval $IVL --discovery off
+agent_start b --listen "tcp://127.0.0.1:$PB" --peer "$ED" --interval $IVL --discovery off
+agent_start a --peer "$EB" --interval $IVL --discovery off
+agent_start x --peer "$EB" --peer "$ED" --interval $IVL --discovery off
+A=${HOMEOF[a]} B=${HOMEOF[b]} D=${HOMEOF[d]} X=${HOMEOF[x]}
+holds() { wh --home "$1" case show "$2" >/dev/null 2>&1; }
+# hello NAME PATH: a roster key's HELLO to B claiming PATH; its summary
+hello() {
+	"$BAD" hello "${HOMEOF[$1]}/key.secret" "${KEYOF[b]}" \
+		"tcp://127.0.0.1:$PB" "$2" >"$T/hello-$1.out" 2>&1
+	echo "rc $?" >>"$T/hello-$1.out"
+}
+
+up() { grep -q "connected to b\|a connected" "$T/log/b.log"; }
+wait_until 20 "A's link to B is up" up
+A1=$(new_case "$A" --title "地下车库进水" --category 防汛 --grid g01 --priority urgent) ||
+	die "no case"
+sleep $((2 * IVL + 1))
+check "before the emergency A's case stays at A (B shares nothing with A)" \
+	bash -c "! '$W' --home '$B' case show '$A1' && ! '$W' --home '$D' case show '$A1'"
+hello p $ST
+check "before the emergency P's claim of the street is held by B, not refused" \
+	grep -q "p claims $ST (neighbour relay) but no emergency" "$T/log/b.log"
+check "and P was not shut out" bash -c "! grep -q 'p.*claims path' '$T/log/b.log'"
+
+# ---- the emergency ---------------------------------------------------------
+EM=$(wh --home "$D" emergency declare --path $ST --title "7·31 暴雨" 2>"$T/decl.err" | head -n1)
+[ -n "$EM" ] || die "declare: $(cat "$T/decl.err")"
+wait_until 30 "B widens to the street" grep -q "neighbour relay on: links now share $ST" "$T/log/b.log"
+wait_until 30 "A learns of it through B and widens" \
+	grep -q "neighbour relay on: links now share $ST" "$T/log/a.log"
+wait_until 30 "A's case reaches D through B's link" holds "$D" "$A1"
+check "B carries it, marked carried" \
+	bash -c "'$W' --home '$B' --json case show '$A1' | jq -e '.carried == true'"
+check "D never had a link to A" bash -c "! grep -q '^.*a connected' '$T/log/d.log'"
+
+hello p $ST
+check "P's claim of the street is admitted in the emergency" \
+	bash -c "grep -q 'handshake ok' '$T/hello-p.out' && ! grep -q 'claims path $ST but is trusted' '$T/log/b.log'"
+hello q $ST
+wait_until 10 "Q's claim of another street is refused, naming its grant" \
+	grep -q "claims path $ST but is trusted for xicheng/shichahai/dajinsi" "$T/log/b.log"
+hello out $ST
+check "a key the roster does not grant is refused at the handshake" \
+	grep -q "rc 3" "$T/hello-out.out"
+check "and B's log says the roster does not have it" \
+	grep -q "no key in the district's roster" "$T/log/b.log"
+check "X (什刹海) does not widen for an emergency over 新街口" \
+	bash -c "! grep -q 'neighbour relay on' '$T/log/x.log'"
+check "X does not hold A's case" bash -c "! '$W' --home '$X' case show '$A1'"
+check "the roster refused none of the relayed ops at D" \
+	bash -c "! grep -qi 'refused.*ZDY' '$T/log/d.log'"
+
+# ---- the end ---------------------------------------------------------------
+wh --home "$D" emergency end "$EM" >/dev/null 2>"$T/end.err" || die "end: $(cat "$T/end.err")"
+wait_until 30 "B narrows back" grep -q "neighbour relay off" "$T/log/b.log"
+check "B no longer lists A's case" bash -c "! '$W' --home '$B' case list --all | grep -q '$A1'"
+wh --home "$B" --json prune --carried >"$T/prune.json" 2>"$T/prune.err" ||
+	bad "prune: $(cat "$T/prune.err")"
+check "B prunes A's case: D (or A) is known to hold it" \
+	jq -e '.pruned == 1 and .kept_unconfirmed == 0' "$T/prune.json"
+check "and D still holds it" holds "$D" "$A1"
+
+for n in a b d x; do agent_stop $n; done
+check_logs
+lib_end
