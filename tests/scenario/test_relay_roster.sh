@@ -12,7 +12,8 @@
 #   claim of the street is held by B (take, give nothing), not refused.
 #   D (district grant) declares an emergency over 新街口: it reaches B
 #   through its uplink and A through B, both claim the street, and A's
-#   case reaches D through B's link. P's claim of the street is now
+#   case reaches D through B's link, its reporter sealed: D (a hub above
+#   A) reads it, B does not. P's claim of the street is now
 #   admitted, Q's (its grant lies in 什刹海) refused with the reason, and
 #   X, a real agent of 什刹海, does not widen. A key outside the roster
 #   is refused at the handshake. After the end B narrows, lists A's
@@ -80,8 +81,16 @@ hello() {
 
 up() { grep -q "connected to b\|a connected" "$T/log/b.log"; }
 wait_until 20 "A's link to B is up" up
-A1=$(new_case "$A" --title "地下车库进水" --category 防汛 --grid g01 --priority urgent) ||
-	die "no case"
+REP=王秀英 TEL=13900001111
+A1=$(new_case "$A" --title "地下车库进水" --category 防汛 --grid g01 --priority urgent \
+	--reporter "$REP" --contact "$TEL") || die "no case"
+# pd_is HOME FILTER: A1's personal object there satisfies FILTER
+pd_is() {
+	local v
+	v=$(wh --home "$1" --json case show "$A1" 2>/dev/null | jq -c .personal) &&
+		[ -n "$v" ] && [ "$v" != null ] &&
+		jq -e --arg r "$REP" --arg t "$TEL" "$2" <<<"$v" >/dev/null
+}
 sleep $((2 * IVL + 1))
 check "before the emergency A's case stays at A (B shares nothing with A)" \
 	bash -c "! '$W' --home '$B' case show '$A1' && ! '$W' --home '$D' case show '$A1'"
@@ -99,6 +108,12 @@ wait_until 30 "A learns of it through B and widens" \
 wait_until 30 "A's case reaches D through B's link" holds "$D" "$A1"
 check "B carries it, marked carried" \
 	bash -c "'$W' --home '$B' --json case show '$A1' | jq -e '.carried == true'"
+wait_until 30 "the reporter's envelopes reach D too" \
+	pd_is "$D" '.state == "open" and .reporter == $r and .contact == $t'
+check "B, a neighbour that carries it, holds the envelopes and cannot read them" \
+	pd_is "$B" '.state == "sealed" and .reporter == null and .contact == null and (.envelopes | length) > 0'
+check "no op or envelope at B holds the name in clear" \
+	bash -c "! grep -rqa '$REP' '$B/store'"
 check "D never had a link to A" bash -c "! grep -q '^.*a connected' '$T/log/d.log'"
 
 hello p $ST
