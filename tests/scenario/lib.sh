@@ -261,6 +261,32 @@ show_of() { wh --home "$1" --json case show "$2" 2>/dev/null | jq -S .; }
 # view_of HOME ID: the same without what depends on who reads it: sealed
 # personal data opens only for its readers (docs/sealing.md)
 view_of() { show_of "$1" "$2" | jq -S 'del(.personal, .reporter, .contact)'; }
+# authority_init: the district authority (xicheng) in $T/authority; sets
+# AUTH (its folder) and AKEY (its public key)
+authority_init() {
+	AUTH=$T/authority
+	wh authority init --dir "$AUTH" --path xicheng >"$T/auth.out" 2>&1 ||
+		die "authority init: $(head -c 300 "$T/auth.out")"
+	AKEY=$(grep -Eo '[0-9a-f]{64}' "$T/auth.out" | head -n1)
+	[ -n "$AKEY" ] || die "authority init printed no key"
+}
+# grant NAME ROLE PATH CODE: the authority grants NAME's key
+grant() {
+	wh authority add --dir "$AUTH" --key "${KEYOF[$1]}" --name "$1" \
+		--role "$2" --path "$3" --code "$4" >"$T/grant.out" 2>&1 ||
+		die "authority add $1: $(head -c 300 "$T/grant.out")"
+}
+# roster_join NAME...: bind each home to the authority and install the
+# current roster there
+roster_join() {
+	local n
+	for n in "$@"; do
+		wh --home "${HOMEOF[$n]}" roster bind "$AKEY" >"$T/bind.out" 2>&1 ||
+			die "roster bind $n: $(head -c 300 "$T/bind.out")"
+		wh --home "${HOMEOF[$n]}" roster apply "$AUTH/roster.wr" >"$T/apply.out" 2>&1 ||
+			die "roster apply $n: $(head -c 300 "$T/apply.out")"
+	done
+}
 # new_case HOME ARGS...: take in a case, print its id
 new_case() {
 	local id

@@ -36,27 +36,13 @@ mkhome sa "$A" station XJK-ZDY
 mkhome sb "$B" station XJK-BTS
 mkhome sc "$C" station DSL-DZL
 
-AUTH=$T/authority
-wh authority init --dir "$AUTH" --path xicheng >"$T/auth.out" 2>&1 ||
-	die "authority init: $(head -c 300 "$T/auth.out")"
-AKEY=$(grep -Eo '[0-9a-f]{64}' "$T/auth.out" | head -n1)
-[ -n "$AKEY" ] || die "authority init printed no key"
-grant() { # NAME ROLE PATH CODE
-	wh authority add --dir "$AUTH" --key "${KEYOF[$1]}" --name "$1" \
-		--role "$2" --path "$3" --code "$4" >"$T/grant.out" 2>&1 ||
-		die "authority add $1: $(head -c 300 "$T/grant.out")"
-}
+authority_init
 grant dis district xicheng XC
 grant hub street $ST XJK
 grant sa station "$A" XJK-ZDY
 grant sb station "$B" XJK-BTS
 grant sc station "$C" DSL-DZL
-for n in dis hub sa sb sc; do
-	wh --home "${HOMEOF[$n]}" roster bind "$AKEY" >"$T/bind.out" 2>&1 ||
-		die "roster bind $n: $(head -c 300 "$T/bind.out")"
-	wh --home "${HOMEOF[$n]}" roster apply "$AUTH/roster.wr" >"$T/apply.out" 2>&1 ||
-		die "roster apply $n: $(head -c 300 "$T/apply.out")"
-done
+roster_join dis hub sa sb sc
 DS=${HOMEOF[dis]} HB=${HOMEOF[hub]} SA=${HOMEOF[sa]} SB=${HOMEOF[sb]}
 SC=${HOMEOF[sc]}
 

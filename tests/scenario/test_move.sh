@@ -30,16 +30,7 @@ mkhome hx xicheng/xinjiekou street XJK
 mkhome hy xicheng/shichahai street SCH
 mkhome dis xicheng district XC
 
-AUTH=$T/authority
-wh authority init --dir "$AUTH" --path xicheng >"$T/auth.out" 2>&1 ||
-	die "authority init: $(head -c 300 "$T/auth.out")"
-AKEY=$(grep -Eo '[0-9a-f]{64}' "$T/auth.out" | head -n1)
-[ -n "$AKEY" ] || die "authority init printed no key"
-grant() { # NAME ROLE PATH CODE
-	wh authority add --dir "$AUTH" --key "${KEYOF[$1]}" --name "$1" \
-		--role "$2" --path "$3" --code "$4" >"$T/grant.out" 2>&1 ||
-		die "authority add $1: $(head -c 300 "$T/grant.out")"
-}
+authority_init
 grant s station "$OLD" ZDY
 grant ctl station "$OLD" ZDC
 grant hx street xicheng/xinjiekou XJK

@@ -36,28 +36,14 @@ mkhome x xicheng/shichahai/yinding station YD
 mkhome q xicheng/shichahai/dajinsi station DJS
 mkhome out $ST/xisibei station OUT # never granted
 
-AUTH=$T/authority
-wh authority init --dir "$AUTH" --path xicheng >"$T/auth.out" 2>&1 ||
-	die "authority init: $(head -c 300 "$T/auth.out")"
-AKEY=$(grep -Eo '[0-9a-f]{64}' "$T/auth.out" | head -n1)
-[ -n "$AKEY" ] || die "authority init printed no key"
-grant() { # NAME ROLE PATH CODE
-	wh authority add --dir "$AUTH" --key "${KEYOF[$1]}" --name "$1" \
-		--role "$2" --path "$3" --code "$4" >"$T/grant.out" 2>&1 ||
-		die "authority add $1: $(head -c 300 "$T/grant.out")"
-}
+authority_init
 grant d district xicheng XC
 grant a station $ST/zhaodengyu ZDY
 grant b station $ST/xisibei XSB
 grant p station $ST/sanjianfang SJF
 grant x station xicheng/shichahai/yinding YD
 grant q station xicheng/shichahai/dajinsi DJS
-for n in d a b x; do
-	wh --home "${HOMEOF[$n]}" roster bind "$AKEY" >"$T/bind.out" 2>&1 ||
-		die "roster bind $n: $(head -c 300 "$T/bind.out")"
-	wh --home "${HOMEOF[$n]}" roster apply "$AUTH/roster.wr" >"$T/apply.out" 2>&1 ||
-		die "roster apply $n: $(head -c 300 "$T/apply.out")"
-done
+roster_join d a b x
 check "no trust list anywhere: the roster is who belongs" \
 	bash -c "! ls '${HOMEOF[b]}/trust' '${HOMEOF[d]}/trust' 2>/dev/null | grep -q ."
 

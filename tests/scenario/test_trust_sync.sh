@@ -36,28 +36,14 @@ mkhome dis xicheng district XC
 mkhome rogue "$B" station XR # its grant says A, code ZDR
 mkhome rogue2 "$B" station XQ # another such key: a shut-out lasts 60 s
 
-AUTH=$T/authority
-wh authority init --dir "$AUTH" --path xicheng >"$T/auth.out" 2>&1 ||
-	die "authority init: $(head -c 300 "$T/auth.out")"
-AKEY=$(grep -Eo '[0-9a-f]{64}' "$T/auth.out" | head -n1)
-[ -n "$AKEY" ] || die "authority init printed no key"
-grant() { # NAME ROLE PATH CODE
-	wh authority add --dir "$AUTH" --key "${KEYOF[$1]}" --name "$1" \
-		--role "$2" --path "$3" --code "$4" >"$T/grant.out" 2>&1 ||
-		die "authority add $1: $(head -c 300 "$T/grant.out")"
-}
+authority_init
 grant sa station "$A" ZDY
 grant sb station "$B" XS
 grant hub street xicheng/xinjiekou XJK
 grant dis district xicheng XC
 grant rogue station "$A" ZDR
 grant rogue2 station "$A" ZDQ
-for n in sa sb hub dis; do
-	wh --home "${HOMEOF[$n]}" roster bind "$AKEY" >"$T/bind.out" 2>&1 ||
-		die "roster bind $n: $(head -c 300 "$T/bind.out")"
-	wh --home "${HOMEOF[$n]}" roster apply "$AUTH/roster.wr" >"$T/apply.out" 2>&1 ||
-		die "roster apply $n: $(head -c 300 "$T/apply.out")"
-done
+roster_join sa sb hub dis
 
 free_port PHUB
 free_port PDIS
