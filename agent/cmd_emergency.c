@@ -246,6 +246,32 @@ static int author_show(struct cli *c, struct wh_op_draft *d, const char *idarg,
 	return CLI_OK;
 }
 
+/* end and extend: open the home, check that it may speak for
+ * emergencies and that emergency (code, seq), declared and held here,
+ * lies within its jurisdiction; *e is it. CLI_OK or the failure. */
+static int open_own(struct cli *c, const char *idarg, const char *code,
+		    uint32_t seq, struct wh_emergency *e)
+{
+	int rc = cli_open(c, CLI_NEED_CONF | CLI_NEED_KEY | CLI_NEED_STORE);
+	if (rc)
+		return rc;
+	const char *why;
+	if (!cli_em_may_declare(c, &why))
+		return cli_fail(c, "refused: %s; this home's role is %s", why,
+				c->conf.role);
+	int grc = wh_store_emergency_get(c->store, code, seq, e);
+	if (grc == WH_ENOTFOUND || (!grc && !e->declared))
+		return cli_fail(c, "no emergency %s here", idarg);
+	if (grc)
+		return cli_fail(c, "%s: %s", idarg, wh_strerror(grc));
+	if (!wh_path_within(e->area, strlen(e->area), c->conf.path,
+			    strlen(c->conf.path)))
+		return cli_fail(c, "refused: its area %s lies outside this "
+				   "home's jurisdiction %s",
+				e->area, c->conf.path);
+	return CLI_OK;
+}
+
 /* ---- end ---------------------------------------------------------- */
 
 static const char end_help[] =
@@ -293,24 +319,10 @@ static int em_end(struct cli *c, int argc, char **argv)
 				 idarg);
 	if (at > WH_EM_MAX_MS)
 		return cli_usage(c, "--at: too far in the future");
-	int rc = cli_open(c, CLI_NEED_CONF | CLI_NEED_KEY | CLI_NEED_STORE);
+	struct wh_emergency e;
+	int rc = open_own(c, idarg, code, seq, &e);
 	if (rc)
 		return rc;
-	const char *why;
-	if (!cli_em_may_declare(c, &why))
-		return cli_fail(c, "refused: %s; this home's role is %s", why,
-				c->conf.role);
-	struct wh_emergency e;
-	int grc = wh_store_emergency_get(c->store, code, seq, &e);
-	if (grc == WH_ENOTFOUND || (!grc && !e.declared))
-		return cli_fail(c, "no emergency %s here", idarg);
-	if (grc)
-		return cli_fail(c, "%s: %s", idarg, wh_strerror(grc));
-	if (!wh_path_within(e.area, strlen(e.area), c->conf.path,
-			    strlen(c->conf.path)))
-		return cli_fail(c, "refused: its area %s lies outside this "
-				   "home's jurisdiction %s",
-				e.area, c->conf.path);
 	if (!at)
 		at = cli_now(c);
 	if (e.ended_ms && e.ended_ms <= at) {
@@ -377,24 +389,10 @@ static int em_extend(struct cli *c, int argc, char **argv)
 				 idarg);
 	if (end > WH_EM_MAX_MS)
 		return cli_usage(c, "--end: too far in the future");
-	int rc = cli_open(c, CLI_NEED_CONF | CLI_NEED_KEY | CLI_NEED_STORE);
+	struct wh_emergency e;
+	int rc = open_own(c, idarg, code, seq, &e);
 	if (rc)
 		return rc;
-	const char *why;
-	if (!cli_em_may_declare(c, &why))
-		return cli_fail(c, "refused: %s; this home's role is %s", why,
-				c->conf.role);
-	struct wh_emergency e;
-	int grc = wh_store_emergency_get(c->store, code, seq, &e);
-	if (grc == WH_ENOTFOUND || (!grc && !e.declared))
-		return cli_fail(c, "no emergency %s here", idarg);
-	if (grc)
-		return cli_fail(c, "%s: %s", idarg, wh_strerror(grc));
-	if (!wh_path_within(e.area, strlen(e.area), c->conf.path,
-			    strlen(c->conf.path)))
-		return cli_fail(c, "refused: its area %s lies outside this "
-				   "home's jurisdiction %s",
-				e.area, c->conf.path);
 	if (e.ended_ms)
 		return cli_fail(c, "%s was ended: an end is final (declare a "
 				   "new emergency)",
