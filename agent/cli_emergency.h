@@ -52,7 +52,7 @@ struct cli_task {
 	const struct wh_emergency *em;
 	const struct wh_plan *plan;
 	const struct wh_plan_task *task;
-	char case_id[WH_CASE_ID_MAX]; /* "" when not made now */
+	char case_id[WH_CASE_ID_MAX]; /* its case, made now or before */
 	int created;                  /* made now (else held already) */
 };
 typedef void (*cli_task_cb)(void *ctx, const struct cli_task *t);

@@ -447,11 +447,11 @@ static void task_line(void *ctx, const struct cli_task *t)
 		json_kstr(o->j, "task", t->task->key);
 		json_kstr(o->j, "title", t->task->title);
 		json_kbool(o->j, "created", t->created);
-		json_kstr(o->j, "id", t->created ? t->case_id : NULL);
+		json_kstr(o->j, "id", t->case_id[0] ? t->case_id : NULL);
 		json_obj_end(o->j);
 		return;
 	}
-	printf("%-16s %-10s %s %s\n", t->created ? t->case_id : "-",
+	printf("%-16s %-10s %s %s\n", t->case_id[0] ? t->case_id : "-",
 	       t->created ? "新建 made" : "已有 held", em, t->task->title);
 }
 

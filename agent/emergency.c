@@ -201,6 +201,33 @@ static void put_capped(struct wh_buf *b, const char *s, size_t max)
 	wh_buf_append(b, s, n);
 }
 
+/* The case this station made earlier of task key of emergency e: its id
+ * into id, "" if none is found (held tasks are found by the same index
+ * that said they are held). */
+struct held {
+	const char *code, *key;
+	char *id;
+};
+
+static int held_cb(void *ctx, const struct wh_case *v)
+{
+	struct held *h = ctx;
+	if (strcmp(v->code, h->code) || !v->task || strcmp(v->task, h->key))
+		return 0;
+	wh_case_id_format(v->code, v->seq, h->id);
+	return 1;
+}
+
+static void held_case(struct cli *c, const struct wh_emergency *e,
+		      const char *key, char id[WH_CASE_ID_MAX])
+{
+	struct held h = {c->conf.code, key, id};
+	id[0] = '\0';
+	if (wh_store_emergency_tasks(c->store, e->code, e->seq, held_cb, &h) <
+	    0)
+		id[0] = '\0';
+}
+
 /* The task case's description: what it is for and who does it. */
 static void describe(struct wh_buf *b, const struct wh_emergency *e,
 		     const struct wh_plan *p, const struct wh_plan_task *t)
@@ -327,6 +354,8 @@ int cli_em_activate(struct cli *c, uint64_t now_ms, cli_task_cb cb,
 				      created[i]};
 		if (created[i])
 			wh_case_id_format(d[i].code, d[i].seq, ct.case_id);
+		else
+			held_case(c, &td->e, ct.task->key, ct.case_id);
 		if (created[i] && made)
 			++*made;
 		if (!created[i] && held)
