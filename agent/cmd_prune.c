@@ -42,7 +42,8 @@ static const char help[] =
 	"  --dry-run, -n   list what would go and what stays; change nothing\n"
 	"\n"
 	"Prints what was dropped and what stayed and why; --json prints\n"
-	"{dry_run, carried, pruned, ops, attachments, kept_unconfirmed,\n"
+	"{dry_run, carried, pruned, ops, content (attachments and sealed\n"
+	"keys no op names any more), kept_unconfirmed,\n"
 	"kept_reached, kept_newer, cases: [{id, path, held_by}]}. Exit 1 if\n"
 	"an emergency over the street is in force, or the store cannot be\n"
 	"written (nothing changes then).\n";
@@ -171,7 +172,7 @@ static void print_json(const struct list *l, int dry, int force,
 	json_kuint(&j, "carried", l->n);
 	json_kuint(&j, "pruned", r->cases);
 	json_kuint(&j, "ops", r->ops);
-	json_kuint(&j, "attachments", r->blobs);
+	json_kuint(&j, "content", r->blobs);
 	json_kuint(&j, "kept_unconfirmed", unconfirmed);
 	json_kuint(&j, "kept_reached", r->kept_reached);
 	json_kuint(&j, "kept_newer", r->kept_newer);
@@ -287,15 +288,15 @@ int cmd_prune(struct cli *c, int argc, char **argv)
 			       "(dry run: nothing changed)\n",
 			       r.cases, l.n);
 		else
-			printf("prune: dropped %zu carried cases (%zu ops, %zu "
-			       "attachments)\n",
+			printf("prune: dropped %zu carried cases (%zu ops; %zu "
+			       "attachments or sealed keys)\n",
 			       r.cases, r.ops, r.blobs);
 		if (unconfirmed && !dry)
-			printf("prune: kept %zu carried cases that no station "
-			       "or hub keeping them is known to hold yet (sync "
-			       "with their station or the district hub, or "
-			       "--force)\n",
-			       unconfirmed);
+			printf("prune: kept %zu carried case%s that no "
+			       "station or hub keeping them is known to hold "
+			       "yet (sync with their station or the district "
+			       "hub, or --force)\n",
+			       unconfirmed, unconfirmed == 1 ? "" : "s");
 		if (r.kept_reached + r.kept_newer)
 			printf("prune: kept %zu that changed while this ran "
 			       "(moved here, or new ops)\n",
