@@ -5,7 +5,11 @@
 # hub come up and everything syncs over ZeroMQ (CURVE, loopback): each
 # station dials its street hub (it needs no inbound port), the hub dials
 # the district. Digests per scope show that every holder has exactly the
-# same ops; a new case then reaches the district by live push.
+# same ops; a new case then reaches the district by live push. Then a
+# storm: the district publishes its flood plan and declares an
+# emergency; the street hub is down, and one station's case reaches the
+# district through its neighbour's uplink (neighbour relay), urgent
+# first; after the end the neighbour prunes what it carried.
 #
 # usage: scripts/demo.sh [path/to/whistle]   (default: build/agent/whistle)
 # Builds nothing; leaves its homes in a temp dir it prints (KEEP=1 keeps
@@ -18,7 +22,7 @@ W=${1:-$here/build/agent/whistle}
 D=$(mktemp -d "${TMPDIR:-/tmp}/whistle-demo.XXXXXX")
 pids=()
 cleanup() {
-	for p in "${pids[@]:-}"; do [ -n "$p" ] && kill "$p" 2>/dev/null; done
+	for p in "${pids[@]:-}"; do [ -n "$p" ] && { kill "$p" 2>/dev/null || true; }; done
 	wait 2>/dev/null
 	[ "${KEEP:-0}" = 1 ] || rm -rf "$D"
 }
@@ -131,16 +135,16 @@ section "8. The agents come up: stations dial the hub, the hub dials the distric
 # the agent's pid, or the cleanup's kill leaves the agents running.
 "$W" --home "$DIS" agent --listen "tcp://127.0.0.1:$DISP" --interval 2 \
 	2>"$D/district.log" &
-pids+=($!)
+pids+=($!) dis_pid=$!
 "$W" --home "$HUB" agent --listen "tcp://127.0.0.1:$HUBP" \
 	--peer xicheng-district --interval 2 2>"$D/hub.log" &
-pids+=($!)
+pids+=($!) hub_pid=$!
 "$W" --home "$ZDY" agent --peer xinjiekou-hub --interval 2 \
 	2>"$D/zhaodengyu.log" &
-pids+=($!)
+pids+=($!) zdy_pid=$!
 "$W" --home "$XSB" agent --peer xinjiekou-hub --interval 2 \
 	2>"$D/xisibei.log" &
-pids+=($!)
+pids+=($!) xsb_pid=$!
 for scope in xicheng/xinjiekou/zhaodengyu xicheng/xinjiekou/xisibei; do
 	st=$([ "${scope##*/}" = zhaodengyu ] && echo "$ZDY" || echo "$XSB")
 	wait_same "$scope" "$st" "$HUB" 30
@@ -199,6 +203,82 @@ for _ in $(seq 1 100); do
 done
 echo "the station sees who was summoned and by when:"
 zdy case show "$c3"
+
+section "13. 暴雨: the district's digital emergency plan (数字应急预案)"
+dis plan publish "$here/share/plans/xicheng-flood.plan"
+dis plan show EP-XC-1
+# A document published at the district's path: it reaches the stations
+# through the street hub, ahead of the storm.
+until_ok() { # SECONDS CMD...: run CMD until it succeeds (bounded)
+	local t=$1 i
+	shift
+	for i in $(seq 1 $((t * 10))); do
+		"$@" >/dev/null 2>&1 && return 0
+		sleep 0.1
+	done
+	echo "demo: gave up waiting for: $*" >&2
+	exit 1
+}
+until_ok 30 zdy plan show EP-XC-1
+until_ok 30 xsb plan show EP-XC-1
+
+section "14. The street hub is under water; 西四北 still has a 4G uplink"
+kill "$hub_pid"
+wait "$hub_pid" 2>/dev/null || true
+kill "$zdy_pid" "$xsb_pid"
+wait "$zdy_pid" "$xsb_pid" 2>/dev/null || true
+XSBP=$(free_port)
+# 西四北's uplink goes straight to the district; 赵登禹's only way out is
+# its neighbour on the street LAN.
+xsb trust add "$kd" --name xicheng-district --path xicheng --role district \
+	--endpoint "tcp://127.0.0.1:$DISP"
+xsb trust add "$kz" --name zhaodengyu --path xicheng/xinjiekou/zhaodengyu --role station
+zdy trust add "$kx" --name xisibei --path xicheng/xinjiekou/xisibei --role station \
+	--endpoint "tcp://127.0.0.1:$XSBP"
+dis trust add "$kx" --name xisibei --path xicheng/xinjiekou/xisibei --role station
+kill -HUP "$dis_pid" # the district reads its trust list again
+"$W" --home "$XSB" agent --listen "tcp://127.0.0.1:$XSBP" --peer xinjiekou-hub \
+	--peer xicheng-district --interval 2 2>>"$D/xisibei.log" &
+pids+=($!) xsb_pid=$!
+"$W" --home "$ZDY" agent --peer xinjiekou-hub --peer xisibei --interval 2 \
+	2>>"$D/zhaodengyu.log" &
+pids+=($!) zdy_pid=$!
+
+section "15. The district declares an emergency over the street, with the plan"
+em=$(dis emergency declare --path xicheng/xinjiekou --plan EP-XC-1 \
+	--title "7·31 暴雨" | head -n1)
+echo "declared $em"
+has_em() { "$W" --home "$1" --json emergency status | grep -q '"id":'; }
+until_ok 30 has_em "$XSB"   # through its own uplink
+until_ok 30 has_em "$ZDY"   # through its neighbour: neighbour relay
+until_ok 30 grep -q "neighbour relay on" "$D/zhaodengyu.log"
+echo "赵登禹社区's agent made the plan's tasks for it into cases, with deadlines:"
+until_ok 30 sh -c "'$W' --home '$ZDY' emergency tasks | grep -q 开放"
+zdy emergency tasks
+echo
+zdy status | grep -A1 '应急' || true
+
+section "16. An urgent case reaches the district through the neighbour's link"
+t0=$(date +%s%N)
+c5=$(zdy case new --title "地下室进水，独居老人被困" --category 防汛 \
+	--grid g06 --source patrol --priority urgent --address "赵登禹路 8 号院" | head -n1)
+until_ok 30 dis case show "$c5"
+echo "$c5 reached the district via 西四北 after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+echo "西四北 carries its neighbour's cases during the emergency:"
+xsb case list | grep -F '代传' | head -n 4
+echo
+dis emergency status
+
+# 西四北 prunes only what a keeper is known to hold: let a round with the
+# district agree on the street first.
+wait_same xicheng/xinjiekou "$XSB" "$DIS" 30
+sleep 2
+
+section "17. The emergency ends: stations narrow back, carried cases go"
+dis emergency end "$em"
+until_ok 30 grep -q "neighbour relay off" "$D/xisibei.log"
+xsb prune --carried
+xsb case list
 
 echo
 if [ "${KEEP:-0}" = 1 ]; then
