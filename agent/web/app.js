@@ -245,6 +245,7 @@
       late ? el('span', { class: 'badge overdue', text: t('badge_overdue') }) : null,
       c.today ? el('span', { class: 'badge today', text: t('badge_today') }) : null,
       c.conflict ? el('span', { class: 'badge conflict', text: t('badge_conflict') }) : null,
+      c.carried ? el('span', { class: 'badge carried', text: t('badge_carried') }) : null,
       el('span', { class: 'badge status', text: label(c.status, c.status_label) }),
       el('span', { class: 'badge prio-' + c.priority, text: label(c.priority, c.priority_label) }));
     return el('a', { class: 'case-row' + (late ? ' is-overdue' : ''), href: '#/case/' + encodeURIComponent(c.id),

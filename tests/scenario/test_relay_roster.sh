@@ -49,6 +49,22 @@ check "no trust list anywhere: the roster is who belongs" \
 
 free_port PD
 free_port PB
+free_port PW
+# B's web console, on a port of its own (other agents here keep theirs
+# off), with a viewer account: its list marks carried cases too.
+for n in d a x; do echo "web_port = 0" >>"${HOMEOF[$n]}/whistle.conf"; done
+echo "web_port = $PW" >>"${HOMEOF[b]}/whistle.conf"
+printf 'viewer-pass-1\n' | wh --home "${HOMEOF[b]}" user add li --role viewer --password-stdin >/dev/null ||
+	die "user add"
+JAR=$T/jar
+: >"$JAR"
+console_cases() { # the case list of B's console, as JSON on stdout
+	curl -s -b "$JAR" -c "$JAR" "http://127.0.0.1:$PW/api/cases?limit=1000"
+}
+console_login() {
+	curl -s -o /dev/null -w '%{http_code}' -b "$JAR" -c "$JAR" -H 'Content-Type: application/json' \
+		--data-binary '{"user":"li","password":"viewer-pass-1"}' "http://127.0.0.1:$PW/api/login" | grep -q 200
+}
 ED="${KEYOF[d]}@tcp://127.0.0.1:$PD"
 EB="${KEYOF[b]}@tcp://127.0.0.1:$PB"
 IVL=2
@@ -100,6 +116,9 @@ check "B, a neighbour that carries it, holds the envelopes and cannot read them"
 	pd_is "$B" '.state == "sealed" and .reporter == null and .contact == null and (.envelopes | length) > 0'
 check "no op or envelope at B holds the name in clear" \
 	bash -c "! grep -rqa '$REP' '$B/store'"
+wait_until 20 "B's console takes the viewer's login" console_login
+check "B's console lists A's case during the emergency, marked carried" \
+	bash -c "$(declare -f console_cases); JAR='$JAR' PW=$PW console_cases | jq -e '.cases[] | select(.id == \"$A1\") | .carried == true'"
 check "D never had a link to A" bash -c "! grep -q '^.*a connected' '$T/log/d.log'"
 
 hello p $ST
@@ -123,6 +142,8 @@ check "the roster refused none of the relayed ops at D" \
 wh --home "$D" emergency end "$EM" >/dev/null 2>"$T/end.err" || die "end: $(cat "$T/end.err")"
 wait_until 30 "B narrows back" grep -q "neighbour relay off" "$T/log/b.log"
 check "B no longer lists A's case" bash -c "! '$W' --home '$B' case list --all | grep -q '$A1'"
+check "nor does its console" \
+	bash -c "$(declare -f console_cases); JAR='$JAR' PW=$PW console_cases | jq -e '.total >= 0 and ([.cases[] | select(.id == \"$A1\")] | length == 0)'"
 wh --home "$B" --json prune --carried >"$T/prune.json" 2>"$T/prune.err" ||
 	bad "prune: $(cat "$T/prune.err")"
 check "B prunes A's case: D (or A) is known to hold it" \
