@@ -89,7 +89,7 @@ struct agent {
 	int lock; /* HOME/agent.lock, held while we run */
 	int stop;
 	uint64_t started_ms; /* wall clock */
-	uint32_t interval;   /* s; the net keeps the one it opened with */
+	uint32_t interval;   /* s: what the links run at (reload sets it) */
 	uint64_t log_pos, log_due;
 	int log_dirty;
 	uint64_t peers_due;

@@ -84,7 +84,7 @@ static const char help[] =
 	"Signals: SIGTERM/SIGINT stop cleanly (exit 0); SIGHUP reloads the\n"
 	"config file and the trust list (a bad one is refused, the log says\n"
 	"why, and the old one is kept; links whose peer and endpoint did not\n"
-	"change keep running; sync_interval takes effect at the next start).\n"
+	"change keep running; a new sync_interval applies at once).\n"
 	"\n"
 	"One agent runs per home (it holds HOME/agent.lock); 'whistle status'\n"
 	"shows what the running agent listens on and dials.\n";
@@ -355,10 +355,20 @@ static int swap(struct agent *a, struct settings *s)
 		settings_free(s);
 		return WH_EINVAL;
 	}
-	if (s->interval != a->cur->interval)
-		log_info("reload: sync_interval %u s takes effect at the next "
-			 "start (%u s until then)",
-			 (unsigned)s->interval, (unsigned)a->interval);
+	if (s->interval != a->interval) {
+		/* In an emergency the links run at a quarter of it. */
+		if (a->em_on)
+			log_info("reload: sync_interval now %u s (was %u s; "
+				 "%u ms while the emergency lasts)",
+				 (unsigned)s->interval, (unsigned)a->interval,
+				 wh_sync_urgent_ms(s->interval * 1000u));
+		else
+			log_info("reload: sync_interval now %u s (was %u s)",
+				 (unsigned)s->interval,
+				 (unsigned)a->interval);
+		a->interval = s->interval;
+		wh_net_interval_set(a->net, a->interval * 1000u);
+	}
 	log_set_level((enum log_level)s->level);
 	agent_trust_dropped(a, &a->cur->trust, &s->trust);
 	settings_free(a->cur);
@@ -524,8 +534,7 @@ static int serve(struct agent *a, const char *d)
 {
 	struct cli *c = a->c;
 	a->started_ms = wh_clock_realtime(NULL);
-	/* The net keeps the interval it was opened with (a reload's
-	 * sync_interval does not reach it); status shows this one. */
+	/* What the links run at (a reload changes it); status shows it. */
 	a->interval = a->cur->interval;
 	a->sio.store = c->store;
 	agent_former_start(a);

@@ -225,6 +225,11 @@ void wh_sync_free(struct wh_sync *s);
  * next wh_sync_start. WH_EPATH if it is not a valid path. */
 WH_MUST_CHECK int wh_sync_set_path(struct wh_sync *s, const char *path);
 
+/* The digest interval from now on (0: WH_SYNC_DIGEST_INTERVAL_MS): a
+ * reloaded sync_interval. A round due later than the new interval from
+ * now is moved up to it. */
+void wh_sync_interval(struct wh_sync *s, uint32_t interval_ms);
+
 /* A byte budget for metered links: at most bytes_per_h bytes of
  * messages sent per hour (0: none). Once the hour's bytes are spent,
  * only urgent ops go (op_urgent; in or out of an emergency) and the

@@ -440,6 +440,14 @@ static void push_batch(struct wh_sync *s, struct wh_buf *ops, uint32_t *cnt,
 	*cnt = *urg = 0;
 }
 
+void wh_sync_interval(struct wh_sync *s, uint32_t interval_ms)
+{
+	s->interval = interval_ms ? interval_ms : WH_SYNC_DIGEST_INTERVAL_MS;
+	uint64_t now = sync_now_ms(s);
+	if (s->next_digest_ms > now + s->interval)
+		s->next_digest_ms = now + s->interval;
+}
+
 void wh_sync_budget(struct wh_sync *s, uint64_t bytes_per_h)
 {
 	s->budget = bytes_per_h;

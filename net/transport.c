@@ -713,6 +713,14 @@ void wh_net_budget_set(struct wh_net *n, const struct wh_net_budget *b,
 				       tr_budget_of(n, n->links[i]));
 }
 
+void wh_net_interval_set(struct wh_net *n, uint32_t interval_ms)
+{
+	n->o.self.digest_interval_ms = interval_ms;
+	for (size_t i = 0; i < n->nlinks; i++)
+		if (!n->links[i]->dead)
+			wh_sync_interval(n->links[i]->sync, interval_ms);
+}
+
 int wh_net_path_set(struct wh_net *n, const char *path)
 {
 	size_t k = path ? strlen(path) : 0;

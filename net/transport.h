@@ -196,6 +196,10 @@ struct wh_net_budget {
 	uint64_t bytes_per_h;
 };
 
+/* The digest interval of every link from now on, and of links made
+ * later (0: the default): a reloaded sync_interval. */
+void wh_net_interval_set(struct wh_net *n, uint32_t interval_ms);
+
 /* Make the budgets exactly b[0..k) (copied): links to those peers get
  * theirs now and on every reconnect, the others none. */
 void wh_net_budget_set(struct wh_net *n, const struct wh_net_budget *b,

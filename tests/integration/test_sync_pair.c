@@ -79,6 +79,44 @@ static void test_identical(void)
 	sh_node_close(&y);
 }
 
+/* A reloaded sync_interval (wh_sync_interval): a session in sync whose
+ * next digest check is the default 30 s off checks within the new 2 s,
+ * and a check then goes out. */
+static void test_interval(void)
+{
+	struct sh_node x, y;
+	struct sh_link l;
+	sh_node_open(&x, P_COMM, WH_ROLE_STATION, NULL);
+	sh_node_open(&y, P_COMM, WH_ROLE_STATION, NULL);
+	sh_author_cases(&x, "XJK-ZDY", P_COMM, 5, 2, NULL);
+	copy_all(&x, &y);
+	sh_link_init(&l, &x, &y, rng);
+	sh_start(&l);
+	sh_pump(&l);
+	both_in_sync(&l);
+	uint64_t wa = wh_sync_tick(l.a.s), wb = wh_sync_tick(l.b.s);
+	uint64_t before = wa < wb ? wa : wb;
+	CHECK(before > 2000);
+	wh_sync_interval(l.a.s, 2000);
+	wh_sync_interval(l.b.s, 2000);
+	wa = wh_sync_tick(l.a.s);
+	wb = wh_sync_tick(l.b.s);
+	CHECK(wa <= 2000 && wb <= 2000);
+	uint64_t m0 = l.a.msgs + l.b.msgs;
+	sh_clock_ms += 2001;
+	(void)wh_sync_tick(l.a.s);
+	(void)wh_sync_tick(l.b.s);
+	printf("interval: next check %" PRIu64 " ms off, %" PRIu64
+	       " ms after the change; %" PRIu64 " messages 2 s later\n",
+	       before, wa < wb ? wa : wb, l.a.msgs + l.b.msgs - m0);
+	CHECK(l.a.msgs + l.b.msgs > m0);
+	sh_pump(&l);
+	both_in_sync(&l);
+	sh_link_fini(&l);
+	sh_node_close(&x);
+	sh_node_close(&y);
+}
+
 /* Differences both ways. clustered: each side authors new cases apart.
  * scattered: an origin store's ops go to x and y, each missing a random
  * subset. */
@@ -719,6 +757,7 @@ int main(void)
 	test_garbage();
 	test_disjoint();
 	test_empty();
+	test_interval();
 	test_zstd();
 	return wh_test_done("test_sync_pair");
 }
