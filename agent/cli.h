@@ -184,8 +184,9 @@ void cli_case_json(const struct cli *c, struct json *j,
  * held. out is initialised on success only. */
 int cli_case_load(const struct cli *c, const char *code, uint32_t seq,
 		  struct wh_case *out);
-/* Whether v was carried here by neighbour relay: it never lay within
- * this home's path (a case transferred out did, and is not carried). */
+/* Whether v was carried here by neighbour relay: this home is a
+ * community station and v never lay within its path (a case transferred
+ * out did, and is not carried). Always 0 for hubs and departments. */
 int cli_case_carried(const struct cli *c, const struct wh_case *v);
 /* Whether neighbour relay is on here now: an emergency covering this
  * station's street is in force (store.h, wh_store_relay_claim). street

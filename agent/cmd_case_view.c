@@ -197,9 +197,12 @@ struct list_ctx {
 
 int cli_case_carried(const struct cli *c, const struct wh_case *v)
 {
+	/* Only community stations relay; a department holds the cases it
+	 * was summoned to, a hub those below it, and neither carries. */
 	const char *home = c->conf.path;
-	return *home && wh_store_case_reached(c->store, v->code, v->seq,
-					      home) == WH_ENOTFOUND;
+	return !strcmp(c->conf.role, "station") && *home &&
+	       wh_store_case_reached(c->store, v->code, v->seq, home) ==
+		       WH_ENOTFOUND;
 }
 
 int cli_relay_on(const struct cli *c, char street[WH_PATH_MAX + 1])

@@ -259,8 +259,9 @@ ids_of() {
 # show_of HOME ID: the case as canonical JSON
 show_of() { wh --home "$1" --json case show "$2" 2>/dev/null | jq -S .; }
 # view_of HOME ID: the same without what depends on who reads it: sealed
-# personal data opens only for its readers (docs/sealing.md)
-view_of() { show_of "$1" "$2" | jq -S 'del(.personal, .reporter, .contact)'; }
+# personal data opens only for its readers (docs/sealing.md), and a
+# neighbour's case is "carried" at a station that relayed it
+view_of() { show_of "$1" "$2" | jq -S 'del(.personal, .reporter, .contact, .carried)'; }
 # authority_init: the district authority (xicheng) in $T/authority; sets
 # AUTH (its folder) and AKEY (its public key)
 authority_init() {

@@ -255,5 +255,10 @@ carry "$HUB" "$CG"
 show_of "$HUB" "$ID" >"$T/a.json"
 show_of "$CG" "$ID" >"$T/b.json"
 check "hub and 城管 agree" cmp -s "$T/a.json" "$T/b.json"
+# a department lists the cases it was summoned to (none is "carried")
+want 0 "城管's case list" --home "$CG" --json case list --all
+jqc "城管 lists the summoned case, not carried" "[.[] | select(.id == \"$ID\")] | length == 1 and all(.carried | not)"
+want 0 "城管 has nothing to prune" --home "$CG" prune --carried
+check "prune at 城管 names nothing carried" grep -q "no carried cases" "$T/out"
 
 lib_end
