@@ -69,6 +69,7 @@ struct peerinfo {
 	int wrote_up;
 	struct wh_sync_stats wrote;
 	uint64_t wrote_last_sync;
+	char wrote_scope[WH_PATH_MAX + 1];
 	uint64_t carry_ms; /* mono: last look at what it holds (carry.h) */
 };
 

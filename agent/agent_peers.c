@@ -99,7 +99,9 @@ static void record(struct agent *a, const struct wh_net_peer *peer,
 	if (!r.last_sync_ms &&
 	    wh_store_state_get(a->c->store, name, &b) == WH_OK &&
 	    peer_rec_decode(b.p, b.len, &old) == WH_OK) {
-		if (!r.scope[0])
+		/* Before HELLO the session has no scope yet; after it, ""
+		 * means the link shares none (no longer the old one). */
+		if (!r.scope[0] && !(st && st->hello_done))
 			memcpy(r.scope, old.scope, sizeof r.scope);
 		r.last_sync_ms = old.last_sync_ms;
 		r.in_sync = old.in_sync;
@@ -125,6 +127,8 @@ static void record(struct agent *a, const struct wh_net_peer *peer,
 	if (st) {
 		p->wrote = st->stats;
 		p->wrote_last_sync = st->last_sync_ms;
+		snprintf(p->wrote_scope, sizeof p->wrote_scope, "%s",
+			 st->scope);
 	}
 }
 
@@ -147,7 +151,9 @@ static int moved(const struct peerinfo *p, const struct wh_net_link_info *l)
 	       was->ops_in != now->ops_in || was->refused != now->refused ||
 	       was->dropped != now->dropped || was->rounds != now->rounds ||
 	       was->bytes_out != now->bytes_out ||
-	       p->wrote_last_sync != l->st->last_sync_ms;
+	       p->wrote_last_sync != l->st->last_sync_ms ||
+	       strcmp(p->wrote_scope, l->st->scope); /* relay widened or
+							 * narrowed it */
 }
 
 static int flush_cb(void *ctx, const struct wh_net_link_info *l)

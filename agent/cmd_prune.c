@@ -11,15 +11,20 @@
  *     here: the "carry/<key>" records (carry.h) learnt from a sync that
  *     ended in agreement or from a bundle it wrote. Until then this
  *     store may be the only other copy, and the case stays;
+ *   - every link of the running agent has narrowed back to this
+ *     station's path (its "peer/" records): a link still at the street
+ *     would fetch back at once what is dropped;
  *   - --force drops them without the second condition.
  * The store re-checks inside its transaction that a case never reached
  * this station's path and got no op since we looked (wh_store_cases_drop),
  * so a case moved here meanwhile, or one still being written, stays.
  */
+#include "agent_self.h"
 #include "bundle_int.h"
 #include "carry.h"
 #include "cli.h"
 #include "json.h"
+#include "syncio.h"
 
 #include <inttypes.h>
 #include <stdlib.h>
@@ -40,6 +45,10 @@ static const char help[] =
 	"  --carried       what to prune: cases carried for neighbours\n"
 	"  --force         also the carried cases nobody is known to hold yet\n"
 	"  --dry-run, -n   list what would go and what stays; change nothing\n"
+	"\n"
+	"A running agent's links must have narrowed back to this station's\n"
+	"path first (a moment after the end): a link still sharing the street\n"
+	"would fetch the cases back.\n"
 	"\n"
 	"Prints what was dropped and what stayed and why; --json prints\n"
 	"{dry_run, carried, pruned, ops, content (attachments and sealed\n"
@@ -119,6 +128,45 @@ static int record_cb(void *ctx, const char *name, const uint8_t *val,
 	}
 	rs->r[rs->n++] = one;
 	return 0;
+}
+
+/* A link of the running agent still shares a scope wider than this
+ * station's path: the first one's name into who ("" if none). While
+ * one does, its reconciliation would fetch back what prune drops: the
+ * links narrow a moment after the emergency ends, each at its next
+ * HELLO. */
+struct wide {
+	const char *own;
+	char who[sizeof ((struct peer_rec *)0)->name];
+	char scope[WH_PATH_MAX + 1];
+};
+
+static int wide_cb(void *ctx, const char *name, const uint8_t *val,
+		   size_t n)
+{
+	(void)name;
+	struct wide *w = ctx;
+	struct peer_rec r;
+	if (w->who[0] || peer_rec_decode(val, n, &r) != WH_OK ||
+	    !r.connected || !r.scope[0])
+		return 0;
+	size_t on = strlen(w->own), sn = strlen(r.scope);
+	if (sn < on && wh_path_within(w->own, on, r.scope, sn)) {
+		snprintf(w->who, sizeof w->who, "%s", r.name);
+		snprintf(w->scope, sizeof w->scope, "%s", r.scope);
+	}
+	return 0;
+}
+
+static int link_still_wide(struct cli *c, struct wide *w)
+{
+	long pid = 0;
+	memset(w, 0, sizeof *w);
+	w->own = c->conf.path;
+	if (agent_lock_holder(c, &pid) != 1)
+		return 0; /* no agent: its records say nothing live */
+	return wh_store_state_each(c->store, "peer/", wide_cb, w) == WH_OK &&
+	       w->who[0];
 }
 
 /* One peer's knowledge applied to the carried cases its path covers. */
@@ -231,6 +279,12 @@ int cmd_prune(struct cli *c, int argc, char **argv)
 				   "stations still carry each other's cases "
 				   "(neighbour relay); prune after it ends",
 				street);
+	struct wide w;
+	if (link_still_wide(c, &w))
+		return cli_fail(c, "the agent's link to %s still shares %s "
+				   "(neighbour relay narrows a moment after the "
+				   "emergency ends); try again shortly",
+				w.who, w.scope);
 	/* Before anything is looked at: an op arriving later keeps its
 	 * case (the store checks). */
 	uint64_t pos = 0;

@@ -277,6 +277,8 @@ sleep 2
 section "17. The emergency ends: stations narrow back, carried cases go"
 dis emergency end "$em"
 until_ok 30 grep -q "neighbour relay off" "$D/xisibei.log"
+# Once its links have narrowed back (a moment after the end):
+until_ok 30 xsb prune --carried --dry-run
 xsb prune --carried
 xsb case list
 

@@ -221,7 +221,10 @@ check "case list --carried still shows them" \
 ncarried=$(wh --home "$B" --json case list --all --carried | jq '[.[] | select(.carried)] | length')
 own=$(digest_of "$B" $ST/xisibei)
 ops0=$(ops_of "$B")
-wh --home "$B" --json prune --carried --dry-run >"$T/dry.json" 2>"$T/dry.err" || bad "prune --dry-run: $(cat "$T/dry.err")"
+# Until every link of B's has narrowed back, prune refuses: a link still
+# at the street would fetch back what it drops.
+dry() { wh --home "$B" --json prune --carried --dry-run >"$T/dry.json" 2>"$T/dry.err"; }
+wait_until 30 "B's links narrow back and prune may run" dry || say "prune --dry-run said: $(cat "$T/dry.err")"
 check "dry run: every carried case would go, each held by a or d" \
 	jq -e ".dry_run and .pruned == $ncarried and .kept_unconfirmed == 0 and ([.cases[] | select(.held_by == \"a\" or .held_by == \"d\" or .held_by == \"c\")] | length) == $ncarried" "$T/dry.json"
 check "dry run changes nothing" test "$(ops_of "$B")" = "$ops0"
