@@ -290,7 +290,8 @@ static void mark_known(struct item *it, size_t n, const struct carry_peer *k)
 static struct group *make_groups(struct wh_store *s, struct cut *c,
 				 size_t *ng, uint64_t *known)
 {
-	qsort(c->it, c->n, sizeof *c->it, item_cmp);
+	if (c->n) /* qsort takes no NULL, even for 0 */
+		qsort(c->it, c->n, sizeof *c->it, item_cmp);
 	struct group *g = wh_xcalloc(c->n ? c->n : 1, sizeof *g);
 	size_t k = 0;
 	for (size_t i = 0, j; i < c->n; i = j) {
@@ -545,7 +546,7 @@ int carry_each_case(struct wh_store *s, const char *scope,
 	struct carry_opts o = {.scope = scope, .known = known};
 	struct cut c = {.o = &o};
 	int rc = wh_store_each_op_seq(s, scope, cut_op, &c);
-	if (rc == WH_OK)
+	if (rc == WH_OK && c.n)
 		qsort(c.it, c.n, sizeof *c.it, item_cmp);
 	for (size_t i = 0, j; rc == WH_OK && i < c.n; i = j) {
 		for (j = i + 1; j < c.n && !strcmp(c.it[j].code, c.it[i].code) &&

@@ -294,8 +294,9 @@ int cmd_prune(struct cli *c, int argc, char **argv)
 	if (src == WH_OK)
 		src = wh_store_case_list(c->store, &f, list_cb, &l);
 	if (src == WH_OK) {
-		qsort(l.v, l.n, sizeof *l.v, carried_cmp);
-		src = find_keepers(c, &l);
+		if (l.n) /* qsort and bsearch take no NULL, even for 0 */
+			qsort(l.v, l.n, sizeof *l.v, carried_cmp);
+		src = l.n ? find_keepers(c, &l) : WH_OK;
 	}
 	if (src != WH_OK) {
 		free(l.v);
